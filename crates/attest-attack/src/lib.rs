@@ -1,0 +1,1 @@
+//! attest-attack (placeholder until its issue lands).

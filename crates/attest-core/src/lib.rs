@@ -1,0 +1,1 @@
+//! attest-core (placeholder until its issue lands).

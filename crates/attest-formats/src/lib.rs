@@ -1,0 +1,1 @@
+//! attest-formats (placeholder until its issue lands).

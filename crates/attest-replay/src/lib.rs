@@ -1,0 +1,1 @@
+//! attest-replay (placeholder until its issue lands).

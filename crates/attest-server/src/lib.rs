@@ -1,0 +1,1 @@
+//! attest-server (placeholder until its issue lands).

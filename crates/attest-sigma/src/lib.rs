@@ -1,0 +1,1 @@
+//! attest-sigma (placeholder until its issue lands).

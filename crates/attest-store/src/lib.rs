@@ -1,0 +1,1 @@
+//! attest-store (placeholder until its issue lands).
