@@ -1,0 +1,162 @@
+//! The journal: every change is an append-only event with who, when and why.
+//!
+//! Current state is a projection of the journal ([`crate::state::State`]). Events carry whole
+//! values (a rule as imported, a source as declared) rather than field diffs, so replaying a
+//! prefix of the journal needs no earlier snapshot and old events stay readable.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::profile::{Actor, Profile};
+use crate::result::ValidationResult;
+use crate::rule::{Rule, RuleId, RuleStatus, Tuning};
+use crate::source::DataSource;
+use crate::test::Test;
+
+/// An ATT&CK release a workspace is built on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttackRelease {
+    /// Domain, e.g. `enterprise-attack`.
+    pub domain: String,
+    /// Version, e.g. `18.1`.
+    pub version: String,
+    /// Where it was loaded from (path or URL).
+    pub location: String,
+}
+
+/// The re-validation policy: how long a pass stays fresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Default freshness window of a pass.
+    pub default_window: SignedDuration,
+    /// Per priority tier (tier name → window), e.g. `critical` → 30 days.
+    pub tier_windows: Vec<(String, SignedDuration)>,
+    /// Per technique (ATT&CK ID → window); wins over tiers.
+    pub technique_windows: Vec<(String, SignedDuration)>,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            default_window: SignedDuration::from_hours(24 * 90),
+            tier_windows: Vec::new(),
+            technique_windows: Vec::new(),
+        }
+    }
+}
+
+/// A change to the workspace.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The workspace now uses these ATT&CK releases (replaces the previous set).
+    AttackReleasesSet(Vec<AttackRelease>),
+    /// A data source was added or changed (the whole new value).
+    SourceUpserted(DataSource),
+    /// A data source was removed from the inventory.
+    SourceRemoved {
+        /// Its name.
+        name: String,
+    },
+    /// A heartbeat: the source produced events at `at`.
+    SourceSeen {
+        /// Its name.
+        name: String,
+        /// When it was seen.
+        at: Timestamp,
+    },
+    /// A rule was imported or its imported content changed (the whole new value; registry-owned
+    /// fields such as status set by hand, owner and tuning are kept by the projection).
+    RuleUpserted(Rule),
+    /// A rule is gone from its source.
+    RuleRetired {
+        /// Its id.
+        id: RuleId,
+    },
+    /// A rule was enabled or disabled by hand.
+    RuleStatusChanged {
+        /// Its id.
+        id: RuleId,
+        /// New status.
+        status: RuleStatus,
+    },
+    /// A rule was assigned an owner.
+    RuleOwnerAssigned {
+        /// Its id.
+        id: RuleId,
+        /// New owner.
+        owner: String,
+    },
+    /// A suppression or exclusion was added to a rule.
+    RuleTuned {
+        /// Its id.
+        id: RuleId,
+        /// The tuning entry.
+        tuning: Tuning,
+    },
+    /// A test was added to the catalogue or changed.
+    TestUpserted(Test),
+    /// A validation result was recorded.
+    ResultRecorded(ValidationResult),
+    /// The re-validation policy changed.
+    PolicySet(Policy),
+    /// An intel actor was added or changed.
+    ActorUpserted(Actor),
+    /// A profile was created or changed.
+    ProfileUpserted(Profile),
+    /// A profile was removed.
+    ProfileRemoved {
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Event {
+    /// A short stable name of the event kind, used in storage and listings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::AttackReleasesSet(_) => "attack_releases_set",
+            Event::SourceUpserted(_) => "source_upserted",
+            Event::SourceRemoved { .. } => "source_removed",
+            Event::SourceSeen { .. } => "source_seen",
+            Event::RuleUpserted(_) => "rule_upserted",
+            Event::RuleRetired { .. } => "rule_retired",
+            Event::RuleStatusChanged { .. } => "rule_status_changed",
+            Event::RuleOwnerAssigned { .. } => "rule_owner_assigned",
+            Event::RuleTuned { .. } => "rule_tuned",
+            Event::TestUpserted(_) => "test_upserted",
+            Event::ResultRecorded(_) => "result_recorded",
+            Event::PolicySet(_) => "policy_set",
+            Event::ActorUpserted(_) => "actor_upserted",
+            Event::ProfileUpserted(_) => "profile_upserted",
+            Event::ProfileRemoved { .. } => "profile_removed",
+        }
+    }
+}
+
+/// One journal entry: an event with who, when and why, and its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// Position in the journal, strictly increasing; assigned by the store.
+    pub seq: u64,
+    /// When the change was made (journal time, not the time an event describes).
+    pub at: Timestamp,
+    /// Who made it (a user, a token name, a pipeline).
+    pub who: String,
+    /// Why, when given.
+    pub why: Option<String>,
+    /// What changed.
+    pub event: Event,
+}
+
+impl JournalEntry {
+    /// An entry without a reason.
+    pub fn new(seq: u64, at: Timestamp, who: impl Into<String>, event: Event) -> JournalEntry {
+        JournalEntry {
+            seq,
+            at,
+            who: who.into(),
+            why: None,
+            event,
+        }
+    }
+}
