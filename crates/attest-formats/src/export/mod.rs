@@ -1,0 +1,1 @@
+//! Exporters, one folder per format. Each turns typed records into bytes.
