@@ -1,0 +1,50 @@
+//! Loads ATT&CK bundles once and prints per-domain counts; used to measure peak RSS with
+//! `/usr/bin/time -v`.
+//!
+//! Usage: `cargo run --release -p attest-attack --example load -- FILE...` (default: the
+//! Enterprise 18.1 bundle in `ATTEST_ATTACK_DIR` or `../shared/attack`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if paths.is_empty() {
+        let dir = std::env::var_os("ATTEST_ATTACK_DIR").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/attack"),
+            PathBuf::from,
+        );
+        paths.push(dir.join("enterprise-attack-18.1.json.gz"));
+    }
+    let start = Instant::now();
+    let (kb, warnings) = attest_attack::load::from_paths(&paths)?;
+    let elapsed = start.elapsed();
+    for (d, c) in kb.domains().iter().zip(kb.counts()) {
+        println!(
+            "{} {} (release {}, {:?}): {} tactics, {} techniques, {} sub-techniques, {} groups, \
+             {} software, {} campaigns, {} mitigations, {} data sources, {} data components, \
+             {} detection strategies, {} analytics",
+            d.key,
+            d.name,
+            d.release.as_deref().unwrap_or("?"),
+            d.data_model,
+            c.tactics,
+            c.techniques,
+            c.subtechniques,
+            c.groups,
+            c.software,
+            c.campaigns,
+            c.mitigations,
+            c.data_sources,
+            c.data_components,
+            c.detection_strategies,
+            c.analytics
+        );
+    }
+    println!("{} relationships", kb.relationships().len());
+    for (kind, n) in attest_attack::count_warnings(&warnings) {
+        println!("warnings: {n} {kind}");
+    }
+    println!("loaded in {:.1} ms", elapsed.as_secs_f64() * 1000.0);
+    Ok(())
+}

@@ -1,0 +1,715 @@
+//! Building a [`KnowledgeBase`] from bundle bytes: decode, parse borrowed, convert, index.
+//!
+//! One pass over each bundle's objects converts everything except relationships; relationships
+//! are kept borrowed until every bundle is read (they may point across bundles), then resolved
+//! and indexed in a second, much smaller pass.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde_json::value::RawValue;
+
+use crate::TechniqueId;
+use crate::error::{Error, Warning, WarningKind};
+use crate::kb::{Kind, KnowledgeBase, Ref};
+use crate::model::*;
+use crate::raw::{RawBundle, RawIdOnly, RawObject, Str};
+
+/// One bundle to load: its bytes (`.json` or gzip-compressed `.json.gz`, detected by the magic
+/// bytes) and a name used in errors and warnings.
+#[derive(Debug, Clone, Copy)]
+pub struct BundleInput<'a> {
+    /// A name for errors and warnings, usually the file name.
+    pub name: &'a str,
+    /// The bundle, plain JSON or gzip.
+    pub bytes: &'a [u8],
+    /// The ATT&CK release (e.g. `18.1`) when the caller knows it. MITRE's `mitre/cti` bundles do
+    /// not state their release; `attack-stix-data` bundles do, in `x-mitre-collection`, and that
+    /// wins over this hint.
+    pub release: Option<&'a str>,
+}
+
+impl<'a> BundleInput<'a> {
+    /// An input with a name and bytes, and no release hint.
+    pub fn new(name: &'a str, bytes: &'a [u8]) -> Self {
+        Self {
+            name,
+            bytes,
+            release: None,
+        }
+    }
+}
+
+/// Decompresses (when gzip) and checks UTF-8. Plain JSON is borrowed, not copied.
+pub fn decode_bundle(bytes: &[u8]) -> Result<Cow<'_, str>, Error> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        // The gzip trailer's ISIZE is a hint only (it can lie, and is mod 2^32); cap it so a
+        // hostile header cannot make us reserve gigabytes up front.
+        let hint = bytes
+            .len()
+            .checked_sub(4)
+            .and_then(|i| bytes.get(i..))
+            .and_then(|t| <[u8; 4]>::try_from(t).ok())
+            .map_or(0, |t| u32::from_le_bytes(t) as usize);
+        let cap = hint.min(bytes.len().saturating_mul(16)).min(1 << 30);
+        let mut out = Vec::with_capacity(cap);
+        let mut dec = flate2::read::MultiGzDecoder::new(bytes);
+        if let Err(source) = dec.read_to_end(&mut out) {
+            return Err(Error::Gzip {
+                decompressed: out.len(),
+                source,
+            });
+        }
+        let s = String::from_utf8(out).map_err(|e| Error::Utf8 {
+            offset: e.utf8_error().valid_up_to(),
+        })?;
+        Ok(Cow::Owned(s))
+    } else {
+        let s = std::str::from_utf8(bytes).map_err(|e| Error::Utf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Ok(Cow::Borrowed(s))
+    }
+}
+
+fn json_error(source: serde_json::Error) -> Error {
+    Error::Json {
+        line: source.line(),
+        column: source.column(),
+        source,
+    }
+}
+
+/// A relationship kept borrowed until all bundles are read.
+struct PendingRel<'a> {
+    bundle: usize,
+    id: Str<'a>,
+    kind: Option<Str<'a>>,
+    source: Option<Str<'a>>,
+    target: Option<Str<'a>>,
+    description: Option<Str<'a>>,
+}
+
+/// Per-bundle facts gathered while reading its objects.
+#[derive(Default)]
+struct BundleFacts {
+    release: Option<String>,
+    collection_name: Option<String>,
+    matrix: Option<(String, String, Vec<String>)>,
+    spec_version: Option<String>,
+    attack_spec_version: Option<String>,
+    domain_votes: HashMap<String, usize>,
+    without_domain: Vec<Ref>,
+}
+
+pub(crate) struct Builder<'w> {
+    kb: KnowledgeBase,
+    warnings: &'w mut Vec<Warning>,
+    bundle_names: Vec<String>,
+    /// Length of each kind's vector when the current bundle started: an existing object with a
+    /// higher index came from the current bundle.
+    bundle_start: HashMap<Kind, u32>,
+}
+
+const ATTACK_SOURCES: [&str; 3] = ["mitre-attack", "mitre-ics-attack", "mitre-mobile-attack"];
+
+fn attack_ref<'o>(o: &'o RawObject<'_>) -> (Option<&'o str>, Option<&'o str>) {
+    for r in o.external_references.iter().flatten() {
+        let is_attack = r
+            .source_name
+            .as_ref()
+            .is_some_and(|s| ATTACK_SOURCES.contains(&s.as_str()));
+        if is_attack {
+            return (
+                r.external_id.as_ref().map(Str::as_str),
+                r.url.as_ref().map(Str::as_str),
+            );
+        }
+    }
+    (None, None)
+}
+
+fn strings(v: &Option<Vec<Str<'_>>>) -> Vec<String> {
+    v.iter()
+        .flatten()
+        .map(|s| s.0.clone().into_owned())
+        .collect()
+}
+
+fn owned(v: &Option<Str<'_>>) -> Option<String> {
+    v.as_ref().map(|s| s.0.clone().into_owned())
+}
+
+/// Compares dotted version strings numerically (`3.10.0` > `3.9.1`).
+fn version_gt(a: &str, b: &str) -> bool {
+    let parse = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    parse(a) > parse(b)
+}
+
+impl<'w> Builder<'w> {
+    pub(crate) fn new(warnings: &'w mut Vec<Warning>) -> Self {
+        Self {
+            kb: KnowledgeBase::default(),
+            warnings,
+            bundle_names: Vec::new(),
+            bundle_start: HashMap::new(),
+        }
+    }
+
+    fn warn(&mut self, bundle: usize, kind: WarningKind, object: Option<&str>, message: String) {
+        let name = self.bundle_names.get(bundle).cloned().unwrap_or_default();
+        self.warnings.push(Warning {
+            kind,
+            bundle: name,
+            object: object.map(str::to_owned),
+            message,
+        });
+    }
+
+    /// Loads every input; errors are wrapped with the input's name.
+    pub(crate) fn load(mut self, inputs: &[BundleInput<'_>]) -> Result<KnowledgeBase, Error> {
+        let wrap = |name: &str, e: Error| Error::InBundle {
+            name: name.to_owned(),
+            source: Box::new(e),
+        };
+        let mut texts = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            texts.push(decode_bundle(input.bytes).map_err(|e| wrap(input.name, e))?);
+        }
+        let mut pending: Vec<PendingRel<'_>> = Vec::new();
+        for (i, (input, text)) in inputs.iter().zip(&texts).enumerate() {
+            self.bundle_names.push(input.name.to_owned());
+            let facts = self
+                .read_bundle(i, text, &mut pending)
+                .map_err(|e| wrap(input.name, e))?;
+            self.finish_domain(i, input, facts);
+        }
+        self.resolve_relationships(pending);
+        self.kb.finish_indexes(self.warnings, &self.bundle_names);
+        Ok(self.kb)
+    }
+
+    fn read_bundle<'t>(
+        &mut self,
+        bundle: usize,
+        text: &'t str,
+        pending: &mut Vec<PendingRel<'t>>,
+    ) -> Result<BundleFacts, Error> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        match text.trim_start().as_bytes().first() {
+            Some(b'{') => {}
+            Some(b'[') => {
+                return Err(Error::NotABundle {
+                    reason: "the top level is a JSON array; expected a STIX bundle object \
+                             ({\"type\": \"bundle\", \"objects\": [...]})"
+                        .into(),
+                });
+            }
+            Some(_) => {
+                // Let the parser name the exact position of whatever is there.
+                return Err(serde_json::from_str::<serde::de::IgnoredAny>(text)
+                    .err()
+                    .map_or_else(
+                        || Error::NotABundle {
+                            reason: "the top level is not a JSON object".into(),
+                        },
+                        json_error,
+                    ));
+            }
+            None => {
+                return Err(Error::NotABundle {
+                    reason: "the input is empty".into(),
+                });
+            }
+        }
+        let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
+        match raw.kind.as_ref().map(Str::as_str) {
+            Some("bundle") => {}
+            Some(other) => {
+                return Err(Error::NotABundle {
+                    reason: format!("top-level object has type `{other}`, expected `bundle`"),
+                });
+            }
+            None => {
+                return Err(Error::NotABundle {
+                    reason: "top-level object has no `type` (expected `bundle`)".into(),
+                });
+            }
+        }
+        let Some(objects) = raw.objects else {
+            return Err(Error::NotABundle {
+                reason: "bundle has no `objects` array".into(),
+            });
+        };
+        let mut facts = BundleFacts::default();
+        self.bundle_start = Kind::ALL
+            .iter()
+            .map(|&k| (k, self.kb.kind_len(k)))
+            .collect();
+        for obj in objects {
+            self.read_object(bundle, text, obj, pending, &mut facts);
+        }
+        Ok(facts)
+    }
+
+    fn read_object<'t>(
+        &mut self,
+        bundle: usize,
+        text: &'t str,
+        obj: &'t RawValue,
+        pending: &mut Vec<PendingRel<'t>>,
+        facts: &mut BundleFacts,
+    ) {
+        let src = obj.get();
+        let o: RawObject<'t> = match serde_json::from_str(src) {
+            Ok(o) => o,
+            Err(e) => {
+                let id = serde_json::from_str::<RawIdOnly<'_>>(src)
+                    .ok()
+                    .and_then(|r| r.id)
+                    .map(|s| s.0.into_owned());
+                let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                self.warn(
+                    bundle,
+                    WarningKind::MalformedObject,
+                    id.as_deref(),
+                    format!("object at byte offset {offset} skipped: {e}"),
+                );
+                return;
+            }
+        };
+        let (Some(kind), Some(id)) = (o.kind.clone(), o.id.clone()) else {
+            let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            let what = if o.kind.is_none() { "`type`" } else { "`id`" };
+            let id = o.id.as_ref().map(|s| s.as_str().to_owned());
+            self.warn(
+                bundle,
+                WarningKind::MissingField,
+                id.as_deref(),
+                format!("object at byte offset {offset} has no {what}; skipped"),
+            );
+            return;
+        };
+        if let Some(v) = &o.x_mitre_attack_spec_version {
+            let newer = facts
+                .attack_spec_version
+                .as_deref()
+                .is_none_or(|cur| version_gt(v.as_str(), cur));
+            if newer {
+                facts.attack_spec_version = Some(v.as_str().to_owned());
+            }
+        }
+        if let Some(d) = o.x_mitre_domains.as_ref().and_then(|d| d.first()) {
+            // Counting only the first domain keeps this cheap; it is a fallback for bundles
+            // without a matrix.
+            if let Some(n) = facts.domain_votes.get_mut(d.as_str()) {
+                *n += 1;
+            } else {
+                facts.domain_votes.insert(d.as_str().to_owned(), 1);
+            }
+        }
+        let k = match kind.as_str() {
+            "relationship" => {
+                if o.revoked == Some(true) || o.x_mitre_deprecated == Some(true) {
+                    return;
+                }
+                pending.push(PendingRel {
+                    bundle,
+                    id,
+                    kind: o.relationship_type,
+                    source: o.source_ref,
+                    target: o.target_ref,
+                    description: o.description,
+                });
+                return;
+            }
+            "x-mitre-collection" => {
+                facts.release = owned(&o.x_mitre_version);
+                facts.collection_name = owned(&o.name);
+                return;
+            }
+            "x-mitre-matrix" => {
+                if o.revoked == Some(true) || o.x_mitre_deprecated == Some(true) {
+                    return;
+                }
+                let key = o
+                    .x_mitre_domains
+                    .as_ref()
+                    .and_then(|d| d.first())
+                    .map(|s| s.as_str().to_owned())
+                    .or_else(|| attack_ref(&o).0.map(str::to_owned));
+                let tactics = strings(&o.tactic_refs);
+                // Mobile 17.1 has a deprecated second matrix; the longest active one is the
+                // domain's main matrix.
+                let better = facts
+                    .matrix
+                    .as_ref()
+                    .is_none_or(|(_, _, t)| tactics.len() > t.len());
+                if let (Some(key), true) = (key, better) {
+                    facts.matrix = Some((key, owned(&o.name).unwrap_or_default(), tactics));
+                }
+                return;
+            }
+            "identity" | "marking-definition" => return,
+            "x-mitre-tactic" => Kind::Tactic,
+            "attack-pattern" => Kind::Technique,
+            "intrusion-set" => Kind::Group,
+            "malware" | "tool" => Kind::Software,
+            "campaign" => Kind::Campaign,
+            "course-of-action" => Kind::Mitigation,
+            "x-mitre-data-source" => Kind::DataSource,
+            "x-mitre-data-component" => Kind::DataComponent,
+            "x-mitre-detection-strategy" => Kind::DetectionStrategy,
+            "x-mitre-analytic" => Kind::Analytic,
+            other => {
+                self.warn(
+                    bundle,
+                    WarningKind::UnknownType,
+                    Some(id.as_str()),
+                    format!("object type `{other}` is not modelled; skipped"),
+                );
+                return;
+            }
+        };
+        if let Some(&existing) = self.kb.by_stix.get(id.as_str()) {
+            self.merge_duplicate(bundle, existing, &o);
+            return;
+        }
+        let (attack_id, url) = attack_ref(&o);
+        let meta = Meta {
+            stix_id: id.as_str().to_owned(),
+            attack_id: attack_id.map(str::to_owned),
+            name: owned(&o.name).unwrap_or_default(),
+            description: owned(&o.description).unwrap_or_default(),
+            url: url.map(str::to_owned),
+            revoked: o.revoked.unwrap_or(false),
+            deprecated: o.x_mitre_deprecated.unwrap_or(false),
+            domains: strings(&o.x_mitre_domains),
+            version: owned(&o.x_mitre_version),
+            modified: owned(&o.modified),
+        };
+        let no_domain = meta.domains.is_empty();
+        let idx = match k {
+            Kind::Tactic => {
+                let shortname = match &o.x_mitre_shortname {
+                    Some(s) => s.as_str().to_owned(),
+                    None => {
+                        self.warn(
+                            bundle,
+                            WarningKind::OddValue,
+                            Some(id.as_str()),
+                            "tactic without `x_mitre_shortname`".into(),
+                        );
+                        meta.name.to_lowercase().replace(' ', "-")
+                    }
+                };
+                push(&mut self.kb.tactics, Tactic { meta, shortname })
+            }
+            Kind::Technique => {
+                let Some(tid) = attack_id.and_then(|a| TechniqueId::parse(a).ok()) else {
+                    self.warn(
+                        bundle,
+                        WarningKind::MissingAttackId,
+                        Some(id.as_str()),
+                        format!(
+                            "attack-pattern without a valid T-number ({}); skipped",
+                            attack_id.unwrap_or("none")
+                        ),
+                    );
+                    return;
+                };
+                let mut meta = meta;
+                // Store the canonical spelling so string look-ups and the typed id agree.
+                meta.attack_id = Some(tid.to_string());
+                let tactics = o
+                    .kill_chain_phases
+                    .iter()
+                    .flatten()
+                    .filter(|p| {
+                        p.kill_chain_name
+                            .as_ref()
+                            .is_some_and(|n| n.as_str().starts_with("mitre-"))
+                    })
+                    .filter_map(|p| p.phase_name.as_ref().map(|s| s.as_str().to_owned()))
+                    .collect();
+                let is_sub = tid.is_subtechnique();
+                if o.x_mitre_is_subtechnique.is_some_and(|f| f != is_sub) {
+                    self.warn(
+                        bundle,
+                        WarningKind::OddValue,
+                        Some(id.as_str()),
+                        format!("x_mitre_is_subtechnique disagrees with the id {tid}"),
+                    );
+                }
+                let t = Technique {
+                    meta,
+                    id: tid,
+                    tactics,
+                    platforms: strings(&o.x_mitre_platforms),
+                    is_subtechnique: is_sub,
+                };
+                push(&mut self.kb.techniques, t)
+            }
+            Kind::Group => push(
+                &mut self.kb.groups,
+                Group {
+                    meta,
+                    aliases: strings(&o.aliases),
+                },
+            ),
+            Kind::Software => push(
+                &mut self.kb.software,
+                Software {
+                    meta,
+                    kind: if kind.as_str() == "tool" {
+                        SoftwareKind::Tool
+                    } else {
+                        SoftwareKind::Malware
+                    },
+                    aliases: strings(&o.x_mitre_aliases),
+                    platforms: strings(&o.x_mitre_platforms),
+                },
+            ),
+            Kind::Campaign => push(
+                &mut self.kb.campaigns,
+                Campaign {
+                    meta,
+                    aliases: strings(&o.aliases),
+                },
+            ),
+            Kind::Mitigation => push(&mut self.kb.mitigations, Mitigation { meta }),
+            Kind::DataSource => push(
+                &mut self.kb.data_sources,
+                DataSource {
+                    meta,
+                    platforms: strings(&o.x_mitre_platforms),
+                },
+            ),
+            Kind::DataComponent => push(
+                &mut self.kb.data_components,
+                DataComponent {
+                    meta,
+                    data_source: owned(&o.x_mitre_data_source_ref).filter(|s| !s.is_empty()),
+                    log_sources: o
+                        .x_mitre_log_sources
+                        .iter()
+                        .flatten()
+                        .filter_map(|l| {
+                            Some(LogSource {
+                                name: owned(&l.name)?,
+                                channel: owned(&l.channel),
+                            })
+                        })
+                        .collect(),
+                },
+            ),
+            Kind::DetectionStrategy => push(
+                &mut self.kb.detection_strategies,
+                DetectionStrategy {
+                    meta,
+                    analytic_refs: strings(&o.x_mitre_analytic_refs),
+                },
+            ),
+            Kind::Analytic => push(
+                &mut self.kb.analytics,
+                Analytic {
+                    meta,
+                    platforms: strings(&o.x_mitre_platforms),
+                    log_source_references: o
+                        .x_mitre_log_source_references
+                        .iter()
+                        .flatten()
+                        .filter_map(|l| {
+                            Some(LogSourceReference {
+                                data_component: owned(&l.x_mitre_data_component_ref)?,
+                                name: owned(&l.name)?,
+                                channel: owned(&l.channel),
+                            })
+                        })
+                        .collect(),
+                },
+            ),
+        };
+        let r = Ref { kind: k, idx };
+        self.kb.by_stix.insert(id.0.into_owned(), r);
+        if no_domain {
+            facts.without_domain.push(r);
+        }
+    }
+
+    /// The same STIX id again: keep the first copy, add any new domains (an object shared by
+    /// two domains' bundles), and warn only when one bundle repeats itself.
+    fn merge_duplicate(&mut self, bundle: usize, existing: Ref, o: &RawObject<'_>) {
+        let same_bundle = self
+            .bundle_start
+            .get(&existing.kind)
+            .is_some_and(|&start| existing.idx >= start);
+        if let Some(meta) = self.kb.meta_of_mut(existing) {
+            for d in o.x_mitre_domains.iter().flatten() {
+                if !meta.domains.iter().any(|m| m == d.as_str()) {
+                    meta.domains.push(d.as_str().to_owned());
+                }
+            }
+        }
+        if same_bundle {
+            let id = o.id.as_ref().map(|s| s.as_str().to_owned());
+            self.warn(
+                bundle,
+                WarningKind::DuplicateObject,
+                id.as_deref(),
+                "STIX id appears more than once in the bundle; the first copy was kept".into(),
+            );
+        }
+    }
+
+    fn finish_domain(&mut self, bundle: usize, input: &BundleInput<'_>, facts: BundleFacts) {
+        let (key, name, tactic_order) = match facts.matrix {
+            Some(m) => m,
+            None => {
+                let key = facts
+                    .domain_votes
+                    .iter()
+                    .max_by_key(|(k, n)| (**n, std::cmp::Reverse((*k).clone())))
+                    .map(|(k, _)| k.clone())
+                    .unwrap_or_else(|| "unknown".to_owned());
+                self.warn(
+                    bundle,
+                    WarningKind::OddValue,
+                    None,
+                    format!("bundle has no active x-mitre-matrix; domain taken as `{key}`"),
+                );
+                (key, String::new(), Vec::new())
+            }
+        };
+        let name = facts.collection_name.unwrap_or(name);
+        let release = facts.release.or_else(|| input.release.map(str::to_owned));
+        if release.is_none() {
+            self.warn(
+                bundle,
+                WarningKind::UnknownRelease,
+                None,
+                "the bundle does not state its ATT&CK release and none was given".into(),
+            );
+        }
+        for r in facts.without_domain {
+            if let Some(m) = self.kb.meta_of_mut(r) {
+                m.domains.push(key.clone());
+            }
+        }
+        self.kb.domains.push(Domain {
+            key,
+            name,
+            release,
+            attack_spec_version: facts.attack_spec_version,
+            stix_version: facts.spec_version,
+            bundle: input.name.to_owned(),
+            data_model: DataModel::None,
+            tactic_order,
+        });
+    }
+
+    fn resolve_relationships(&mut self, pending: Vec<PendingRel<'_>>) {
+        let mut seen = std::collections::HashSet::with_capacity(pending.len());
+        self.kb.relationships.reserve(pending.len());
+        for p in pending {
+            if !seen.insert(p.id.0.clone()) {
+                continue;
+            }
+            let id = p.id.as_str();
+            let Some(kind_str) = p.kind.as_ref().map(Str::as_str) else {
+                self.warn(
+                    p.bundle,
+                    WarningKind::MissingField,
+                    Some(id),
+                    "relationship without `relationship_type`; skipped".into(),
+                );
+                continue;
+            };
+            let Some(kind) = RelationshipKind::parse(kind_str) else {
+                self.warn(
+                    p.bundle,
+                    WarningKind::UnknownRelationship,
+                    Some(id),
+                    format!("relationship type `{kind_str}` is not modelled; skipped"),
+                );
+                continue;
+            };
+            let (Some(source), Some(target)) = (&p.source, &p.target) else {
+                self.warn(
+                    p.bundle,
+                    WarningKind::MissingField,
+                    Some(id),
+                    "relationship without `source_ref` or `target_ref`; skipped".into(),
+                );
+                continue;
+            };
+            let s = self.kb.by_stix.get(source.as_str()).copied();
+            let t = self.kb.by_stix.get(target.as_str()).copied();
+            let (Some(s), Some(t)) = (s, t) else {
+                let missing = if s.is_none() {
+                    source.as_str()
+                } else {
+                    target.as_str()
+                };
+                self.warn(
+                    p.bundle,
+                    WarningKind::DanglingReference,
+                    Some(id),
+                    format!("`{kind_str}` relationship points to `{missing}`, which is not loaded; skipped"),
+                );
+                continue;
+            };
+            use Kind as K;
+            let ok = match kind {
+                RelationshipKind::Uses => {
+                    matches!(s.kind, K::Group | K::Software | K::Campaign)
+                        && matches!(t.kind, K::Technique | K::Software)
+                }
+                RelationshipKind::Mitigates => s.kind == K::Mitigation && t.kind == K::Technique,
+                RelationshipKind::Detects => {
+                    matches!(s.kind, K::DetectionStrategy | K::DataComponent)
+                        && t.kind == K::Technique
+                }
+                RelationshipKind::SubtechniqueOf => {
+                    s.kind == K::Technique && t.kind == K::Technique
+                }
+                RelationshipKind::RevokedBy => s.kind == t.kind,
+                RelationshipKind::AttributedTo => s.kind == K::Campaign && t.kind == K::Group,
+            };
+            if !ok {
+                self.warn(
+                    p.bundle,
+                    WarningKind::UnexpectedEnds,
+                    Some(id),
+                    format!(
+                        "`{kind_str}` from a {} to a {} is not expected; skipped",
+                        s.kind.label(),
+                        t.kind.label()
+                    ),
+                );
+                continue;
+            }
+            self.kb.push_relationship(
+                Relationship {
+                    stix_id: id.to_owned(),
+                    kind,
+                    source: source.as_str().to_owned(),
+                    target: target.as_str().to_owned(),
+                    description: p
+                        .description
+                        .map(|d| d.0.into_owned())
+                        .filter(|d| !d.is_empty()),
+                },
+                s,
+                t,
+            );
+        }
+    }
+}
+
+fn push<T>(v: &mut Vec<T>, item: T) -> u32 {
+    v.push(item);
+    // Bundles hold tens of thousands of objects; u32 indexes keep the maps small.
+    u32::try_from(v.len() - 1).unwrap_or(u32::MAX)
+}
