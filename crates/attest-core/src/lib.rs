@@ -27,10 +27,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod coverage;
 pub mod journal;
+pub mod priority;
 pub mod profile;
 pub mod result;
 pub mod rule;
 pub mod source;
 pub mod state;
 pub mod test;
+pub mod validation;

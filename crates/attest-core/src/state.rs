@@ -22,6 +22,9 @@ pub struct RuleRecord {
     pub rule: Rule,
     /// When its imported content last changed (first import included).
     pub content_changed_at: Timestamp,
+    /// When it was first imported. A first import is not a change: results recorded for runs
+    /// before it (history uploaded together with the rules) are not invalidated by it.
+    pub imported_at: Timestamp,
     /// When its tuning last changed, if ever.
     pub tuning_changed_at: Option<Timestamp>,
     /// When its status last changed (first import included).
@@ -37,6 +40,16 @@ pub struct SourceRecord {
     pub changed_at: Timestamp,
 }
 
+/// One declaration of a source in its history: the value declared at `at`, or `None` when the
+/// source was removed then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDeclaration {
+    /// Journal time of the change.
+    pub at: Timestamp,
+    /// The declaration (heartbeats excluded), `None` for a removal.
+    pub source: Option<DataSource>,
+}
+
 /// The workspace's state at one instant.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -47,6 +60,10 @@ pub struct State {
     /// Removed sources and when they were removed (a rule depending on one is degraded, and a
     /// pass older than the removal is invalidated).
     pub removed_sources: BTreeMap<String, Timestamp>,
+    /// Every declaration and removal of each source, oldest first. Validation needs what a
+    /// source provided when a test ran to tell whether a later redeclaration or removal took
+    /// away telemetry a pass relied on.
+    pub source_history: BTreeMap<String, Vec<SourceDeclaration>>,
     /// The registry, by id (retired rules included).
     pub rules: BTreeMap<RuleId, RuleRecord>,
     /// The test catalogue, by id.
@@ -93,6 +110,15 @@ impl State {
                     }
                 }
                 self.removed_sources.remove(&source.name);
+                let mut declared = source.clone();
+                declared.last_seen = None;
+                self.source_history
+                    .entry(source.name.clone())
+                    .or_default()
+                    .push(SourceDeclaration {
+                        at,
+                        source: Some(declared),
+                    });
                 self.sources.insert(
                     source.name.clone(),
                     SourceRecord {
@@ -104,6 +130,10 @@ impl State {
             Event::SourceRemoved { name } => {
                 if self.sources.remove(name).is_some() {
                     self.removed_sources.insert(name.clone(), at);
+                    self.source_history
+                        .entry(name.clone())
+                        .or_default()
+                        .push(SourceDeclaration { at, source: None });
                 }
             }
             Event::SourceSeen { name, at: seen } => {
@@ -140,6 +170,7 @@ impl State {
                         RuleRecord {
                             rule: rule.clone(),
                             content_changed_at: at,
+                            imported_at: at,
                             tuning_changed_at: None,
                             status_changed_at: at,
                         },
