@@ -372,9 +372,14 @@ impl<'w> Builder<'w> {
                 return;
             }
         };
+        let mut replaces: Option<Ref> = None;
         if let Some(&existing) = self.kb.by_stix.get(id.as_str()) {
-            self.merge_duplicate(bundle, existing, &o);
-            return;
+            if existing.kind == k && self.is_newer_copy(existing, &o) {
+                replaces = Some(existing);
+            } else {
+                self.merge_duplicate(bundle, existing, &o);
+                return;
+            }
         }
         let (attack_id, url) = attack_ref(&o);
         let meta = Meta {
@@ -531,11 +536,50 @@ impl<'w> Builder<'w> {
                 },
             ),
         };
-        let r = Ref { kind: k, idx };
-        self.kb.by_stix.insert(id.0.into_owned(), r);
+        let r = match replaces {
+            Some(old) => {
+                // A newer copy from a later bundle (e.g. an ICS 18.1 data source that an
+                // Enterprise 17.1 bundle also holds): it takes the old slot, keeping every
+                // domain either copy named.
+                let old_domains = self
+                    .kb
+                    .obj(old)
+                    .map(|o| o.meta().domains.clone())
+                    .unwrap_or_default();
+                self.kb.replace_with_last(old.kind, old.idx);
+                if let Some(m) = self.kb.meta_of_mut(old) {
+                    for d in old_domains {
+                        if !m.domains.contains(&d) {
+                            m.domains.push(d);
+                        }
+                    }
+                }
+                old
+            }
+            None => {
+                let r = Ref { kind: k, idx };
+                self.kb.by_stix.insert(id.0.into_owned(), r);
+                r
+            }
+        };
         if no_domain {
             facts.without_domain.push(r);
         }
+    }
+
+    /// Whether `o` comes from a later bundle than `existing` and is more recently modified.
+    fn is_newer_copy(&self, existing: Ref, o: &RawObject<'_>) -> bool {
+        let from_earlier_bundle = self
+            .bundle_start
+            .get(&existing.kind)
+            .is_some_and(|&start| existing.idx < start);
+        let old_modified = self
+            .kb
+            .obj(existing)
+            .and_then(|x| x.meta().modified.clone());
+        // STIX timestamps are RFC 3339 in UTC, so text order is time order.
+        from_earlier_bundle
+            && matches!((o.modified.as_ref(), old_modified), (Some(new), Some(old)) if new.as_str() > old.as_str())
     }
 
     /// The same STIX id again: keep the first copy, add any new domains (an object shared by

@@ -419,6 +419,31 @@ impl KnowledgeBase {
         })
     }
 
+    /// Moves the last object of `kind` into slot `idx` (replacing what was there).
+    pub(crate) fn replace_with_last(&mut self, kind: Kind, idx: u32) {
+        fn mv<T>(v: &mut Vec<T>, idx: u32) {
+            let i = idx as usize;
+            if i + 1 < v.len()
+                && let Some(last) = v.pop()
+                && let Some(slot) = v.get_mut(i)
+            {
+                *slot = last;
+            }
+        }
+        match kind {
+            Kind::Tactic => mv(&mut self.tactics, idx),
+            Kind::Technique => mv(&mut self.techniques, idx),
+            Kind::Group => mv(&mut self.groups, idx),
+            Kind::Software => mv(&mut self.software, idx),
+            Kind::Campaign => mv(&mut self.campaigns, idx),
+            Kind::Mitigation => mv(&mut self.mitigations, idx),
+            Kind::DataSource => mv(&mut self.data_sources, idx),
+            Kind::DataComponent => mv(&mut self.data_components, idx),
+            Kind::DetectionStrategy => mv(&mut self.detection_strategies, idx),
+            Kind::Analytic => mv(&mut self.analytics, idx),
+        }
+    }
+
     pub(crate) fn push_relationship(&mut self, rel: Relationship, s: Ref, t: Ref) {
         let i = u32::try_from(self.relationships.len()).unwrap_or(u32::MAX);
         self.relationships.push(rel);
@@ -1252,7 +1277,8 @@ impl KnowledgeBase {
 
     /// Case-insensitive substring search over the ATT&CK id, name, aliases and description of
     /// active techniques, tactics, groups, software, campaigns, mitigations, data sources, data
-    /// components and detection strategies. Id and name hits rank first; ties by ATT&CK id.
+    /// components and detection strategies. Id and name hits rank first, then alias and
+    /// description hits; within each, techniques first, then by ATT&CK id.
     pub fn search(&self, query: &str) -> Vec<SearchHit<'_>> {
         let q = lower(query.trim());
         if q.is_empty() {
@@ -1290,9 +1316,25 @@ impl KnowledgeBase {
                 hits.push(SearchHit { object: o, field });
             }
         }
+        // Within a field, techniques come before the other kinds: they are what people look for.
+        let key = |h: &SearchHit<'_>| {
+            let kind = match h.object {
+                ObjectRef::Technique(_) => 0,
+                ObjectRef::Tactic(_) => 1,
+                ObjectRef::Group(_) => 2,
+                ObjectRef::Software(_) => 3,
+                ObjectRef::Campaign(_) => 4,
+                ObjectRef::Mitigation(_) => 5,
+                ObjectRef::DataComponent(_) => 6,
+                ObjectRef::DataSource(_) => 7,
+                ObjectRef::DetectionStrategy(_) => 8,
+                ObjectRef::Analytic(_) => 9,
+            };
+            (h.field, kind)
+        };
         hits.sort_by(|a, b| {
-            (a.field, &a.object.meta().attack_id, &a.object.meta().name).cmp(&(
-                b.field,
+            (key(a), &a.object.meta().attack_id, &a.object.meta().name).cmp(&(
+                key(b),
                 &b.object.meta().attack_id,
                 &b.object.meta().name,
             ))

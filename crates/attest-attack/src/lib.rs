@@ -58,6 +58,8 @@ pub mod load;
 mod model;
 mod raw;
 mod remap;
+#[cfg(test)]
+mod tests;
 
 pub use build::{BundleInput, decode_bundle};
 pub use error::{Error, Warning, WarningKind, count_warnings};
