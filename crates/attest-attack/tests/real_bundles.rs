@@ -43,34 +43,24 @@ fn v17(test: &str) -> Option<&'static (KnowledgeBase, Vec<Warning>)> {
     bundle(&CELL, "enterprise-attack-17.1.json.gz", test)
 }
 
-fn counts(
-    tactics: usize,
-    techniques: usize,
-    subtechniques: usize,
-    inactive_techniques: usize,
-    groups: usize,
-    software: usize,
-    campaigns: usize,
-    mitigations: usize,
-    data_sources: usize,
-    data_components: usize,
-    detection_strategies: usize,
-    analytics: usize,
-) -> DomainCounts {
+/// Expected counts in the order tactics, techniques, sub-techniques, inactive techniques,
+/// groups, software, campaigns, mitigations, data sources, data components, detection
+/// strategies, analytics.
+fn counts(n: [usize; 12]) -> DomainCounts {
     DomainCounts {
         domain: String::new(),
-        tactics,
-        techniques,
-        subtechniques,
-        inactive_techniques,
-        groups,
-        software,
-        campaigns,
-        mitigations,
-        data_sources,
-        data_components,
-        detection_strategies,
-        analytics,
+        tactics: n[0],
+        techniques: n[1],
+        subtechniques: n[2],
+        inactive_techniques: n[3],
+        groups: n[4],
+        software: n[5],
+        campaigns: n[6],
+        mitigations: n[7],
+        data_sources: n[8],
+        data_components: n[9],
+        detection_strategies: n[10],
+        analytics: n[11],
     }
 }
 
@@ -95,7 +85,7 @@ fn enterprise_18_1_counts() {
     assert_eq!(d.data_model, DataModel::DetectionStrategies);
     assert_eq!(
         only_counts(kb, "enterprise-attack"),
-        counts(14, 216, 475, 144, 172, 784, 52, 44, 0, 106, 691, 1739)
+        counts([14, 216, 475, 144, 172, 784, 52, 44, 0, 106, 691, 1739])
     );
     assert_eq!(kb.relationships().len(), 20_048);
     assert!(
@@ -113,7 +103,7 @@ fn enterprise_17_1_counts() {
     assert_eq!(kb.domains()[0].data_model, DataModel::DataComponentDetects);
     assert_eq!(
         only_counts(kb, "enterprise-attack"),
-        counts(14, 211, 468, 144, 166, 755, 47, 44, 37, 106, 0, 0)
+        counts([14, 211, 468, 144, 166, 755, 47, 44, 37, 106, 0, 0])
     );
     assert_eq!(kb.relationships().len(), 20_411);
     assert!(warnings.is_empty());
@@ -146,7 +136,7 @@ fn ics_18_1_and_mobile_17_1_counts() {
     assert_eq!(d.data_model, DataModel::DetectionStrategies);
     assert_eq!(
         only_counts(&kb, "ics-attack"),
-        counts(12, 83, 0, 12, 14, 23, 7, 52, 0, 36, 83, 82)
+        counts([12, 83, 0, 12, 14, 23, 7, 52, 0, 36, 83, 82])
     );
     assert_eq!(kb.relationships().len(), 688);
     // 18 x-mitre-asset objects and 685 `targets` relationships are not modelled.
@@ -169,7 +159,7 @@ fn ics_18_1_and_mobile_17_1_counts() {
     assert_eq!(d.data_model, DataModel::DataComponentDetects);
     assert_eq!(
         only_counts(&kb, "mobile-attack"),
-        counts(12, 75, 46, 67, 15, 118, 3, 13, 6, 17, 0, 0)
+        counts([12, 75, 46, 67, 15, 118, 3, 13, 6, 17, 0, 0])
     );
     assert_eq!(kb.relationships().len(), 1_766);
     assert!(warnings.is_empty());
