@@ -1,0 +1,2 @@
+//! Replay benchmark (placeholder until written).
+fn main() {}

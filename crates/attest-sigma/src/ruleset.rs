@@ -1,0 +1,400 @@
+//! A compiled rule set: stateless evaluation of one event, explanations, and a stateful
+//! [`Correlator`] for correlation rules over a stream of events.
+
+use std::collections::HashMap;
+
+use rsigma_eval::{CorrelationConfig, CorrelationEngine, Engine, EvaluationResult, ResultBody, explain_rule};
+use rsigma_parser::CorrelationRule;
+
+use crate::compile::CompileStats;
+use crate::event::Event;
+use crate::meta::SigmaRule;
+use crate::route::{BucketKey, route_event};
+
+/// Index of a rule in [`RuleSet::rules`].
+pub type RuleIndex = usize;
+
+/// A set of compiled Sigma rules, routed by log source.
+///
+/// Built by [`RuleSet::compile`]. Immutable and `Sync`: evaluate from as many threads as you like;
+/// correlation state lives in a [`Correlator`] per stream.
+pub struct RuleSet {
+    rules: Vec<SigmaRule>,
+    by_key: HashMap<String, RuleIndex>,
+    by_name: HashMap<String, RuleIndex>,
+    buckets: Vec<Bucket>,
+    /// Every bucket, for events that cannot be routed.
+    all_buckets: Vec<usize>,
+    /// Per detection rule: (bucket, position in that bucket's engine).
+    location: Vec<(usize, usize)>,
+    correlation: Option<CorrelationSetup>,
+    /// Per rule: whether a correlation refers to it (only those detections feed correlations).
+    feeds_correlation: Vec<bool>,
+    stats: CompileStats,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rules sharing one routing key, compiled into one rsigma engine.
+pub(crate) struct Bucket {
+    pub key: BucketKey,
+    pub engine: Engine,
+}
+
+/// What a [`Correlator`] needs to build its own correlation engine.
+pub(crate) struct CorrelationSetup {
+    pub correlations: Vec<CorrelationRule>,
+    /// The detection rules the correlations refer to (so names resolve), with internal ids.
+    pub referenced_rules: Vec<rsigma_parser::SigmaRule>,
+    pub referenced: Vec<RuleIndex>,
+}
+
+/// One rule that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMatch {
+    /// The rule, as an index into [`RuleSet::rules`].
+    pub rule: RuleIndex,
+    /// Detection matches: the selections that matched.
+    pub selections: Vec<String>,
+    /// Detection matches: the fields and values that matched.
+    pub fields: Vec<MatchedField>,
+    /// Correlation matches: the group and the aggregated value.
+    pub correlation: Option<CorrelationMatch>,
+}
+
+/// A field that took part in a match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedField {
+    /// The field name (`keyword` for keyword matches).
+    pub field: String,
+    /// The event's value, as text.
+    pub value: String,
+}
+
+/// Details of a correlation firing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelationMatch {
+    /// The `group-by` fields and their values.
+    pub group: Vec<(String, String)>,
+    /// The aggregated value that met the condition (count, distinct count, …).
+    pub value: f64,
+}
+
+/// Why a rule did or did not match an event, for debugging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// Whether the rule matches the event.
+    pub matched: bool,
+    /// Every leaf test of the rule, with its verdict.
+    pub items: Vec<ExplainedItem>,
+    /// The full condition trace as pretty JSON.
+    pub trace: String,
+}
+
+/// One leaf test in an [`Explanation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplainedItem {
+    /// The selection it belongs to.
+    pub selection: String,
+    /// The field tested (`None` for keywords).
+    pub field: Option<String>,
+    /// What it was compared with.
+    pub pattern: Option<String>,
+    /// The event's value, when present.
+    pub actual: Option<String>,
+    /// Whether the test passed.
+    pub matched: bool,
+    /// Why (`matched`, `field_absent`, `value_mismatch`, …).
+    pub reason: String,
+}
+
+impl RuleSet {
+    pub(crate) fn from_parts(
+        rules: Vec<SigmaRule>,
+        by_key: HashMap<String, RuleIndex>,
+        by_name: HashMap<String, RuleIndex>,
+        buckets: Vec<Bucket>,
+        location: Vec<(usize, usize)>,
+        correlation: Option<CorrelationSetup>,
+        stats: CompileStats,
+    ) -> Self {
+        let mut feeds_correlation = vec![false; rules.len()];
+        if let Some(c) = &correlation {
+            for &i in &c.referenced {
+                if let Some(slot) = feeds_correlation.get_mut(i) {
+                    *slot = true;
+                }
+            }
+        }
+        RuleSet {
+            all_buckets: (0..buckets.len()).collect(),
+            rules,
+            by_key,
+            by_name,
+            buckets,
+            location,
+            correlation,
+            feeds_correlation,
+            stats,
+        }
+    }
+
+    /// Metadata of every compiled rule (detections first, then correlations).
+    pub fn rules(&self) -> &[SigmaRule] {
+        &self.rules
+    }
+
+    /// One rule's metadata.
+    pub fn rule(&self, index: RuleIndex) -> Option<&SigmaRule> {
+        self.rules.get(index)
+    }
+
+    /// Finds a rule by id, then by name, then by title.
+    pub fn find(&self, id_or_name: &str) -> Option<RuleIndex> {
+        self.by_key
+            .get(id_or_name)
+            .or_else(|| self.by_name.get(id_or_name))
+            .copied()
+    }
+
+    /// Counts from the compilation.
+    pub fn stats(&self) -> CompileStats {
+        self.stats
+    }
+
+    /// Number of compiled rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether no rule compiled.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether the set holds correlation rules (then use a [`Correlator`] to see them fire).
+    pub fn has_correlations(&self) -> bool {
+        self.correlation.is_some()
+    }
+
+    /// The detection rules that match `event` (stateless; correlations need a [`Correlator`]).
+    ///
+    /// The event only meets the rules its log source is routed to (see [`crate::route`]), and
+    /// within those only the rules whose literals it contains (rsigma's per-field Aho-Corasick
+    /// candidate index).
+    pub fn evaluate(&self, event: &Event) -> Vec<RuleMatch> {
+        self.evaluate_raw(event)
+            .into_iter()
+            .filter_map(|r| self.to_match(r))
+            .collect()
+    }
+
+    fn bucket_indices(&self, event: &Event) -> Vec<usize> {
+        match route_event(event) {
+            None => self.all_buckets.clone(),
+            Some(route) => self
+                .buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| route.accepts(&b.key))
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    fn evaluate_raw(&self, event: &Event) -> Vec<EvaluationResult> {
+        let view = event.as_rsigma();
+        let mut out = Vec::new();
+        for b in self.bucket_indices(event) {
+            if let Some(bucket) = self.buckets.get(b) {
+                out.extend(bucket.engine.evaluate(&view));
+            }
+        }
+        out
+    }
+
+    fn to_match(&self, r: EvaluationResult) -> Option<RuleMatch> {
+        let rule = *self.by_key.get(r.header.rule_id.as_deref()?)?;
+        Some(match r.body {
+            ResultBody::Detection(d) => RuleMatch {
+                rule,
+                selections: d.matched_selections,
+                fields: d
+                    .matched_fields
+                    .into_iter()
+                    .map(|f| MatchedField {
+                        field: f.field,
+                        value: match f.value {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        },
+                    })
+                    .collect(),
+                correlation: None,
+            },
+            ResultBody::Correlation(c) => RuleMatch {
+                rule,
+                selections: Vec::new(),
+                fields: Vec::new(),
+                correlation: Some(CorrelationMatch {
+                    group: c.group_key,
+                    value: c.aggregated_value,
+                }),
+            },
+        })
+    }
+
+    /// Explains why a detection rule does or does not match `event`. `None` for correlation
+    /// rules and unknown indexes.
+    pub fn explain(&self, rule: RuleIndex, event: &Event) -> Option<Explanation> {
+        let &(b, pos) = self.location.get(rule)?;
+        let compiled = self.buckets.get(b)?.engine.rules().get(pos)?;
+        let trace = explain_rule(compiled, &event.as_rsigma());
+        let mut items = Vec::new();
+        for c in &trace.conditions {
+            collect_condition(c, &mut items);
+        }
+        Some(Explanation {
+            matched: trace.matched,
+            items,
+            trace: serde_json::to_string_pretty(&trace).unwrap_or_default(),
+        })
+    }
+
+    /// Starts a stream: detections plus correlation state over events given in time order.
+    pub fn correlator(&self) -> Correlator<'_> {
+        let engine = self.correlation.as_ref().map(|setup| {
+            let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+            for rule in &setup.referenced_rules {
+                // These compiled once already; a failure here cannot happen and would only
+                // mean a correlation never fires, which the caller sees in the results.
+                let _ = engine.add_rule(rule);
+            }
+            for corr in &setup.correlations {
+                let _ = engine.add_correlation(corr);
+            }
+            engine
+        });
+        Correlator {
+            set: self,
+            engine,
+            untimed: 0,
+        }
+    }
+}
+
+fn collect_condition(c: &rsigma_eval::ConditionTrace, out: &mut Vec<ExplainedItem>) {
+    use rsigma_eval::ConditionTrace as C;
+    match c {
+        C::Selection { name, detection, .. } => collect_detection(name, detection, out),
+        C::And { children, .. } | C::Or { children, .. } => {
+            children.iter().for_each(|c| collect_condition(c, out))
+        }
+        C::Not { child, .. } => collect_condition(child, out),
+        C::Quantified { branches, .. } => branches
+            .iter()
+            .for_each(|b| collect_detection(&b.name, &b.detection, out)),
+    }
+}
+
+fn collect_detection(selection: &str, d: &rsigma_eval::DetectionTrace, out: &mut Vec<ExplainedItem>) {
+    use rsigma_eval::DetectionTrace as D;
+    match d {
+        D::AllOf { items, .. } => items.iter().for_each(|i| out.push(item(selection, i))),
+        D::Keywords { item: i, .. } => out.push(item(selection, i)),
+        D::AnyOf { branches, .. } | D::And { branches, .. } => {
+            branches.iter().for_each(|b| collect_detection(selection, b, out))
+        }
+        D::ArrayMatch { members, .. } => members
+            .iter()
+            .for_each(|m| collect_detection(selection, &m.detection, out)),
+        D::Conditional { condition, .. } => collect_condition(condition, out),
+        D::Other { .. } => {}
+    }
+}
+
+fn item(selection: &str, i: &rsigma_eval::ItemTrace) -> ExplainedItem {
+    ExplainedItem {
+        selection: selection.to_owned(),
+        field: i.field.clone(),
+        pattern: i.pattern.clone(),
+        actual: i.actual.as_ref().map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+        matched: i.matched,
+        reason: serde_json::to_value(i.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    }
+}
+
+/// Evaluates a stream of events: detections of each event, plus correlation rules firing over
+/// the stream. Give events in time order; correlation windows use each event's timestamp.
+pub struct Correlator<'a> {
+    set: &'a RuleSet,
+    engine: Option<CorrelationEngine>,
+    untimed: u64,
+}
+
+impl std::fmt::Debug for Correlator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Correlator")
+            .field("correlations", &self.engine.is_some())
+            .field("untimed", &self.untimed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Correlator<'_> {
+    /// Detections of `event`, followed by any correlation rule that fires with it.
+    ///
+    /// An event without a timestamp still yields its detections but does not enter correlation
+    /// windows (counted by [`Correlator::untimed_events`]).
+    pub fn process(&mut self, event: &Event) -> Vec<RuleMatch> {
+        let raw = self.set.evaluate_raw(event);
+        let Some(engine) = self.engine.as_mut() else {
+            return raw.into_iter().filter_map(|r| self.set.to_match(r)).collect();
+        };
+        let feeding: Vec<EvaluationResult> = raw
+            .iter()
+            .filter(|r| {
+                r.header
+                    .rule_id
+                    .as_deref()
+                    .and_then(|id| self.set.by_key.get(id))
+                    .is_some_and(|&i| self.set.feeds_correlation.get(i).copied().unwrap_or(false))
+            })
+            .cloned()
+            .collect();
+        let mut out: Vec<RuleMatch> = raw.into_iter().filter_map(|r| self.set.to_match(r)).collect();
+        if feeding.is_empty() {
+            return out;
+        }
+        let Some(ts) = event.timestamp() else {
+            self.untimed += 1;
+            return out;
+        };
+        let results = engine.process_with_detections(&event.as_rsigma(), feeding, ts.as_second());
+        out.extend(
+            results
+                .into_iter()
+                .filter(EvaluationResult::is_correlation)
+                .filter_map(|r| self.set.to_match(r)),
+        );
+        out
+    }
+
+    /// Events that fed a correlation but had no timestamp, so were left out of its windows.
+    pub fn untimed_events(&self) -> u64 {
+        self.untimed
+    }
+}
