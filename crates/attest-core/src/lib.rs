@@ -27,10 +27,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod backlog;
 pub mod coverage;
+pub mod diff;
 pub mod journal;
 pub mod priority;
 pub mod profile;
+pub mod registry;
 pub mod result;
 pub mod rule;
 pub mod source;
