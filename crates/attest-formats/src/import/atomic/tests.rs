@@ -1,0 +1,131 @@
+//! Unit tests of the Atomic Red Team reader on cut-down technique files.
+
+use attest_core::test::TestKind;
+
+use super::*;
+use crate::{Input, Severity};
+
+/// The published shape, cut down: two tests, one without a GUID, long fields that are skipped.
+const T1003_001: &str = r##"attack_technique: T1003.001
+display_name: "OS Credential Dumping: LSASS Memory"
+atomic_tests:
+- name: Dump LSASS.exe Memory using ProcDump
+  auto_generated_guid: 0BE2230C-9AB3-4AC2-8826-3199B9A0EBF8
+  description: |
+    The memory of lsass.exe is often dumped.
+  supported_platforms:
+  - windows
+  input_arguments:
+    output_file:
+      description: Path where resulting dump should be placed
+      type: path
+      default: C:\Windows\Temp\lsass_dump.dmp
+  dependency_executor_name: powershell
+  dependencies:
+  - description: |
+      ProcDump tool from Sysinternals must exist on disk
+    prereq_command: |
+      if (Test-Path "#{procdump_exe}") {exit 0} else {exit 1}
+  executor:
+    command: |
+      "#{procdump_exe}" -accepteula -ma lsass.exe #{output_file}
+    name: command_prompt
+    elevation_required: true
+- name: No guid yet
+  supported_platforms: [linux, macos]
+  executor:
+    name: sh
+- name: Runs as user
+  auto_generated_guid: 2536dee2-12fb-459a-8c37-971844fa73be
+  supported_platforms:
+  - linux
+  - macos
+  executor:
+    name: bash
+    command: id
+"##;
+
+fn input<'a>(path: &'a str, text: &'a str) -> Input<'a> {
+    Input { path, bytes: text.as_bytes() }
+}
+
+#[test]
+fn reads_tests_keyed_by_lowercase_guid() {
+    let (tests, diags) = read_technique(input("atomics/T1003.001/T1003.001.yaml", T1003_001));
+    assert_eq!(tests.len(), 2);
+    let t = &tests[0];
+    assert_eq!(t.id, "0be2230c-9ab3-4ac2-8826-3199b9a0ebf8");
+    assert_eq!(t.kind, TestKind::Atomic);
+    assert_eq!(t.techniques, ["T1003.001"]);
+    assert_eq!(t.name, "Dump LSASS.exe Memory using ProcDump");
+    assert_eq!(t.platforms, ["windows"]);
+    assert_eq!(t.executor.as_deref(), Some("command_prompt"));
+    assert!(t.elevation_required);
+    let u = &tests[1];
+    assert_eq!(u.platforms, ["linux", "macos"]);
+    assert_eq!(u.executor.as_deref(), Some("bash"));
+    assert!(!u.elevation_required, "absent elevation_required means false");
+
+    assert_eq!(diags.len(), 1);
+    let d = &diags[0];
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(d.line, Some(26), "{d}");
+    assert!(d.message.contains("#2") && d.message.contains("No guid yet"), "{d}");
+}
+
+#[test]
+fn broken_yaml_is_an_error_with_a_line_not_a_panic() {
+    let text = "attack_technique: T1001\natomic_tests:\n- name: x\n  executor: [unclosed\n";
+    let (tests, diags) = read_technique(input("T1001.yaml", text));
+    assert!(tests.is_empty());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].severity, Severity::Error);
+    assert!(diags[0].line.is_some(), "{}", diags[0]);
+
+    let wrong_type = "attack_technique: T1001\natomic_tests:\n- name: x\n  executor:\n    name: sh\n    elevation_required: maybe\n";
+    let (tests, diags) = read_technique(input("T1001.yaml", wrong_type));
+    assert!(tests.is_empty());
+    assert_eq!(diags[0].line, Some(6), "{}", diags[0]);
+
+    let (tests, diags) = read_technique(Input { path: "bin.yaml", bytes: &[0, 159, 146, 150] });
+    assert!(tests.is_empty());
+    assert!(!diags.is_empty());
+}
+
+#[test]
+fn missing_technique_falls_back_to_the_file_name() {
+    let text = "atomic_tests:\n- name: a\n  auto_generated_guid: 2536dee2-12fb-459a-8c37-971844fa73be\n  executor: {name: sh}\n";
+    let (tests, diags) = read_technique(input("atomics/T1082/T1082.yaml", text));
+    assert_eq!(tests[0].techniques, ["T1082"]);
+    assert_eq!(diags.len(), 1);
+    let (tests, diags) = read_technique(input("notes.yaml", text));
+    assert!(tests.is_empty());
+    assert_eq!(diags[0].severity, Severity::Error);
+}
+
+#[test]
+fn catalogue_counts_files_and_drops_duplicate_guids() {
+    let dup = "attack_technique: T1082\natomic_tests:\n- name: again\n  auto_generated_guid: 2536DEE2-12fb-459a-8c37-971844fa73be\n  executor: {name: sh}\n";
+    let c = read_catalogue([
+        input("a/T1003.001.yaml", T1003_001),
+        input("b/T1082.yaml", dup),
+        input("c/T1000.yaml", "attack_technique: [unclosed\n"),
+        input("d/T1001.yaml", "attack_technique: T1001\n"),
+    ]);
+    assert_eq!(c.techniques, 3, "the broken file does not count");
+    assert_eq!(c.tests.len(), 2);
+    assert_eq!(
+        c.diagnostics.iter().filter(|d| d.message.contains("more than once")).count(),
+        1
+    );
+    assert_eq!(c.diagnostics.iter().filter(|d| d.severity == Severity::Error).count(), 1);
+}
+
+#[test]
+fn technique_file_names() {
+    assert!(is_technique_file("atomics/T1003/T1003.yaml"));
+    assert!(is_technique_file("atomics\\T1003.001\\T1003.001.yml"));
+    assert!(!is_technique_file("atomics/T1003/T1003.md"));
+    assert!(!is_technique_file("atomics/Indexes/index.yaml"));
+    assert!(!is_technique_file("atomics/T1003/src/T1003.ps1"));
+}
