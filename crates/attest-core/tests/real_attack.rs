@@ -1,0 +1,70 @@
+//! Coverage over the real Enterprise ATT&CK 18.1 bundle (set `ATTEST_ATTACK_DIR`).
+
+mod common;
+
+use attest_core::coverage::{self, Catalog, Claim, CoverageState, Scope};
+use attest_core::journal::Event;
+use attest_core::priority::{self, PriorityOptions};
+use attest_core::profile::{ActorPaths, Profile, ProfileActor};
+use attest_core::result::Outcome;
+use common::*;
+
+#[test]
+fn coverage_over_the_enterprise_bundle() {
+    let Some(dir) = attack_dir("coverage_over_the_enterprise_bundle") else {
+        return;
+    };
+    let path = dir.join("enterprise-attack-18.1.json.gz");
+    let kb = match attest_attack::load::from_path(&path) {
+        Ok((kb, _)) => kb,
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    let cat = Catalog::from_kb(&kb);
+    let parents = cat.techniques().iter().filter(|t| t.parent.is_none()).count();
+    let subs = cat.techniques().len() - parents;
+    assert_eq!((parents, subs), (216, 475));
+    assert_eq!(cat.tactics().len(), 14);
+    assert!(matches!(cat.resolve("T1086"), Claim::Remapped { current, .. } if current == tid("T1059.001")));
+    let lsass_needs: Vec<String> = cat
+        .technique(tid("T1003.001"))
+        .map(|t| t.telemetry.iter().map(|n| n.component.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(lsass_needs.len(), 5, "{lsass_needs:?}");
+    assert!(lsass_needs.iter().any(|c| c == "Process Access"));
+
+    let t0 = ts("2026-06-01T00:00:00Z");
+    let mut j = Journal::default();
+    let mut sysmon = source("sysmon", &["Process Access", "Process Creation"], &["Windows"]);
+    sysmon.max_silence = None;
+    j.push(t0, Event::SourceUpserted(sysmon));
+    j.push(t0, Event::RuleUpserted(rule("lsass", &["T1003.001"], &["Process Access"])));
+    j.push(t0, Event::RuleUpserted(rule("old-ps", &["T1086"], &["Process Creation"])));
+    j.push(t0, Event::ResultRecorded(result("lsass", "T1003.001", Outcome::Pass, t0)));
+    let state = j.state();
+    let cov = coverage::compute(&cat, &state, &Scope::all(), t0);
+    assert_eq!(cov.overall.total(), 691);
+    assert_eq!(cov.overall.count(CoverageState::Validated), 1);
+    assert_eq!(cov.overall.count(CoverageState::Unvalidated), 1);
+    assert_eq!(cov.overall.count(CoverageState::Gap), 689);
+    assert_eq!(cov.claims.remapped.len(), 1);
+    assert_eq!(cov.tactics.len(), 14);
+    let lsass = cov.technique(tid("T1003.001"));
+    assert_eq!(lsass.map(|l| l.visibility.iter().map(|v| v.ratio()).collect::<Vec<_>>()), Some(vec![(2, 5)]));
+    let parent = cov.technique(tid("T1003")).and_then(|t| t.subtechniques);
+    assert_eq!(parent.map(|s| (s.validated, s.total)), Some((1, 8)));
+    assert_eq!(cov.technique(tid("T1003")).map(|t| t.state), Some(CoverageState::Gap));
+
+    let p = Profile {
+        name: "apt29".into(),
+        actors: vec![ProfileActor { actor: "APT29".into(), weight: 1.0 }],
+        platforms: vec!["Windows".into()],
+        paths: ActorPaths { via_software: true, via_campaigns: true },
+        ..Profile::default()
+    };
+    let target = priority::target_set(&cat, &state.actors, &p, &PriorityOptions::default());
+    assert_eq!(target.techniques.len(), 214);
+    assert!(target.problems.is_empty(), "{:?}", target.problems);
+    let pc = coverage::compute(&cat, &state, &Scope::profile(target), t0);
+    assert_eq!(pc.overall.total(), 214);
+    assert_eq!(pc.overall.count(CoverageState::Validated), 1);
+}
