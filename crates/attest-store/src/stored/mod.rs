@@ -1,0 +1,161 @@
+//! The stored form of the journal: versioned JSON payloads, owned by this crate.
+//!
+//! A payload is `{"version": N, "event": {...}}`. The version selects the mirror types that
+//! decode `event` (`v1` today). Writers always write the newest version; readers keep every old
+//! version decoding, so a journal written years ago still folds into a state.
+//!
+//! The projection tables also keep JSON records (a rule with its change instants, a source with
+//! its change instant); those are derived data and are rebuilt from the journal whenever their
+//! layout changes, so they are not versioned the same way.
+
+pub mod convert;
+pub mod v1;
+
+use attest_core::journal::Event;
+use attest_core::state::{RuleRecord, SourceRecord};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The payload version this build writes.
+pub const PAYLOAD_VERSION: u32 = 1;
+
+/// Why a payload or record could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The core event kind has no stored form in this version of the store.
+    #[error("event kind {kind:?} has no stored form in this version of attest-store")]
+    UnsupportedEvent {
+        /// The core event kind.
+        kind: &'static str,
+    },
+    /// The payload was written by a newer attest (or is not a payload at all).
+    #[error("unknown payload version {version}")]
+    UnknownVersion {
+        /// The version found.
+        version: u32,
+    },
+    /// The JSON does not match the expected shape.
+    #[error("invalid JSON")]
+    Json(#[from] serde_json::Error),
+    /// A timestamp column does not parse.
+    #[error("invalid timestamp {0:?}")]
+    Timestamp(String),
+    /// A number (a `seq`, a notification payload) is out of range or does not parse.
+    #[error("invalid number {0:?}")]
+    Number(String),
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a> {
+    version: u32,
+    event: &'a v1::Event,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeIn<'a> {
+    version: u32,
+    #[serde(borrow)]
+    event: &'a RawValue,
+}
+
+/// Encodes an event as the newest payload version.
+pub fn encode_event(event: &Event) -> Result<String, CodecError> {
+    let stored = convert::event_to_v1(event).ok_or(CodecError::UnsupportedEvent {
+        kind: event.kind(),
+    })?;
+    Ok(serde_json::to_string(&EnvelopeOut {
+        version: PAYLOAD_VERSION,
+        event: &stored,
+    })?)
+}
+
+/// Decodes a payload of any known version.
+pub fn decode_event(payload: &str) -> Result<Event, CodecError> {
+    let envelope: EnvelopeIn<'_> = serde_json::from_str(payload)?;
+    match envelope.version {
+        1 => {
+            let event: v1::Event = serde_json::from_str(envelope.event.get())?;
+            Ok(convert::event_from_v1(event))
+        }
+        version => Err(CodecError::UnknownVersion { version }),
+    }
+}
+
+/// Parses a timestamp column written by [`timestamp_text`].
+pub fn parse_timestamp(s: &str) -> Result<Timestamp, CodecError> {
+    s.parse()
+        .map_err(|_| CodecError::Timestamp(s.to_string()))
+}
+
+/// The exact text form of a timestamp (RFC 3339, UTC, full precision).
+pub fn timestamp_text(t: Timestamp) -> String {
+    t.to_string()
+}
+
+#[derive(Serialize, Deserialize)]
+struct RuleRecordV1 {
+    rule: v1::Rule,
+    content_changed_at: Timestamp,
+    imported_at: Timestamp,
+    #[serde(default)]
+    tuning_changed_at: Option<Timestamp>,
+    status_changed_at: Timestamp,
+}
+
+/// Encodes a projected rule record.
+pub fn encode_rule_record(rec: &RuleRecord) -> Result<String, CodecError> {
+    Ok(serde_json::to_string(&RuleRecordV1 {
+        rule: convert::rule_to_v1(&rec.rule),
+        content_changed_at: rec.content_changed_at,
+        imported_at: rec.imported_at,
+        tuning_changed_at: rec.tuning_changed_at,
+        status_changed_at: rec.status_changed_at,
+    })?)
+}
+
+/// Decodes a projected rule record.
+pub fn decode_rule_record(s: &str) -> Result<RuleRecord, CodecError> {
+    let r: RuleRecordV1 = serde_json::from_str(s)?;
+    Ok(RuleRecord {
+        rule: convert::rule_from_v1(r.rule),
+        content_changed_at: r.content_changed_at,
+        imported_at: r.imported_at,
+        tuning_changed_at: r.tuning_changed_at,
+        status_changed_at: r.status_changed_at,
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+struct SourceRecordV1 {
+    source: v1::DataSource,
+    changed_at: Timestamp,
+}
+
+/// Encodes a projected source record.
+pub fn encode_source_record(rec: &SourceRecord) -> Result<String, CodecError> {
+    Ok(serde_json::to_string(&SourceRecordV1 {
+        source: convert::source_to_v1(&rec.source),
+        changed_at: rec.changed_at,
+    })?)
+}
+
+/// Decodes a projected source record.
+pub fn decode_source_record(s: &str) -> Result<SourceRecord, CodecError> {
+    let r: SourceRecordV1 = serde_json::from_str(s)?;
+    Ok(SourceRecord {
+        source: convert::source_from_v1(r.source),
+        changed_at: r.changed_at,
+    })
+}
+
+/// Encodes any stored value (tests, results, actors, profiles, singletons).
+pub fn encode<T: Serialize>(value: &T) -> Result<String, CodecError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+/// Decodes any stored value.
+pub fn decode<'a, T: Deserialize<'a>>(s: &'a str) -> Result<T, CodecError> {
+    Ok(serde_json::from_str(s)?)
+}
