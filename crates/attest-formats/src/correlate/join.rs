@@ -51,7 +51,12 @@ pub fn correlate(
     let mut by_rule: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, alert) in alerts.iter().enumerate() {
         let mut keys: Vec<String> = Vec::with_capacity(2);
-        if let Some(id) = alert.rule_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(id) = alert
+            .rule_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             keys.push(id.to_lowercase());
         }
         if let Some(id) = alert
@@ -197,7 +202,11 @@ fn describe(e: &Execution) -> String {
         (None, Some(g)) => format!(" test {g}"),
         (None, None) => String::new(),
     };
-    let host = e.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+    let host = e
+        .host
+        .as_deref()
+        .map(|h| format!(" on {h}"))
+        .unwrap_or_default();
     format!("{}{test} executed{host} at {}", e.technique, e.started)
 }
 

@@ -16,11 +16,16 @@
 //! for a sub-technique. An alert is matched to a rule by its rule id, or else by its rule name
 //! through [`CorrelateOptions::rule_names`]. The function is pure and deterministic: results come
 //! in execution order, then rule order as the caller listed them.
+//!
+//! Executions from logs without GUIDs get them from the catalogue with [`resolve_test_guids`]
+//! before correlating, so results name their test.
 
+mod guids;
 mod join;
 mod spec;
 #[cfg(test)]
 mod tests;
 
+pub use guids::resolve_test_guids;
 pub use join::{Correlation, correlate};
 pub use spec::{Alert, CorrelateOptions, Execution};

@@ -5,8 +5,8 @@
 //! `by`, `evidence`), absent optional fields omitted, `at` in RFC 3339 UTC. Output is
 //! deterministic: same results, same bytes.
 
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use write::{results_to_jsonl, write_results_jsonl};

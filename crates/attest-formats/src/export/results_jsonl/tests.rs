@@ -43,13 +43,22 @@ fn writes_the_documented_shape() {
     );
     let mut bytes = Vec::new();
     assert!(write_results_jsonl(&sample(), &mut bytes).is_ok());
-    assert_eq!(String::from_utf8(bytes).unwrap_or_default(), results_to_jsonl(&sample()));
+    assert_eq!(
+        String::from_utf8(bytes).unwrap_or_default(),
+        results_to_jsonl(&sample())
+    );
 }
 
 #[test]
 fn round_trips_through_the_importer() {
     let text = results_to_jsonl(&sample());
-    let (back, diags) = read_results_jsonl(Input { path: "r.jsonl", bytes: text.as_bytes() }, &ResultsJsonlOptions::default());
+    let (back, diags) = read_results_jsonl(
+        Input {
+            path: "r.jsonl",
+            bytes: text.as_bytes(),
+        },
+        &ResultsJsonlOptions::default(),
+    );
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(back, sample());
     assert_eq!(results_to_jsonl(&back), text);

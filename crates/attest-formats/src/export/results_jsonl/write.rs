@@ -7,7 +7,10 @@ use attest_core::result::ValidationResult;
 use crate::import::results_jsonl::spec::{EvidenceLine, EvidenceObject, ResultLine};
 
 /// Writes one line per result to `out`.
-pub fn write_results_jsonl<W: Write>(results: &[ValidationResult], mut out: W) -> std::io::Result<()> {
+pub fn write_results_jsonl<W: Write>(
+    results: &[ValidationResult],
+    mut out: W,
+) -> std::io::Result<()> {
     for r in results {
         serde_json::to_writer(&mut out, &line(r))?;
         out.write_all(b"\n")?;
@@ -29,7 +32,11 @@ pub fn results_to_jsonl(results: &[ValidationResult]) -> String {
 fn line(r: &ValidationResult) -> ResultLine {
     let e = &r.evidence;
     let evidence = (e.text.is_some() || e.url.is_some() || !e.event_ids.is_empty()).then(|| {
-        EvidenceLine::Full(EvidenceObject { text: e.text.clone(), url: e.url.clone(), event_ids: e.event_ids.clone() })
+        EvidenceLine::Full(EvidenceObject {
+            text: e.text.clone(),
+            url: e.url.clone(),
+            event_ids: e.event_ids.clone(),
+        })
     });
     ResultLine {
         rule: r.rule.0.clone(),

@@ -4,14 +4,18 @@ use serde_json::Value;
 
 use super::spec::{ALERT_ID_FIELDS, HOST_FIELDS, RULE_ID_FIELDS, RULE_NAME_FIELDS, TIME_FIELDS};
 use crate::correlate::Alert;
-use crate::import::invoke_atomic::decode::{TimeZoneUse, decode_text, parse_time};
+use crate::import::invoke_atomic::decode::{LineCounter, TimeZoneUse, decode_text, parse_time};
 use crate::{Diagnostic, Input};
 
 /// Reads one alert export (CSV, JSON lines or JSON array; see the module documentation). Never
 /// fails as a whole; unusable rows are skipped with an error naming their line.
 pub fn read_alerts(input: Input<'_>) -> (Vec<Alert>, Vec<Diagnostic>) {
     let (text, mut diags) = decode_text(input.path, input.bytes);
-    let mut state = State { path: input.path, alerts: Vec::new(), assumed_utc: false };
+    let mut state = State {
+        path: input.path,
+        alerts: Vec::new(),
+        assumed_utc: false,
+    };
     match text.trim_start().as_bytes().first() {
         None => diags.push(Diagnostic::error(input.path, None, "empty file: no alerts")),
         Some(b'{') => read_json_lines(&text, &mut state, &mut diags),
@@ -19,7 +23,11 @@ pub fn read_alerts(input: Input<'_>) -> (Vec<Alert>, Vec<Diagnostic>) {
         Some(_) => read_csv(&text, &mut state, &mut diags),
     }
     if state.assumed_utc {
-        diags.push(Diagnostic::warning(input.path, None, "some alert times have no zone; they were read as UTC"));
+        diags.push(Diagnostic::warning(
+            input.path,
+            None,
+            "some alert times have no zone; they were read as UTC",
+        ));
     }
     (state.alerts, diags)
 }
@@ -40,34 +48,65 @@ struct Fields {
 }
 
 impl State<'_> {
-    fn push(&mut self, f: Fields, line: Option<usize>, source: String, diags: &mut Vec<Diagnostic>) {
+    fn push(
+        &mut self,
+        f: Fields,
+        line: Option<usize>,
+        source: String,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         if f.rule_id.is_none() && f.rule_name.is_none() {
             diags.push(Diagnostic::error(
                 self.path,
                 line,
-                format!("no rule id or rule name (fields {} or {}); alert skipped", RULE_ID_FIELDS.join("|"), RULE_NAME_FIELDS.join("|")),
+                format!(
+                    "no rule id or rule name (fields {} or {}); alert skipped",
+                    RULE_ID_FIELDS.join("|"),
+                    RULE_NAME_FIELDS.join("|")
+                ),
             ));
             return;
         }
         let Some(raw_time) = f.time else {
-            diags.push(Diagnostic::error(self.path, line, format!("no time (fields {}); alert skipped", TIME_FIELDS.join("|"))));
+            diags.push(Diagnostic::error(
+                self.path,
+                line,
+                format!("no time (fields {}); alert skipped", TIME_FIELDS.join("|")),
+            ));
             return;
         };
         let Some((at, zone)) = parse_time(&raw_time) else {
-            diags.push(Diagnostic::error(self.path, line, format!("time {raw_time:?} is not a time; alert skipped")));
+            diags.push(Diagnostic::error(
+                self.path,
+                line,
+                format!("time {raw_time:?} is not a time; alert skipped"),
+            ));
             return;
         };
         self.assumed_utc |= zone == TimeZoneUse::AssumedUtc;
-        self.alerts.push(Alert { rule_id: f.rule_id, rule_name: f.rule_name, at, host: f.host, id: f.id, source });
+        self.alerts.push(Alert {
+            rule_id: f.rule_id,
+            rule_name: f.rule_name,
+            at,
+            host: f.host,
+            id: f.id,
+            source,
+        });
     }
 }
 
 fn read_csv(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic>) {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
         Err(e) => {
-            diags.push(Diagnostic::error(state.path, Some(1), format!("unreadable CSV header: {e}")));
+            diags.push(Diagnostic::error(
+                state.path,
+                Some(1),
+                format!("unreadable CSV header: {e}"),
+            ));
             return;
         }
     };
@@ -77,8 +116,13 @@ fn read_csv(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic>) {
             .filter_map(|a| headers.iter().position(|h| h.eq_ignore_ascii_case(a)))
             .collect()
     };
-    let (rule_id, rule_name, time, host, id) =
-        (find(RULE_ID_FIELDS), find(RULE_NAME_FIELDS), find(TIME_FIELDS), find(HOST_FIELDS), find(ALERT_ID_FIELDS));
+    let (rule_id, rule_name, time, host, id) = (
+        find(RULE_ID_FIELDS),
+        find(RULE_NAME_FIELDS),
+        find(TIME_FIELDS),
+        find(HOST_FIELDS),
+        find(ALERT_ID_FIELDS),
+    );
     if (rule_id.is_empty() && rule_name.is_empty()) || time.is_empty() {
         diags.push(Diagnostic::error(
             state.path,
@@ -90,16 +134,21 @@ fn read_csv(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic>) {
         ));
         return;
     }
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize);
-                diags.push(Diagnostic::error(state.path, line, format!("unreadable CSV: {e}; the rest of the file is skipped")));
+                let line = e.position().map(|p| lines.line_of(p.byte()));
+                diags.push(Diagnostic::error(
+                    state.path,
+                    line,
+                    format!("unreadable CSV: {e}; the rest of the file is skipped"),
+                ));
                 return;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -111,7 +160,13 @@ fn read_csv(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic>) {
                 .find(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        let fields = Fields { rule_id: get(&rule_id), rule_name: get(&rule_name), time: get(&time), host: get(&host), id: get(&id) };
+        let fields = Fields {
+            rule_id: get(&rule_id),
+            rule_name: get(&rule_name),
+            time: get(&time),
+            host: get(&host),
+            id: get(&id),
+        };
         state.push(fields, Some(line), format!("{}:{line}", state.path), diags);
     }
 }
@@ -128,7 +183,11 @@ fn read_json_lines(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic
                 let fields = json_fields(&value);
                 state.push(fields, Some(line), format!("{}:{line}", state.path), diags);
             }
-            Err(e) => diags.push(Diagnostic::error(state.path, Some(line), format!("not JSON: {e}; line skipped"))),
+            Err(e) => diags.push(Diagnostic::error(
+                state.path,
+                Some(line),
+                format!("not JSON: {e}; line skipped"),
+            )),
         }
     }
 }
@@ -137,7 +196,11 @@ fn read_json_array(text: &str, state: &mut State<'_>, diags: &mut Vec<Diagnostic
     let values: Vec<Value> = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            diags.push(Diagnostic::error(state.path, Some(e.line()), format!("not a JSON array: {e}")));
+            diags.push(Diagnostic::error(
+                state.path,
+                Some(e.line()),
+                format!("not a JSON array: {e}"),
+            ));
             return;
         }
     };

@@ -4,7 +4,10 @@ use super::*;
 use crate::{Input, Severity};
 
 fn read(text: &str) -> (Vec<crate::correlate::Alert>, Vec<crate::Diagnostic>) {
-    read_alerts(Input { path: "alerts", bytes: text.as_bytes() })
+    read_alerts(Input {
+        path: "alerts",
+        bytes: text.as_bytes(),
+    })
 }
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -37,7 +40,12 @@ fn csv_rows_without_rule_or_time_are_errors_with_lines() {
     let got: Vec<(Severity, Option<usize>)> = diags.iter().map(|d| (d.severity, d.line)).collect();
     assert_eq!(
         got,
-        [(Severity::Error, Some(3)), (Severity::Error, Some(4)), (Severity::Error, Some(5)), (Severity::Warning, None)]
+        [
+            (Severity::Error, Some(3)),
+            (Severity::Error, Some(4)),
+            (Severity::Error, Some(5)),
+            (Severity::Warning, None)
+        ]
     );
 }
 
@@ -73,7 +81,8 @@ not json
 
 #[test]
 fn json_array_names_the_index() {
-    let (alerts, diags) = read(r#"[{"rule_id":"a","time":"2024-01-01T10:00:00Z"},{"rule_id":"b"}]"#);
+    let (alerts, diags) =
+        read(r#"[{"rule_id":"a","time":"2024-01-01T10:00:00Z"},{"rule_id":"b"}]"#);
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].source, "alerts:[0]");
     assert!(diags[0].message.starts_with("[1]:"), "{}", diags[0]);

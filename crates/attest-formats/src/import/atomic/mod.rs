@@ -13,9 +13,15 @@
 //!
 //! ```
 //! use attest_formats::{Input, import::atomic};
-//! let yaml = "attack_technique: t1059.001\ndisplay_name: PowerShell\natomic_tests:\n\
-//!   - name: Mimikatz\n    auto_generated_guid: F3132740-55BC-48C4-BCC0-758A459CD027\n\
-//!     supported_platforms: [windows]\n    executor:\n      name: command_prompt\n      elevation_required: true\n";
+//! let yaml = r"attack_technique: t1059.001
+//! atomic_tests:
+//! - name: Mimikatz
+//!   auto_generated_guid: F3132740-55BC-48C4-BCC0-758A459CD027
+//!   supported_platforms: [windows]
+//!   executor:
+//!     name: command_prompt
+//!     elevation_required: true
+//! ";
 //! let (tests, diags) = atomic::read_technique(Input { path: "T1059.001.yaml", bytes: yaml.as_bytes() });
 //! assert!(diags.is_empty());
 //! assert_eq!(tests[0].id, "f3132740-55bc-48c4-bcc0-758a459cd027");

@@ -61,7 +61,10 @@ pub fn read_catalogue<'a>(inputs: impl IntoIterator<Item = Input<'a>>) -> Catalo
                 catalogue.diagnostics.push(Diagnostic::warning(
                     input.path,
                     None,
-                    format!("test {} appears more than once; the first one is kept", test.id),
+                    format!(
+                        "test {} appears more than once; the first one is kept",
+                        test.id
+                    ),
                 ));
             }
         }
@@ -116,7 +119,10 @@ fn parse(input: Input<'_>) -> (Option<Vec<Test>>, Vec<Diagnostic>) {
         diags.push(Diagnostic::warning(
             input.path,
             Some(1),
-            format!("no attack_technique; using {} from the file name", stem.to_ascii_uppercase()),
+            format!(
+                "no attack_technique; using {} from the file name",
+                stem.to_ascii_uppercase()
+            ),
         ));
         vec![stem.to_ascii_uppercase()]
     } else {
@@ -161,7 +167,9 @@ fn parse(input: Input<'_>) -> (Option<Vec<Test>>, Vec<Diagnostic>) {
         }
         let (executor, elevation_required) = match raw_test.executor {
             Some(e) => (
-                e.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+                e.name
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty()),
                 e.elevation_required.unwrap_or(false),
             ),
             None => (None, false),
@@ -199,7 +207,13 @@ fn locate(text: &str, needle: &str, cursor: &mut usize) -> Option<usize> {
     let start = (*cursor).min(text.len());
     let at = text.get(start..)?.find(needle)? + start;
     *cursor = at + needle.len();
-    Some(text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1)
+    Some(
+        text.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1,
+    )
 }
 
 fn looks_like_guid(s: &str) -> bool {

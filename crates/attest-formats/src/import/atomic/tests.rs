@@ -46,7 +46,10 @@ atomic_tests:
 "##;
 
 fn input<'a>(path: &'a str, text: &'a str) -> Input<'a> {
-    Input { path, bytes: text.as_bytes() }
+    Input {
+        path,
+        bytes: text.as_bytes(),
+    }
 }
 
 #[test]
@@ -64,13 +67,19 @@ fn reads_tests_keyed_by_lowercase_guid() {
     let u = &tests[1];
     assert_eq!(u.platforms, ["linux", "macos"]);
     assert_eq!(u.executor.as_deref(), Some("bash"));
-    assert!(!u.elevation_required, "absent elevation_required means false");
+    assert!(
+        !u.elevation_required,
+        "absent elevation_required means false"
+    );
 
     assert_eq!(diags.len(), 1);
     let d = &diags[0];
     assert_eq!(d.severity, Severity::Warning);
     assert_eq!(d.line, Some(26), "{d}");
-    assert!(d.message.contains("#2") && d.message.contains("No guid yet"), "{d}");
+    assert!(
+        d.message.contains("#2") && d.message.contains("No guid yet"),
+        "{d}"
+    );
 }
 
 #[test]
@@ -87,7 +96,10 @@ fn broken_yaml_is_an_error_with_a_line_not_a_panic() {
     assert!(tests.is_empty());
     assert_eq!(diags[0].line, Some(6), "{}", diags[0]);
 
-    let (tests, diags) = read_technique(Input { path: "bin.yaml", bytes: &[0, 159, 146, 150] });
+    let (tests, diags) = read_technique(Input {
+        path: "bin.yaml",
+        bytes: &[0, 159, 146, 150],
+    });
     assert!(tests.is_empty());
     assert!(!diags.is_empty());
 }
@@ -115,10 +127,19 @@ fn catalogue_counts_files_and_drops_duplicate_guids() {
     assert_eq!(c.techniques, 3, "the broken file does not count");
     assert_eq!(c.tests.len(), 2);
     assert_eq!(
-        c.diagnostics.iter().filter(|d| d.message.contains("more than once")).count(),
+        c.diagnostics
+            .iter()
+            .filter(|d| d.message.contains("more than once"))
+            .count(),
         1
     );
-    assert_eq!(c.diagnostics.iter().filter(|d| d.severity == Severity::Error).count(), 1);
+    assert_eq!(
+        c.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count(),
+        1
+    );
 }
 
 #[test]

@@ -15,12 +15,20 @@ pub fn read_attire(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>) {
     let raw: RawLog = match serde_json::from_str(&text) {
         Ok(raw) => raw,
         Err(e) => {
-            diags.push(Diagnostic::error(path, Some(e.line()), format!("not an Attire JSON document: {e}")));
+            diags.push(Diagnostic::error(
+                path,
+                Some(e.line()),
+                format!("not an Attire JSON document: {e}"),
+            ));
             return (Vec::new(), diags);
         }
     };
     if raw.version.is_none() {
-        diags.push(Diagnostic::warning(path, Some(1), "no attire-version; read as Attire 1.1"));
+        diags.push(Diagnostic::warning(
+            path,
+            Some(1),
+            "no attire-version; read as Attire 1.1",
+        ));
     }
     let target = raw
         .execution_data
@@ -49,12 +57,25 @@ pub fn read_attire(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>) {
         let proc: RawProcedure = match serde_json::from_value(value) {
             Ok(p) => p,
             Err(e) => {
-                diags.push(Diagnostic::error(path, line, format!("procedures[{index}]: {e}; skipped")));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("procedures[{index}]: {e}; skipped"),
+                ));
                 continue;
             }
         };
-        let Some(technique) = proc.technique.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
-            diags.push(Diagnostic::error(path, line, format!("procedures[{index}] has no mitre-technique-id; skipped")));
+        let Some(technique) = proc
+            .technique
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("procedures[{index}] has no mitre-technique-id; skipped"),
+            ));
             continue;
         };
         let mut started: Option<Timestamp> = None;
@@ -64,7 +85,9 @@ pub fn read_attire(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>) {
                 ("time-start", &step.time_start, &mut started, true),
                 ("time-stop", &step.time_stop, &mut finished, false),
             ] {
-                let Some(raw_time) = raw_time.as_deref().filter(|s| !s.trim().is_empty()) else { continue };
+                let Some(raw_time) = raw_time.as_deref().filter(|s| !s.trim().is_empty()) else {
+                    continue;
+                };
                 match parse_time(raw_time) {
                     Some((t, _)) => {
                         *slot = Some(match *slot {
@@ -82,11 +105,18 @@ pub fn read_attire(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>) {
             }
         }
         let Some(started) = started else {
-            diags.push(Diagnostic::error(path, line, format!("procedures[{index}] ({technique}) has no readable time-start; skipped")));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("procedures[{index}] ({technique}) has no readable time-start; skipped"),
+            ));
             continue;
         };
         let test_guid = proc.id.and_then(|id| {
-            let is_guid = id.kind.as_deref().is_none_or(|k| k.trim().eq_ignore_ascii_case("guid"));
+            let is_guid = id
+                .kind
+                .as_deref()
+                .is_none_or(|k| k.trim().eq_ignore_ascii_case("guid"));
             id.id
                 .map(|g| g.trim().to_ascii_lowercase())
                 .filter(|g| is_guid && !g.is_empty())
@@ -99,7 +129,10 @@ pub fn read_attire(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>) {
         executions.push(Execution {
             technique: technique.to_ascii_uppercase(),
             test_guid,
-            test_name: proc.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+            test_name: proc
+                .name
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
             test_number,
             host: host.clone(),
             user: user.clone(),
@@ -121,7 +154,10 @@ fn line_starts_of(text: &str, needle: &str) -> Vec<usize> {
     let mut line = 1;
     let mut last = 0;
     for (at, _) in text.match_indices(needle) {
-        line += text.as_bytes()[last..at].iter().filter(|&&b| b == b'\n').count();
+        line += text.as_bytes()[last..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         last = at;
         out.push(line);
     }

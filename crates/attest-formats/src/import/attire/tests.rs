@@ -4,7 +4,10 @@ use super::*;
 use crate::{Input, Severity};
 
 fn read(text: &str) -> (Vec<crate::correlate::Execution>, Vec<crate::Diagnostic>) {
-    read_attire(Input { path: "attire.json", bytes: text.as_bytes() })
+    read_attire(Input {
+        path: "attire.json",
+        bytes: text.as_bytes(),
+    })
 }
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -33,10 +36,16 @@ fn one_procedure_with_two_steps_spans_both() {
     assert!(diags.is_empty(), "{diags:?}");
     let e = &ex[0];
     assert_eq!(e.technique, "T1059.001");
-    assert_eq!(e.test_guid.as_deref(), Some("f3132740-55bc-48c4-bcc0-758a459cd027"));
+    assert_eq!(
+        e.test_guid.as_deref(),
+        Some("f3132740-55bc-48c4-bcc0-758a459cd027")
+    );
     assert_eq!(e.test_name.as_deref(), Some("Mimikatz"));
     assert_eq!(e.test_number, Some(3));
-    assert_eq!((e.host.as_deref(), e.user.as_deref()), (Some("HOST1"), Some("bob")));
+    assert_eq!(
+        (e.host.as_deref(), e.user.as_deref()),
+        (Some("HOST1"), Some("bob"))
+    );
     assert_eq!(e.started, ts("2024-01-01T10:00:00Z"));
     assert_eq!(e.finished, Some(ts("2024-01-01T10:09:00Z")));
     assert_eq!(e.exit_code, None);
@@ -51,7 +60,10 @@ fn powershell_flattened_single_element_arrays_are_read() {
     let (ex, diags) = read(text);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(ex.len(), 1);
-    assert_eq!(ex[0].test_guid, None, "only guid-typed procedure ids are test GUIDs");
+    assert_eq!(
+        ex[0].test_guid, None,
+        "only guid-typed procedure ids are test GUIDs"
+    );
     assert_eq!(ex[0].host, None);
 }
 

@@ -59,7 +59,7 @@ fn utf8<'a>(path: &str, bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> Cow<'a,
 }
 
 fn utf16(path: &str, bytes: &[u8], little_endian: bool, diags: &mut Vec<Diagnostic>) -> String {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         diags.push(Diagnostic::warning(
             path,
             None,
@@ -96,8 +96,46 @@ fn utf16(path: &str, bytes: &[u8], little_endian: bool, diags: &mut Vec<Diagnost
 /// bytes is enough to tell it from UTF-8, which never contains NUL in these formats.
 fn looks_like_utf16le(bytes: &[u8]) -> bool {
     let n = bytes.len().min(64) & !1;
-    n >= 4
-        && bytes[..n].chunks_exact(2).all(|c| c[1] == 0 && c[0] != 0)
+    n >= 4 && bytes[..n].chunks_exact(2).all(|c| c[1] == 0 && c[0] != 0)
+}
+
+/// 1-based line numbers of CSV records from their byte offsets. The `csv` crate's own line count
+/// is one short after CRLF line ends (the `\n` of a record's `\r\n` is read as the start of the
+/// next record), and PowerShell writes CRLF, so the line is recounted from the text. Offsets
+/// must be given in increasing order; counting is then linear in the file size overall.
+pub(crate) struct LineCounter<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'t> LineCounter<'t> {
+    /// A counter over `text`.
+    pub(crate) fn new(text: &'t str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at byte `start` (line-end bytes at `start` are skipped).
+    pub(crate) fn line_of(&mut self, start: u64) -> usize {
+        let mut start = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= self.offset {
+            self.line += self.text[self.offset..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 /// How a time string was interpreted.
@@ -128,10 +166,12 @@ pub(crate) fn parse_time(s: &str) -> Option<(Timestamp, TimeZoneUse)> {
         return utc(dt);
     }
     let cleaned = s.replace(',', "");
-    for format in ["%m/%d/%Y %I:%M:%S%.f %p", "%m/%d/%Y %H:%M:%S%.f", "%m/%d/%Y %I:%M %p"] {
-        if let Ok(dt) =
-            jiff::fmt::strtime::parse(format, &cleaned).and_then(|t| t.to_datetime())
-        {
+    for format in [
+        "%m/%d/%Y %I:%M:%S%.f %p",
+        "%m/%d/%Y %H:%M:%S%.f",
+        "%m/%d/%Y %I:%M %p",
+    ] {
+        if let Ok(dt) = jiff::fmt::strtime::parse(format, &cleaned).and_then(|t| t.to_datetime()) {
             return utc(dt);
         }
     }
@@ -201,6 +241,17 @@ mod tests {
     }
 
     #[test]
+    fn line_counter_handles_crlf_and_lf() {
+        let text = "h\r\na\r\n\r\nb\nc";
+        let mut lines = LineCounter::new(text);
+        assert_eq!(lines.line_of(0), 1);
+        assert_eq!(lines.line_of(2), 2, "the LF of the header's CRLF");
+        assert_eq!(lines.line_of(5), 4, "a blank line in between");
+        assert_eq!(lines.line_of(10), 5);
+        assert_eq!(lines.line_of(99), 5);
+    }
+
+    #[test]
     fn parses_the_time_shapes_of_logs_and_siem_exports() {
         let noon = ts("2023-05-01T12:00:00Z");
         for s in [
@@ -213,7 +264,12 @@ mod tests {
         ] {
             assert_eq!(parse_time(s), Some((noon, TimeZoneUse::Explicit)), "{s}");
         }
-        for s in ["2023-05-01T12:00:00", "2023-05-01 12:00:00", "5/1/2023 12:00:00 PM", "5/1/2023, 12:00:00.000 PM"] {
+        for s in [
+            "2023-05-01T12:00:00",
+            "2023-05-01 12:00:00",
+            "5/1/2023 12:00:00 PM",
+            "5/1/2023, 12:00:00.000 PM",
+        ] {
             assert_eq!(parse_time(s), Some((noon, TimeZoneUse::AssumedUtc)), "{s}");
         }
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use csv::StringRecord;
 
-use super::decode::{TimeZoneUse, decode_text, parse_time};
+use super::decode::{LineCounter, TimeZoneUse, decode_text, parse_time};
 use super::spec::{Columns, HeaderVersion};
 use crate::correlate::Execution;
 use crate::{Diagnostic, Input};
@@ -22,18 +22,23 @@ pub fn read_execution_log(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>)
     let mut executions = Vec::new();
     let mut columns: Option<Columns> = None;
     let mut record = StringRecord::new();
+    let mut lines = LineCounter::new(&text);
     loop {
-        let line = reader.position().line() as usize;
+        let line = lines.line_of(reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line() as usize);
-                diags.push(Diagnostic::error(input.path, Some(line), format!("unreadable CSV: {e}; the rest of the file is skipped")));
+                let line = e.position().map_or(line, |p| lines.line_of(p.byte()));
+                diags.push(Diagnostic::error(
+                    input.path,
+                    Some(line),
+                    format!("unreadable CSV: {e}; the rest of the file is skipped"),
+                ));
                 break;
             }
         }
-        let line = record.position().map_or(line, |p| p.line() as usize);
+        let line = record.position().map_or(line, |p| lines.line_of(p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -55,19 +60,33 @@ pub fn read_execution_log(input: Input<'_>) -> (Vec<Execution>, Vec<Diagnostic>)
         }
     }
     if columns.is_none() && diags.iter().all(|d| d.severity != crate::Severity::Error) {
-        diags.push(Diagnostic::error(input.path, None, "empty file: no header and no executions"));
+        diags.push(Diagnostic::error(
+            input.path,
+            None,
+            "empty file: no header and no executions",
+        ));
     }
     (executions, diags)
 }
 
-fn row(path: &str, line: usize, record: &StringRecord, cols: &Columns, diags: &mut Vec<Diagnostic>) -> Option<Execution> {
+fn row(
+    path: &str,
+    line: usize,
+    record: &StringRecord,
+    cols: &Columns,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Execution> {
     let get = |i: Option<usize>| {
         i.and_then(|i| record.get(i))
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
     let Some(technique) = get(cols.technique) else {
-        diags.push(Diagnostic::error(path, Some(line), "no Technique; row skipped"));
+        diags.push(Diagnostic::error(
+            path,
+            Some(line),
+            "no Technique; row skipped",
+        ));
         return None;
     };
     let technique = technique.to_ascii_uppercase();
@@ -99,7 +118,10 @@ fn row(path: &str, line: usize, record: &StringRecord, cols: &Columns, diags: &m
                     diags.push(Diagnostic::error(
                         path,
                         Some(line),
-                        format!("no readable execution time (UTC {:?}); row skipped", utc.unwrap_or_default()),
+                        format!(
+                            "no readable execution time (UTC {:?}); row skipped",
+                            utc.unwrap_or_default()
+                        ),
                     ));
                     return None;
                 }
@@ -109,14 +131,22 @@ fn row(path: &str, line: usize, record: &StringRecord, cols: &Columns, diags: &m
     if let Some(u) = utc
         && parse_time(u).is_some_and(|(_, z)| z == TimeZoneUse::AssumedUtc)
     {
-        diags.push(Diagnostic::warning(path, Some(line), format!("UTC execution time {u:?} has no zone; read as UTC")));
+        diags.push(Diagnostic::warning(
+            path,
+            Some(line),
+            format!("UTC execution time {u:?} has no zone; read as UTC"),
+        ));
     }
 
     let test_number = match get(cols.test_number) {
         Some(n) => match n.parse::<u32>() {
             Ok(n) => Some(n),
             Err(_) => {
-                diags.push(Diagnostic::warning(path, Some(line), format!("Test Number {n:?} is not a number; ignored")));
+                diags.push(Diagnostic::warning(
+                    path,
+                    Some(line),
+                    format!("Test Number {n:?} is not a number; ignored"),
+                ));
                 None
             }
         },
@@ -126,7 +156,11 @@ fn row(path: &str, line: usize, record: &StringRecord, cols: &Columns, diags: &m
         Some(c) => match c.parse::<i64>() {
             Ok(c) => Some(c),
             Err(_) => {
-                diags.push(Diagnostic::warning(path, Some(line), format!("ExitCode {c:?} is not a number; treated as unknown")));
+                diags.push(Diagnostic::warning(
+                    path,
+                    Some(line),
+                    format!("ExitCode {c:?} is not a number; treated as unknown"),
+                ));
                 None
             }
         },

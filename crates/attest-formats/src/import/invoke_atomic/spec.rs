@@ -18,7 +18,11 @@ impl HeaderVersion {
     /// Recognises a header row by the columns it has (names compared case-insensitively).
     /// `None` if the mandatory columns (`Technique` and one execution time) are missing.
     pub fn detect<S: AsRef<str>>(headers: &[S]) -> Option<HeaderVersion> {
-        let has = |name: &str| headers.iter().any(|h| h.as_ref().trim().eq_ignore_ascii_case(name));
+        let has = |name: &str| {
+            headers
+                .iter()
+                .any(|h| h.as_ref().trim().eq_ignore_ascii_case(name))
+        };
         if !has(TECHNIQUE) || !(has(TIME_UTC) || has(TIME_LOCAL)) {
             return None;
         }

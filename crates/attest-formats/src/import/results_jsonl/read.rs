@@ -25,7 +25,11 @@ pub fn read_results_jsonl(
         let parsed: ResultLine = match serde_json::from_str(raw) {
             Ok(p) => p,
             Err(e) => {
-                diags.push(Diagnostic::error(input.path, Some(line), format!("not a result line: {e}")));
+                diags.push(Diagnostic::error(
+                    input.path,
+                    Some(line),
+                    format!("not a result line: {e}"),
+                ));
                 continue;
             }
         };
@@ -44,10 +48,17 @@ fn convert(line: ResultLine, options: &ResultsJsonlOptions) -> Result<Validation
     }
     let technique = line.technique.trim().to_ascii_uppercase();
     if !is_technique_id(&technique) {
-        return Err(format!("technique {:?} is not an ATT&CK ID (T1234 or T1234.001)", line.technique));
+        return Err(format!(
+            "technique {:?} is not an ATT&CK ID (T1234 or T1234.001)",
+            line.technique
+        ));
     }
-    let outcome = Outcome::parse(&line.outcome)
-        .ok_or_else(|| format!("outcome {:?} is not pass, fail, error or skipped", line.outcome))?;
+    let outcome = Outcome::parse(&line.outcome).ok_or_else(|| {
+        format!(
+            "outcome {:?} is not pass, fail, error or skipped",
+            line.outcome
+        )
+    })?;
     let at = match line.at.as_deref() {
         Some(s) => s
             .trim()
@@ -55,26 +66,55 @@ fn convert(line: ResultLine, options: &ResultsJsonlOptions) -> Result<Validation
             .map_err(|e| format!("at {s:?} is not an RFC 3339 time with Z or an offset: {e}"))?,
         None => options.now.ok_or("at is missing")?,
     };
-    let by = match line.by.map(|b| b.trim().to_string()).filter(|b| !b.is_empty()) {
+    let by = match line
+        .by
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty())
+    {
         Some(b) => b,
         None => options.default_by.clone().ok_or("by is missing")?,
     };
-    let test = line.test.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).map(|t| {
-        // Atomic GUIDs are keyed lower-case; names of other test kinds keep their case.
-        if looks_like_guid(&t) { t.to_ascii_lowercase() } else { t }
-    });
+    let test = line
+        .test
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            // Atomic GUIDs are keyed lower-case; names of other test kinds keep their case.
+            if looks_like_guid(&t) {
+                t.to_ascii_lowercase()
+            } else {
+                t
+            }
+        });
     let evidence = match line.evidence {
         None => Evidence::default(),
-        Some(EvidenceLine::Text(text)) => Evidence { text: Some(text), ..Evidence::default() },
-        Some(EvidenceLine::Full(e)) => Evidence { text: e.text, url: e.url, event_ids: e.event_ids },
+        Some(EvidenceLine::Text(text)) => Evidence {
+            text: Some(text),
+            ..Evidence::default()
+        },
+        Some(EvidenceLine::Full(e)) => Evidence {
+            text: e.text,
+            url: e.url,
+            event_ids: e.event_ids,
+        },
     };
-    Ok(ValidationResult { rule: RuleId(rule.to_string()), technique, test, outcome, at, by, evidence })
+    Ok(ValidationResult {
+        rule: RuleId(rule.to_string()),
+        technique,
+        test,
+        outcome,
+        at,
+        by,
+        evidence,
+    })
 }
 
 fn is_technique_id(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
-    (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && digits(&b[6..9]))) && b[0] == b'T' && digits(&b[1..5])
+    (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && digits(&b[6..9])))
+        && b[0] == b'T'
+        && digits(&b[1..5])
 }
 
 fn looks_like_guid(s: &str) -> bool {

@@ -5,8 +5,20 @@ use attest_core::result::Outcome;
 use super::*;
 use crate::Input;
 
-fn read(text: &str, options: &ResultsJsonlOptions) -> (Vec<attest_core::result::ValidationResult>, Vec<crate::Diagnostic>) {
-    read_results_jsonl(Input { path: "results.jsonl", bytes: text.as_bytes() }, options)
+fn read(
+    text: &str,
+    options: &ResultsJsonlOptions,
+) -> (
+    Vec<attest_core::result::ValidationResult>,
+    Vec<crate::Diagnostic>,
+) {
+    read_results_jsonl(
+        Input {
+            path: "results.jsonl",
+            bytes: text.as_bytes(),
+        },
+        options,
+    )
 }
 
 #[test]
@@ -19,9 +31,20 @@ fn reads_full_and_minimal_lines() {
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(results.len(), 2);
     let r = &results[0];
-    assert_eq!((r.rule.0.as_str(), r.technique.as_str(), r.outcome), ("r1", "T1003.001", Outcome::Pass));
-    assert_eq!(r.test.as_deref(), Some("0be2230c-9ab3-4ac2-8826-3199b9a0ebf8"));
-    assert_eq!(r.at, "2024-03-05T16:20:00Z".parse::<jiff::Timestamp>().unwrap_or_default());
+    assert_eq!(
+        (r.rule.0.as_str(), r.technique.as_str(), r.outcome),
+        ("r1", "T1003.001", Outcome::Pass)
+    );
+    assert_eq!(
+        r.test.as_deref(),
+        Some("0be2230c-9ab3-4ac2-8826-3199b9a0ebf8")
+    );
+    assert_eq!(
+        r.at,
+        "2024-03-05T16:20:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap_or_default()
+    );
     assert_eq!(r.evidence.event_ids, ["1", "2"]);
     assert_eq!(r.evidence.url.as_deref(), Some("https://x"));
     assert_eq!(results[1].evidence.text.as_deref(), Some("no alert"));
@@ -55,8 +78,17 @@ fn every_bad_line_is_named() {
 #[test]
 fn defaults_fill_at_and_by_when_given() {
     let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap_or_default();
-    let options = ResultsJsonlOptions { default_by: Some("pipeline".into()), now: Some(now) };
-    let (results, diags) = read(r#"{"rule":"r","technique":"T1059","outcome":"error"}"#, &options);
+    let options = ResultsJsonlOptions {
+        default_by: Some("pipeline".into()),
+        now: Some(now),
+    };
+    let (results, diags) = read(
+        r#"{"rule":"r","technique":"T1059","outcome":"error"}"#,
+        &options,
+    );
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!((results[0].at, results[0].by.as_str(), results[0].outcome), (now, "pipeline", Outcome::Error));
+    assert_eq!(
+        (results[0].at, results[0].by.as_str(), results[0].outcome),
+        (now, "pipeline", Outcome::Error)
+    );
 }

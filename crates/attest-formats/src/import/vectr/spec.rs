@@ -12,7 +12,9 @@ pub struct VectrOptions {
 
 impl Default for VectrOptions {
     fn default() -> Self {
-        VectrOptions { by: "vectr".to_string() }
+        VectrOptions {
+            by: "vectr".to_string(),
+        }
     }
 }
 

@@ -8,8 +8,19 @@ use attest_core::rule::RuleId;
 use super::*;
 use crate::{Input, Severity};
 
-fn read(text: &str) -> (Vec<attest_core::result::ValidationResult>, Vec<crate::Diagnostic>) {
-    read_vectr(Input { path: "vectr.csv", bytes: text.as_bytes() }, &VectrOptions::default())
+fn read(
+    text: &str,
+) -> (
+    Vec<attest_core::result::ValidationResult>,
+    Vec<crate::Diagnostic>,
+) {
+    read_vectr(
+        Input {
+            path: "vectr.csv",
+            bytes: text.as_bytes(),
+        },
+        &VectrOptions::default(),
+    )
 }
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -27,8 +38,10 @@ fn outcomes_map_and_other_words_are_skipped_with_lines() {
         \"Whoami\",\"T1033\",\"Completed\",\"Detected\",\"\",\"\",\"\"\n\
         \"No id\",\"\",\"Completed\",\"Detected\",\"\",\"2024-03-05 16:45:00\",\"\"\n";
     let (results, diags) = read(text);
-    let got: Vec<(&str, Outcome, jiff::Timestamp)> =
-        results.iter().map(|r| (r.technique.as_str(), r.outcome, r.at)).collect();
+    let got: Vec<(&str, Outcome, jiff::Timestamp)> = results
+        .iter()
+        .map(|r| (r.technique.as_str(), r.outcome, r.at))
+        .collect();
     assert_eq!(
         got,
         [
@@ -37,10 +50,17 @@ fn outcomes_map_and_other_words_are_skipped_with_lines() {
             ("T1082", Outcome::Pass, ts("2024-03-05T16:40:00Z")),
         ]
     );
-    assert!(results.iter().all(|r| r.rule.0 == PLACEHOLDER_RULE && r.by == "vectr"));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.rule.0 == PLACEHOLDER_RULE && r.by == "vectr")
+    );
     assert_eq!(results[0].test.as_deref(), Some("ProcDump"));
     let text0 = results[0].evidence.text.as_deref().unwrap_or("");
-    assert!(text0.contains("detecting tools: EDR") && text0.contains("vectr.csv:2"), "{text0}");
+    assert!(
+        text0.contains("detecting tools: EDR") && text0.contains("vectr.csv:2"),
+        "{text0}"
+    );
     let d: Vec<(Severity, Option<usize>)> = diags.iter().map(|d| (d.severity, d.line)).collect();
     assert_eq!(
         d,
@@ -74,13 +94,25 @@ fn placeholders_go_to_every_claiming_rule_or_stay_unclaimed() {
     let text = "MitreID,Outcome,Start Time\nT1003.001,Detected,2024-01-01T00:00:00Z\nT1003,Detected,2024-01-01T00:00:00Z\nT1082,NotDetected,2024-01-01T00:00:00Z\n";
     let (results, _) = read(text);
     let claims: BTreeMap<String, Vec<RuleId>> = [
-        ("t1003.001".to_string(), vec![RuleId("a".into()), RuleId("b".into())]),
+        (
+            "t1003.001".to_string(),
+            vec![RuleId("a".into()), RuleId("b".into())],
+        ),
         ("T1082".to_string(), vec![RuleId("c".into())]),
     ]
     .into();
     let (assigned, unclaimed) = assign_rules(results, &claims);
-    let got: Vec<(&str, &str)> = assigned.iter().map(|r| (r.rule.0.as_str(), r.technique.as_str())).collect();
-    assert_eq!(got, [("a", "T1003.001"), ("b", "T1003.001"), ("c", "T1082")]);
+    let got: Vec<(&str, &str)> = assigned
+        .iter()
+        .map(|r| (r.rule.0.as_str(), r.technique.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("a", "T1003.001"), ("b", "T1003.001"), ("c", "T1082")]
+    );
     assert_eq!(unclaimed.len(), 1);
-    assert_eq!(unclaimed[0].technique, "T1003", "a sub-technique claim does not cover the parent");
+    assert_eq!(
+        unclaimed[0].technique, "T1003",
+        "a sub-technique claim does not cover the parent"
+    );
 }
