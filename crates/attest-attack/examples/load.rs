@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use attest_attack::{BundleInput, KnowledgeBase};
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     if paths.is_empty() {
@@ -46,5 +48,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("warnings: {n} {kind}");
     }
     println!("loaded in {:.1} ms", elapsed.as_secs_f64() * 1000.0);
+    if std::env::var_os("ATTEST_LOAD_PHASES").is_some() {
+        // Split the time between decompression and parse + index, best of 10 each.
+        let bytes = attest_attack::load::read_file(&paths[0])?;
+        let mut gunzip = f64::MAX;
+        let mut build = f64::MAX;
+        let mut whole = f64::MAX;
+        let text = attest_attack::decode_bundle(&bytes)?.into_owned();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let s = attest_attack::decode_bundle(&bytes)?;
+            gunzip = gunzip.min(t.elapsed().as_secs_f64());
+            drop(s);
+            let t = Instant::now();
+            let r = KnowledgeBase::from_bundles(&[BundleInput::new("plain", text.as_bytes())])?;
+            build = build.min(t.elapsed().as_secs_f64());
+            drop(r);
+            let t = Instant::now();
+            let r = KnowledgeBase::from_bundles(&[BundleInput::new("whole", &bytes)])?;
+            whole = whole.min(t.elapsed().as_secs_f64());
+            drop(r);
+        }
+        println!(
+            "best of 10: decode {:.1} ms, parse + index {:.1} ms, whole {:.1} ms",
+            gunzip * 1e3,
+            build * 1e3,
+            whole * 1e3
+        );
+    }
     Ok(())
 }

@@ -5,16 +5,14 @@
 //! and indexed in a second, much smaller pass.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Read;
-
-use serde_json::value::RawValue;
 
 use crate::TechniqueId;
 use crate::error::{Error, Warning, WarningKind};
+use crate::hash::{FxHashMap as HashMap, FxHashSet};
 use crate::kb::{Kind, KnowledgeBase, Ref};
 use crate::model::*;
-use crate::raw::{RawBundle, RawIdOnly, RawObject, Str};
+use crate::raw::{FastBundle, RawBundle, RawIdOnly, RawObject, Str};
 
 /// One bundle to load: its bytes (`.json` or gzip-compressed `.json.gz`, detected by the magic
 /// bytes) and a name used in errors and warnings.
@@ -79,6 +77,12 @@ fn json_error(source: serde_json::Error) -> Error {
         column: source.column(),
         source,
     }
+}
+
+/// The objects of a bundle: typed in one go (fast path) or raw, one by one (after a failure).
+enum Objects<'t> {
+    Parsed(Vec<RawObject<'t>>),
+    Raw(Vec<&'t serde_json::value::RawValue>),
 }
 
 /// A relationship kept borrowed until all bundles are read.
@@ -153,7 +157,7 @@ impl<'w> Builder<'w> {
             kb: KnowledgeBase::default(),
             warnings,
             bundle_names: Vec::new(),
-            bundle_start: HashMap::new(),
+            bundle_start: HashMap::default(),
         }
     }
 
@@ -223,8 +227,17 @@ impl<'w> Builder<'w> {
                 });
             }
         }
-        let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
-        match raw.kind.as_ref().map(Str::as_str) {
+        // Fast path: one pass straight into typed objects. Only when that fails (a syntax
+        // error, or one object with a field of the wrong type) is the bundle split into raw
+        // objects, so that each bad object becomes a warning naming its id.
+        let (kind, objects) = match serde_json::from_str::<FastBundle<'t>>(text) {
+            Ok(b) => (b.kind, b.objects.map(Objects::Parsed)),
+            Err(_) => {
+                let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
+                (raw.kind, raw.objects.map(Objects::Raw))
+            }
+        };
+        match kind.as_ref().map(Str::as_str) {
             Some("bundle") => {}
             Some(other) => {
                 return Err(Error::NotABundle {
@@ -237,7 +250,7 @@ impl<'w> Builder<'w> {
                 });
             }
         }
-        let Some(objects) = raw.objects else {
+        let Some(objects) = objects else {
             return Err(Error::NotABundle {
                 reason: "bundle has no `objects` array".into(),
             });
@@ -247,8 +260,34 @@ impl<'w> Builder<'w> {
             .iter()
             .map(|&k| (k, self.kb.kind_len(k)))
             .collect();
-        for obj in objects {
-            self.read_object(bundle, text, obj, pending, &mut facts);
+        match objects {
+            Objects::Parsed(objects) => {
+                for (i, o) in objects.into_iter().enumerate() {
+                    self.read_object(bundle, o, &|| format!("object #{i}"), pending, &mut facts);
+                }
+            }
+            Objects::Raw(objects) => {
+                for (i, raw) in objects.into_iter().enumerate() {
+                    let src = raw.get();
+                    let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                    let at = || format!("object #{i} at byte offset {offset}");
+                    match serde_json::from_str::<RawObject<'t>>(src) {
+                        Ok(o) => self.read_object(bundle, o, &at, pending, &mut facts),
+                        Err(e) => {
+                            let id = serde_json::from_str::<RawIdOnly<'_>>(src)
+                                .ok()
+                                .and_then(|r| r.id)
+                                .map(|s| s.0.into_owned());
+                            self.warn(
+                                bundle,
+                                WarningKind::MalformedObject,
+                                id.as_deref(),
+                                format!("{} skipped: {e}", at()),
+                            );
+                        }
+                    }
+                }
+            }
         }
         Ok(facts)
     }
@@ -256,38 +295,19 @@ impl<'w> Builder<'w> {
     fn read_object<'t>(
         &mut self,
         bundle: usize,
-        text: &'t str,
-        obj: &'t RawValue,
+        o: RawObject<'t>,
+        at: &dyn Fn() -> String,
         pending: &mut Vec<PendingRel<'t>>,
         facts: &mut BundleFacts,
     ) {
-        let src = obj.get();
-        let o: RawObject<'t> = match serde_json::from_str(src) {
-            Ok(o) => o,
-            Err(e) => {
-                let id = serde_json::from_str::<RawIdOnly<'_>>(src)
-                    .ok()
-                    .and_then(|r| r.id)
-                    .map(|s| s.0.into_owned());
-                let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                self.warn(
-                    bundle,
-                    WarningKind::MalformedObject,
-                    id.as_deref(),
-                    format!("object at byte offset {offset} skipped: {e}"),
-                );
-                return;
-            }
-        };
         let (Some(kind), Some(id)) = (o.kind.clone(), o.id.clone()) else {
-            let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
             let what = if o.kind.is_none() { "`type`" } else { "`id`" };
             let id = o.id.as_ref().map(|s| s.as_str().to_owned());
             self.warn(
                 bundle,
                 WarningKind::MissingField,
                 id.as_deref(),
-                format!("object at byte offset {offset} has no {what}; skipped"),
+                format!("{} has no {what}; skipped", at()),
             );
             return;
         };
@@ -654,7 +674,8 @@ impl<'w> Builder<'w> {
     }
 
     fn resolve_relationships(&mut self, pending: Vec<PendingRel<'_>>) {
-        let mut seen = std::collections::HashSet::with_capacity(pending.len());
+        let mut seen = FxHashSet::default();
+        seen.reserve(pending.len());
         self.kb.relationships.reserve(pending.len());
         for p in pending {
             if !seen.insert(p.id.0.clone()) {

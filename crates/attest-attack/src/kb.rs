@@ -1,6 +1,8 @@
 //! The [`KnowledgeBase`]: every loaded object, its indexes, and the look-ups built on them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::hash::FxHashMap as HashMap;
 
 use crate::build::{Builder, BundleInput};
 use crate::error::{Error, Warning, WarningKind};
@@ -465,8 +467,8 @@ impl KnowledgeBase {
         };
 
         // Identity indexes.
-        let mut by_attack_id: HashMap<String, Vec<Ref>> = HashMap::new();
-        let mut by_name: HashMap<String, Vec<Ref>> = HashMap::new();
+        let mut by_attack_id: HashMap<String, Vec<Ref>> = HashMap::default();
+        let mut by_name: HashMap<String, Vec<Ref>> = HashMap::default();
         for k in Kind::ALL {
             for idx in 0..self.kind_len(k) {
                 let r = Ref { kind: k, idx };
@@ -491,7 +493,7 @@ impl KnowledgeBase {
         self.by_attack_id = by_attack_id;
         self.by_name = by_name;
 
-        let mut by_tid: HashMap<TechniqueId, Vec<u32>> = HashMap::new();
+        let mut by_tid: HashMap<TechniqueId, Vec<u32>> = HashMap::default();
         for (i, t) in self.techniques.iter().enumerate() {
             by_tid
                 .entry(t.id)
@@ -509,7 +511,7 @@ impl KnowledgeBase {
         self.techniques_by_id = by_tid;
 
         // Tactics of each technique in matrix order.
-        let mut tactic_pos: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut tactic_pos: HashMap<(&str, &str), usize> = HashMap::default();
         for d in &self.domains {
             for (pos, sid) in d.tactic_order.iter().enumerate() {
                 if let Some(Ref {
@@ -559,7 +561,7 @@ impl KnowledgeBase {
         }
 
         // Data model per domain.
-        let mut models: HashMap<String, DataModel> = HashMap::new();
+        let mut models: HashMap<String, DataModel> = HashMap::default();
         for (rel, (s, _)) in self.relationships.iter().zip(&self.rel_ends) {
             if rel.kind != RelationshipKind::Detects {
                 continue;
@@ -594,7 +596,7 @@ impl KnowledgeBase {
                 }
             }
         }
-        let mut by_log_source: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_log_source: HashMap<String, Vec<u32>> = HashMap::default();
         let mut add = |name: &str, dc: u32| {
             let v = by_log_source.entry(lower(name)).or_default();
             if !v.contains(&dc) {
@@ -1131,7 +1133,7 @@ impl KnowledgeBase {
         let Some(gr) = self.ref_of(&g.meta.stix_id) else {
             return Vec::new();
         };
-        let mut map: HashMap<TechniqueId, GroupTechnique<'_>> = HashMap::new();
+        let mut map: HashMap<TechniqueId, GroupTechnique<'_>> = HashMap::default();
         let mut items: Vec<(&Technique, UseEvidence<'_>)> = Vec::new();
         for (t, procedure) in self.techniques_used_by(gr) {
             items.push((

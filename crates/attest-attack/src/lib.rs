@@ -52,6 +52,7 @@
 
 mod build;
 mod error;
+mod hash;
 mod id;
 mod kb;
 pub mod load;

@@ -29,6 +29,15 @@ pub(crate) struct RawBundle<'a> {
     pub objects: Option<Vec<&'a RawValue>>,
 }
 
+/// The bundle envelope with typed objects: the fast path, one pass over the text.
+#[derive(Deserialize)]
+pub(crate) struct FastBundle<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub objects: Option<Vec<RawObject<'a>>>,
+}
+
 /// Just enough of an object to name it in a warning when the full decode fails.
 #[derive(Deserialize)]
 pub(crate) struct RawIdOnly<'a> {
