@@ -12,7 +12,7 @@ use crate::error::{Error, Warning, WarningKind};
 use crate::hash::{FxHashMap as HashMap, FxHashSet};
 use crate::kb::{Kind, KnowledgeBase, Ref};
 use crate::model::*;
-use crate::raw::{FastBundle, RawBundle, RawIdOnly, RawObject, Str};
+use crate::raw::{BundleSeed, RawBundle, RawIdOnly, RawObject, Str};
 
 /// One bundle to load: its bytes (`.json` or gzip-compressed `.json.gz`, detected by the magic
 /// bytes) and a name used in errors and warnings.
@@ -79,12 +79,6 @@ fn json_error(source: serde_json::Error) -> Error {
     }
 }
 
-/// The objects of a bundle: typed in one go (fast path) or raw, one by one (after a failure).
-enum Objects<'t> {
-    Parsed(Vec<RawObject<'t>>),
-    Raw(Vec<&'t serde_json::value::RawValue>),
-}
-
 /// A relationship kept borrowed until all bundles are read.
 struct PendingRel<'a> {
     bundle: usize,
@@ -114,6 +108,15 @@ pub(crate) struct Builder<'w> {
     /// Length of each kind's vector when the current bundle started: an existing object with a
     /// higher index came from the current bundle.
     bundle_start: HashMap<Kind, u32>,
+    /// Split each bundle into raw objects first (after the fast path failed).
+    robust: bool,
+}
+
+fn wrap(name: &str, e: Error) -> Error {
+    Error::InBundle {
+        name: name.to_owned(),
+        source: Box::new(e),
+    }
 }
 
 const ATTACK_SOURCES: [&str; 3] = ["mitre-attack", "mitre-ics-attack", "mitre-mobile-attack"];
@@ -152,12 +155,13 @@ fn version_gt(a: &str, b: &str) -> bool {
 }
 
 impl<'w> Builder<'w> {
-    pub(crate) fn new(warnings: &'w mut Vec<Warning>) -> Self {
+    fn new(warnings: &'w mut Vec<Warning>, robust: bool) -> Self {
         Self {
             kb: KnowledgeBase::default(),
             warnings,
             bundle_names: Vec::new(),
             bundle_start: HashMap::default(),
+            robust,
         }
     }
 
@@ -172,21 +176,44 @@ impl<'w> Builder<'w> {
     }
 
     /// Loads every input; errors are wrapped with the input's name.
-    pub(crate) fn load(mut self, inputs: &[BundleInput<'_>]) -> Result<KnowledgeBase, Error> {
-        let wrap = |name: &str, e: Error| Error::InBundle {
-            name: name.to_owned(),
-            source: Box::new(e),
-        };
+    /// Loads every input; errors are wrapped with the input's name.
+    ///
+    /// The first attempt streams each bundle straight into typed objects (one pass). If any
+    /// bundle fails that way, everything is rebuilt in robust mode, where each bundle is first
+    /// split into raw objects so that one bad object costs a warning, not the load.
+    pub(crate) fn load(
+        warnings: &'w mut Vec<Warning>,
+        inputs: &[BundleInput<'_>],
+    ) -> Result<KnowledgeBase, Error> {
         let mut texts = Vec::with_capacity(inputs.len());
         for input in inputs {
             texts.push(decode_bundle(input.bytes).map_err(|e| wrap(input.name, e))?);
         }
+        let start = warnings.len();
+        let fast = Builder::new(&mut *warnings, false).run(inputs, &texts);
+        match fast {
+            Ok(kb) => Ok(kb),
+            Err(Error::FastPathFailed) => {
+                warnings.truncate(start);
+                Builder::new(warnings, true).run(inputs, &texts)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn run(
+        mut self,
+        inputs: &[BundleInput<'_>],
+        texts: &[Cow<'_, str>],
+    ) -> Result<KnowledgeBase, Error> {
         let mut pending: Vec<PendingRel<'_>> = Vec::new();
-        for (i, (input, text)) in inputs.iter().zip(&texts).enumerate() {
+        for (i, (input, text)) in inputs.iter().zip(texts).enumerate() {
             self.bundle_names.push(input.name.to_owned());
-            let facts = self
-                .read_bundle(i, text, &mut pending)
-                .map_err(|e| wrap(input.name, e))?;
+            let facts = match self.read_bundle(i, text, &mut pending) {
+                Ok(f) => f,
+                Err(Error::FastPathFailed) => return Err(Error::FastPathFailed),
+                Err(e) => return Err(wrap(input.name, e)),
+            };
             self.finish_domain(i, input, facts);
         }
         self.resolve_relationships(pending);
@@ -227,14 +254,54 @@ impl<'w> Builder<'w> {
                 });
             }
         }
-        // Fast path: one pass straight into typed objects. Only when that fails (a syntax
-        // error, or one object with a field of the wrong type) is the bundle split into raw
-        // objects, so that each bad object becomes a warning naming its id.
-        let (kind, objects) = match serde_json::from_str::<FastBundle<'t>>(text) {
-            Ok(b) => (b.kind, b.objects.map(Objects::Parsed)),
-            Err(_) => {
-                let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
-                (raw.kind, raw.objects.map(Objects::Raw))
+        let mut facts = BundleFacts::default();
+        self.bundle_start = Kind::ALL
+            .iter()
+            .map(|&k| (k, self.kb.kind_len(k)))
+            .collect();
+        let (kind, has_objects) = if self.robust {
+            let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
+            let has = raw.objects.is_some();
+            for (i, raw) in raw.objects.into_iter().flatten().enumerate() {
+                let src = raw.get();
+                let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                let at = || format!("object #{i} at byte offset {offset}");
+                match serde_json::from_str::<RawObject<'t>>(src) {
+                    Ok(o) => self.read_object(bundle, o, &at, pending, &mut facts),
+                    Err(e) => {
+                        let id = serde_json::from_str::<RawIdOnly<'_>>(src)
+                            .ok()
+                            .and_then(|r| r.id)
+                            .map(|s| s.0.into_owned());
+                        self.warn(
+                            bundle,
+                            WarningKind::MalformedObject,
+                            id.as_deref(),
+                            format!("{} skipped: {e}", at()),
+                        );
+                    }
+                }
+            }
+            (raw.kind, has)
+        } else {
+            // Fast path: stream the objects straight into typed structs, one pass, no
+            // intermediate vector. Any failure restarts the load in robust mode.
+            use serde::de::DeserializeSeed;
+            let mut n = 0usize;
+            let mut on_object = |o: RawObject<'t>| {
+                let i = n;
+                n += 1;
+                self.read_object(bundle, o, &|| format!("object #{i}"), pending, &mut facts);
+            };
+            let mut de = serde_json::Deserializer::from_str(text);
+            let streamed = BundleSeed {
+                on_object: &mut on_object,
+            }
+            .deserialize(&mut de)
+            .and_then(|b| de.end().map(|()| b));
+            match streamed {
+                Ok(b) => (b.kind, b.has_objects),
+                Err(_) => return Err(Error::FastPathFailed),
             }
         };
         match kind.as_ref().map(Str::as_str) {
@@ -250,44 +317,10 @@ impl<'w> Builder<'w> {
                 });
             }
         }
-        let Some(objects) = objects else {
+        if !has_objects {
             return Err(Error::NotABundle {
                 reason: "bundle has no `objects` array".into(),
             });
-        };
-        let mut facts = BundleFacts::default();
-        self.bundle_start = Kind::ALL
-            .iter()
-            .map(|&k| (k, self.kb.kind_len(k)))
-            .collect();
-        match objects {
-            Objects::Parsed(objects) => {
-                for (i, o) in objects.into_iter().enumerate() {
-                    self.read_object(bundle, o, &|| format!("object #{i}"), pending, &mut facts);
-                }
-            }
-            Objects::Raw(objects) => {
-                for (i, raw) in objects.into_iter().enumerate() {
-                    let src = raw.get();
-                    let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    let at = || format!("object #{i} at byte offset {offset}");
-                    match serde_json::from_str::<RawObject<'t>>(src) {
-                        Ok(o) => self.read_object(bundle, o, &at, pending, &mut facts),
-                        Err(e) => {
-                            let id = serde_json::from_str::<RawIdOnly<'_>>(src)
-                                .ok()
-                                .and_then(|r| r.id)
-                                .map(|s| s.0.into_owned());
-                            self.warn(
-                                bundle,
-                                WarningKind::MalformedObject,
-                                id.as_deref(),
-                                format!("{} skipped: {e}", at()),
-                            );
-                        }
-                    }
-                }
-            }
         }
         Ok(facts)
     }

@@ -365,7 +365,7 @@ impl KnowledgeBase {
     /// unusable (corrupt gzip, malformed JSON, not a bundle), naming the input.
     pub fn from_bundles(inputs: &[BundleInput<'_>]) -> Result<(Self, Vec<Warning>), Error> {
         let mut warnings = Vec::new();
-        let kb = Builder::new(&mut warnings).load(inputs)?;
+        let kb = Builder::load(&mut warnings, inputs)?;
         Ok((kb, warnings))
     }
 

@@ -6,7 +6,10 @@
 
 use std::borrow::Cow;
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// A borrowed-when-possible string.
@@ -29,13 +32,77 @@ pub(crate) struct RawBundle<'a> {
     pub objects: Option<Vec<&'a RawValue>>,
 }
 
-/// The bundle envelope with typed objects: the fast path, one pass over the text.
-#[derive(Deserialize)]
-pub(crate) struct FastBundle<'a> {
-    #[serde(rename = "type", borrow, default)]
+/// What the streaming fast path learns about the envelope.
+pub(crate) struct StreamedBundle<'a> {
     pub kind: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    pub objects: Option<Vec<RawObject<'a>>>,
+    pub has_objects: bool,
+}
+
+/// Streams a bundle: each object is decoded and handed to `on_object` as soon as it is read,
+/// so that no vector of all objects is ever built.
+pub(crate) struct BundleSeed<'f, 'de> {
+    pub on_object: &'f mut dyn FnMut(RawObject<'de>),
+}
+
+impl<'de> DeserializeSeed<'de> for BundleSeed<'_, 'de> {
+    type Value = StreamedBundle<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BundleSeed<'_, 'de> {
+    type Value = StreamedBundle<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a STIX bundle object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kind = None;
+        let mut has_objects = false;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match key.as_str() {
+                "type" => kind = map.next_value()?,
+                "objects" => {
+                    map.next_value_seed(ObjectsSeed {
+                        on_object: &mut *self.on_object,
+                    })?;
+                    has_objects = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StreamedBundle { kind, has_objects })
+    }
+}
+
+struct ObjectsSeed<'f, 'de> {
+    on_object: &'f mut dyn FnMut(RawObject<'de>),
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectsSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of STIX objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(o) = seq.next_element::<RawObject<'de>>()? {
+            (self.on_object)(o);
+        }
+        Ok(())
+    }
 }
 
 /// Just enough of an object to name it in a warning when the full decode fails.

@@ -738,3 +738,26 @@ fn newer_copy_of_a_shared_object_wins() {
         ["ics-attack", "enterprise-attack"]
     );
 }
+
+#[test]
+fn fast_and_robust_paths_agree() {
+    // Without the one malformed object the fast (streaming) path loads V18; with it, the robust
+    // path does. Apart from that object, they must build the same knowledge base.
+    let clean = V18.replace(
+        r#"{"type": "malware", "id": "malware--odd", "name": 5},"#,
+        "",
+    );
+    assert_ne!(clean, V18);
+    let (fast, fast_warnings) = load(&[BundleInput::new("v18.json", clean.as_bytes())]);
+    let (robust, robust_warnings) = load(&[BundleInput::new("v18.json", V18.as_bytes())]);
+    assert_eq!(fast.counts(), robust.counts());
+    assert_eq!(fast.relationships(), robust.relationships());
+    assert_eq!(fast.techniques(), robust.techniques());
+    assert_eq!(fast_warnings.len() + 1, robust_warnings.len());
+    // The fast path names objects by position only; the robust one adds the byte offset.
+    assert!(
+        fast_warnings
+            .iter()
+            .any(|w| w.message.starts_with("object #") && !w.message.contains("offset"))
+    );
+}
