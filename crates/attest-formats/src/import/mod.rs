@@ -4,9 +4,9 @@
 // --- rule importers and inventory formats (issue #3) ---
 // pub mod csv_rules;
 // pub mod dettect;
-// pub mod elastic;
+pub mod elastic;
 // pub mod inventory;
-// pub mod kibana;
+pub mod kibana;
 // pub mod sentinel;
 pub mod sigma;
 // pub mod splunk;
@@ -52,8 +52,8 @@ pub fn rule_importer(
     let root = root.to_string();
     Some(match format {
         RuleFormat::Sigma => Box::new(sigma::SigmaImporter::new(root)),
-// RuleFormat::Elastic => Box::new(elastic::ElasticImporter::new(root)),
-// RuleFormat::Kibana => Box::new(kibana::KibanaImporter::new(root)),
+        RuleFormat::Elastic => Box::new(elastic::ElasticImporter::new(root)),
+        RuleFormat::Kibana => Box::new(kibana::KibanaImporter::new(root)),
 // RuleFormat::Splunk => Box::new(splunk::SplunkImporter::new(root)),
 // RuleFormat::SplunkConf => Box::new(splunk_conf::SplunkConfImporter::new(root)),
 // RuleFormat::Sentinel => Box::new(sentinel::SentinelImporter::new(root)),
@@ -335,6 +335,24 @@ pub fn normalize_tactic(raw: &str) -> String {
         }
     }
     out.trim_end_matches('-').to_string()
+}
+
+/// A published date (`2023/01/31`, `2023-01-31`, or an RFC 3339 timestamp such as Kibana's
+/// `2024-05-21T10:00:00.000Z`) as `YYYY-MM-DD`; `None` when it is none of these.
+pub(crate) fn normalize_date(raw: &str) -> Option<String> {
+    let s = raw.trim();
+    let day = s.get(..10).unwrap_or(s).replace('/', "-");
+    let rest_ok = s.len() == 10 || s.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b' ');
+    (rest_ok && day.parse::<jiff::civil::Date>().is_ok()).then_some(day)
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Pushes `item` unless already present (claims keep their first-seen order).

@@ -340,8 +340,7 @@ fn to_record(
 /// `2023/01/31` and `2023-01-31` → `2023-01-31`; anything else is kept as written, with a warning.
 fn normalize_date(raw: &str, id: &str, field: &str, path: &str, diags: &mut Vec<Diagnostic>) -> String {
     let s = raw.trim();
-    let iso = s.replace('/', "-");
-    if iso.parse::<jiff::civil::Date>().is_ok() {
+    if let Some(iso) = crate::import::normalize_date(s).filter(|_| s.len() == 10) {
         iso
     } else {
         diags.push(Diagnostic::warning(
