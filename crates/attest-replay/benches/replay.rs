@@ -1,2 +1,0 @@
-//! Replay benchmark (placeholder until written).
-fn main() {}
