@@ -9,8 +9,8 @@ pub mod elastic;
 pub mod kibana;
 // pub mod sentinel;
 pub mod sigma;
-// pub mod splunk;
-// pub mod splunk_conf;
+pub mod splunk;
+pub mod splunk_conf;
 // --- end of issue #3 modules ---
 // --- rule importer trait and shared helpers (issue #3) ---
 
@@ -54,8 +54,8 @@ pub fn rule_importer(
         RuleFormat::Sigma => Box::new(sigma::SigmaImporter::new(root)),
         RuleFormat::Elastic => Box::new(elastic::ElasticImporter::new(root)),
         RuleFormat::Kibana => Box::new(kibana::KibanaImporter::new(root)),
-// RuleFormat::Splunk => Box::new(splunk::SplunkImporter::new(root)),
-// RuleFormat::SplunkConf => Box::new(splunk_conf::SplunkConfImporter::new(root)),
+        RuleFormat::Splunk => Box::new(splunk::SplunkImporter::new(root)),
+        RuleFormat::SplunkConf => Box::new(splunk_conf::SplunkConfImporter::new(root)),
 // RuleFormat::Sentinel => Box::new(sentinel::SentinelImporter::new(root)),
 // RuleFormat::Csv => Box::new(csv_rules::CsvImporter::new(root)),
         _ => return None,
