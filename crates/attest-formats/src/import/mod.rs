@@ -7,7 +7,7 @@
 pub mod elastic;
 // pub mod inventory;
 pub mod kibana;
-// pub mod sentinel;
+pub mod sentinel;
 pub mod sigma;
 pub mod splunk;
 pub mod splunk_conf;
@@ -56,7 +56,7 @@ pub fn rule_importer(
         RuleFormat::Kibana => Box::new(kibana::KibanaImporter::new(root)),
         RuleFormat::Splunk => Box::new(splunk::SplunkImporter::new(root)),
         RuleFormat::SplunkConf => Box::new(splunk_conf::SplunkConfImporter::new(root)),
-// RuleFormat::Sentinel => Box::new(sentinel::SentinelImporter::new(root)),
+        RuleFormat::Sentinel => Box::new(sentinel::SentinelImporter::new(root)),
 // RuleFormat::Csv => Box::new(csv_rules::CsvImporter::new(root)),
         _ => return None,
     })
