@@ -79,14 +79,25 @@ fn json_error(source: serde_json::Error) -> Error {
     }
 }
 
-/// A relationship kept borrowed until all bundles are read.
-struct PendingRel<'a> {
+/// A relationship kept aside until every bundle is read (its ends may be in a later bundle).
+/// Owned, so that a bundle's text can be dropped piece by piece as it is parsed.
+struct PendingRel {
     bundle: usize,
-    id: Str<'a>,
-    kind: Option<Str<'a>>,
-    source: Option<Str<'a>>,
-    target: Option<Str<'a>>,
-    description: Option<Str<'a>>,
+    id: String,
+    /// `None`: no `relationship_type`; `Some(Err(s))`: a type attest does not model.
+    kind: Option<Result<RelationshipKind, String>>,
+    source: Option<String>,
+    target: Option<String>,
+    description: Option<String>,
+}
+
+/// What the fast path learns about a bundle's envelope, across its pieces.
+#[derive(Default)]
+struct Envelope {
+    kind: Option<String>,
+    spec_version: Option<String>,
+    has_objects: bool,
+    objects: usize,
 }
 
 /// Per-bundle facts gathered while reading its objects.
@@ -108,8 +119,6 @@ pub(crate) struct Builder<'w> {
     /// Length of each kind's vector when the current bundle started: an existing object with a
     /// higher index came from the current bundle.
     bundle_start: HashMap<Kind, u32>,
-    /// Split each bundle into raw objects first (after the fast path failed).
-    robust: bool,
 }
 
 fn wrap(name: &str, e: Error) -> Error {
@@ -155,13 +164,12 @@ fn version_gt(a: &str, b: &str) -> bool {
 }
 
 impl<'w> Builder<'w> {
-    fn new(warnings: &'w mut Vec<Warning>, robust: bool) -> Self {
+    fn new(warnings: &'w mut Vec<Warning>) -> Self {
         Self {
             kb: KnowledgeBase::default(),
             warnings,
             bundle_names: Vec::new(),
             bundle_start: HashMap::default(),
-            robust,
         }
     }
 
@@ -176,56 +184,159 @@ impl<'w> Builder<'w> {
     }
 
     /// Loads every input; errors are wrapped with the input's name.
-    /// Loads every input; errors are wrapped with the input's name.
     ///
-    /// The first attempt streams each bundle straight into typed objects (one pass). If any
-    /// bundle fails that way, everything is rebuilt in robust mode, where each bundle is first
-    /// split into raw objects so that one bad object costs a warning, not the load.
+    /// The first attempt streams each bundle straight into typed objects (one pass; gzip is
+    /// inflated on a helper thread while the pieces already inflated are parsed). If anything
+    /// fails that way, everything is rebuilt in robust mode: decompress whole, check the
+    /// envelope, split into raw objects so that one bad object costs a warning, not the load,
+    /// and report errors precisely.
     pub(crate) fn load(
         warnings: &'w mut Vec<Warning>,
         inputs: &[BundleInput<'_>],
     ) -> Result<KnowledgeBase, Error> {
-        let mut texts = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            texts.push(decode_bundle(input.bytes).map_err(|e| wrap(input.name, e))?);
-        }
-        let start = warnings.len();
-        let fast = Builder::new(&mut *warnings, false).run(inputs, &texts);
-        match fast {
-            Ok(kb) => Ok(kb),
-            Err(Error::FastPathFailed) => {
-                warnings.truncate(start);
-                Builder::new(warnings, true).run(inputs, &texts)
-            }
-            Err(e) => Err(e),
-        }
+        Self::load_traced(warnings, inputs).0
     }
 
-    fn run(
+    /// [`Self::load`], also telling whether the fast path succeeded (for tests).
+    pub(crate) fn load_traced(
+        warnings: &'w mut Vec<Warning>,
+        inputs: &[BundleInput<'_>],
+    ) -> (Result<KnowledgeBase, Error>, bool) {
+        let start = warnings.len();
+        if let Ok(kb) = Builder::new(&mut *warnings).run_fast(inputs) {
+            return (Ok(kb), true);
+        }
+        warnings.truncate(start);
+        let mut texts = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            match decode_bundle(input.bytes) {
+                Ok(t) => texts.push(t),
+                Err(e) => return (Err(wrap(input.name, e)), false),
+            }
+        }
+        (Builder::new(warnings).run_robust(inputs, &texts), false)
+    }
+
+    fn start_bundle(&mut self, input: &BundleInput<'_>) {
+        self.bundle_names.push(input.name.to_owned());
+        self.bundle_start = Kind::ALL
+            .iter()
+            .map(|&k| (k, self.kb.kind_len(k)))
+            .collect();
+    }
+
+    fn finish(mut self, pending: Vec<PendingRel>) -> KnowledgeBase {
+        self.resolve_relationships(pending);
+        self.kb.finish_indexes(self.warnings, &self.bundle_names);
+        self.kb
+    }
+
+    /// The fast path; `Err(())` means "retry in robust mode".
+    fn run_fast(mut self, inputs: &[BundleInput<'_>]) -> Result<KnowledgeBase, ()> {
+        let mut pending = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            self.start_bundle(input);
+            let mut facts = BundleFacts::default();
+            let mut env = Envelope::default();
+            if input.bytes.starts_with(&[0x1f, 0x8b]) {
+                self.read_gzip_fast(i, input.bytes, &mut pending, &mut facts, &mut env)?;
+            } else {
+                let text = std::str::from_utf8(input.bytes).map_err(|_| ())?;
+                self.read_text_fast(i, text, &mut pending, &mut facts, &mut env)?;
+            }
+            if env.kind.as_deref() != Some("bundle") || !env.has_objects {
+                return Err(());
+            }
+            if env.spec_version.is_some() {
+                facts.spec_version = env.spec_version;
+            }
+            self.finish_domain(i, input, facts);
+        }
+        Ok(self.finish(pending))
+    }
+
+    /// Inflates on a helper thread and parses each piece as soon as it arrives.
+    fn read_gzip_fast(
+        &mut self,
+        bundle: usize,
+        bytes: &[u8],
+        pending: &mut Vec<PendingRel>,
+        facts: &mut BundleFacts,
+        env: &mut Envelope,
+    ) -> Result<(), ()> {
+        std::thread::scope(|s| {
+            // Two pieces in flight bound the memory while keeping the inflater busy.
+            let (tx, rx) = std::sync::mpsc::sync_channel(2);
+            std::thread::Builder::new()
+                .name("attack-gunzip".into())
+                .spawn_scoped(s, move || {
+                    crate::pieces::gunzip_pieces(bytes, crate::pieces::PIECE, &tx)
+                })
+                .map_err(|_| ())?;
+            for piece in rx.iter() {
+                let text = piece.ok_or(())?;
+                self.read_text_fast(bundle, &text, pending, facts, env)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Streams one bundle (or one piece of it) straight into typed objects.
+    fn read_text_fast(
+        &mut self,
+        bundle: usize,
+        text: &str,
+        pending: &mut Vec<PendingRel>,
+        facts: &mut BundleFacts,
+        env: &mut Envelope,
+    ) -> Result<(), ()> {
+        use serde::de::DeserializeSeed;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut n = env.objects;
+        let mut on_object = |o: RawObject<'_>| {
+            let i = n;
+            n += 1;
+            self.read_object(bundle, o, &|| format!("object #{i}"), pending, facts);
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let b = BundleSeed {
+            on_object: &mut on_object,
+        }
+        .deserialize(&mut de)
+        .and_then(|b| de.end().map(|()| b))
+        .map_err(|_| ())?;
+        env.objects = n;
+        if env.kind.is_none() {
+            env.kind = b.kind.map(|k| k.0.into_owned());
+        }
+        if env.spec_version.is_none() {
+            env.spec_version = b.spec_version.map(|k| k.0.into_owned());
+        }
+        env.has_objects |= b.has_objects;
+        Ok(())
+    }
+
+    fn run_robust(
         mut self,
         inputs: &[BundleInput<'_>],
         texts: &[Cow<'_, str>],
     ) -> Result<KnowledgeBase, Error> {
-        let mut pending: Vec<PendingRel<'_>> = Vec::new();
+        let mut pending = Vec::new();
         for (i, (input, text)) in inputs.iter().zip(texts).enumerate() {
-            self.bundle_names.push(input.name.to_owned());
-            let facts = match self.read_bundle(i, text, &mut pending) {
-                Ok(f) => f,
-                Err(Error::FastPathFailed) => return Err(Error::FastPathFailed),
-                Err(e) => return Err(wrap(input.name, e)),
-            };
+            self.start_bundle(input);
+            let facts = self
+                .read_bundle_robust(i, text, &mut pending)
+                .map_err(|e| wrap(input.name, e))?;
             self.finish_domain(i, input, facts);
         }
-        self.resolve_relationships(pending);
-        self.kb.finish_indexes(self.warnings, &self.bundle_names);
-        Ok(self.kb)
+        Ok(self.finish(pending))
     }
 
-    fn read_bundle<'t>(
+    fn read_bundle_robust(
         &mut self,
         bundle: usize,
-        text: &'t str,
-        pending: &mut Vec<PendingRel<'t>>,
+        text: &str,
+        pending: &mut Vec<PendingRel>,
     ) -> Result<BundleFacts, Error> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         match text.trim_start().as_bytes().first() {
@@ -255,18 +366,17 @@ impl<'w> Builder<'w> {
             }
         }
         let mut facts = BundleFacts::default();
-        self.bundle_start = Kind::ALL
-            .iter()
-            .map(|&k| (k, self.kb.kind_len(k)))
-            .collect();
-        let (kind, has_objects) = if self.robust {
-            let raw: RawBundle<'t> = serde_json::from_str(text).map_err(json_error)?;
+        let (kind, has_objects) = {
+            let raw: RawBundle<'_> = serde_json::from_str(text).map_err(json_error)?;
+            if let Some(v) = &raw.spec_version {
+                facts.spec_version = Some(v.as_str().to_owned());
+            }
             let has = raw.objects.is_some();
             for (i, raw) in raw.objects.into_iter().flatten().enumerate() {
                 let src = raw.get();
                 let offset = (src.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                 let at = || format!("object #{i} at byte offset {offset}");
-                match serde_json::from_str::<RawObject<'t>>(src) {
+                match serde_json::from_str::<RawObject<'_>>(src) {
                     Ok(o) => self.read_object(bundle, o, &at, pending, &mut facts),
                     Err(e) => {
                         let id = serde_json::from_str::<RawIdOnly<'_>>(src)
@@ -283,26 +393,6 @@ impl<'w> Builder<'w> {
                 }
             }
             (raw.kind, has)
-        } else {
-            // Fast path: stream the objects straight into typed structs, one pass, no
-            // intermediate vector. Any failure restarts the load in robust mode.
-            use serde::de::DeserializeSeed;
-            let mut n = 0usize;
-            let mut on_object = |o: RawObject<'t>| {
-                let i = n;
-                n += 1;
-                self.read_object(bundle, o, &|| format!("object #{i}"), pending, &mut facts);
-            };
-            let mut de = serde_json::Deserializer::from_str(text);
-            let streamed = BundleSeed {
-                on_object: &mut on_object,
-            }
-            .deserialize(&mut de)
-            .and_then(|b| de.end().map(|()| b));
-            match streamed {
-                Ok(b) => (b.kind, b.has_objects),
-                Err(_) => return Err(Error::FastPathFailed),
-            }
         };
         match kind.as_ref().map(Str::as_str) {
             Some("bundle") => {}
@@ -330,7 +420,7 @@ impl<'w> Builder<'w> {
         bundle: usize,
         o: RawObject<'t>,
         at: &dyn Fn() -> String,
-        pending: &mut Vec<PendingRel<'t>>,
+        pending: &mut Vec<PendingRel>,
         facts: &mut BundleFacts,
     ) {
         let (Some(kind), Some(id)) = (o.kind.clone(), o.id.clone()) else {
@@ -344,6 +434,11 @@ impl<'w> Builder<'w> {
             );
             return;
         };
+        if facts.spec_version.is_none()
+            && let Some(v) = &o.spec_version
+        {
+            facts.spec_version = Some(v.as_str().to_owned());
+        }
         if let Some(v) = &o.x_mitre_attack_spec_version {
             let newer = facts
                 .attack_spec_version
@@ -367,13 +462,16 @@ impl<'w> Builder<'w> {
                 if o.revoked == Some(true) || o.x_mitre_deprecated == Some(true) {
                     return;
                 }
+                let into = |v: Option<Str<'_>>| v.map(|s| s.0.into_owned());
                 pending.push(PendingRel {
                     bundle,
-                    id,
-                    kind: o.relationship_type,
-                    source: o.source_ref,
-                    target: o.target_ref,
-                    description: o.description,
+                    id: id.0.into_owned(),
+                    kind: o.relationship_type.as_ref().map(|k| {
+                        RelationshipKind::parse(k.as_str()).ok_or_else(|| k.as_str().to_owned())
+                    }),
+                    source: into(o.source_ref),
+                    target: into(o.target_ref),
+                    description: into(o.description).filter(|d| !d.is_empty()),
                 });
                 return;
             }
@@ -706,34 +804,45 @@ impl<'w> Builder<'w> {
         });
     }
 
-    fn resolve_relationships(&mut self, pending: Vec<PendingRel<'_>>) {
-        let mut seen = FxHashSet::default();
-        seen.reserve(pending.len());
+    fn resolve_relationships(&mut self, pending: Vec<PendingRel>) {
+        // Bundles of several domains repeat shared relationships; keep the first of each id.
+        let mut keep = vec![true; pending.len()];
+        {
+            let mut seen = FxHashSet::default();
+            seen.reserve(pending.len());
+            for (k, p) in keep.iter_mut().zip(&pending) {
+                *k = seen.insert(p.id.as_str());
+            }
+        }
         self.kb.relationships.reserve(pending.len());
-        for p in pending {
-            if !seen.insert(p.id.0.clone()) {
+        for (p, keep) in pending.into_iter().zip(keep) {
+            if !keep {
                 continue;
             }
             let id = p.id.as_str();
-            let Some(kind_str) = p.kind.as_ref().map(Str::as_str) else {
-                self.warn(
-                    p.bundle,
-                    WarningKind::MissingField,
-                    Some(id),
-                    "relationship without `relationship_type`; skipped".into(),
-                );
-                continue;
+            let kind = match p.kind {
+                Some(Ok(k)) => k,
+                None => {
+                    self.warn(
+                        p.bundle,
+                        WarningKind::MissingField,
+                        Some(id),
+                        "relationship without `relationship_type`; skipped".into(),
+                    );
+                    continue;
+                }
+                Some(Err(other)) => {
+                    self.warn(
+                        p.bundle,
+                        WarningKind::UnknownRelationship,
+                        Some(id),
+                        format!("relationship type `{other}` is not modelled; skipped"),
+                    );
+                    continue;
+                }
             };
-            let Some(kind) = RelationshipKind::parse(kind_str) else {
-                self.warn(
-                    p.bundle,
-                    WarningKind::UnknownRelationship,
-                    Some(id),
-                    format!("relationship type `{kind_str}` is not modelled; skipped"),
-                );
-                continue;
-            };
-            let (Some(source), Some(target)) = (&p.source, &p.target) else {
+            let kind_str = kind.as_str();
+            let (Some(source), Some(target)) = (p.source, p.target) else {
                 self.warn(
                     p.bundle,
                     WarningKind::MissingField,
@@ -745,16 +854,14 @@ impl<'w> Builder<'w> {
             let s = self.kb.by_stix.get(source.as_str()).copied();
             let t = self.kb.by_stix.get(target.as_str()).copied();
             let (Some(s), Some(t)) = (s, t) else {
-                let missing = if s.is_none() {
-                    source.as_str()
-                } else {
-                    target.as_str()
-                };
+                let missing = if s.is_none() { &source } else { &target };
                 self.warn(
                     p.bundle,
                     WarningKind::DanglingReference,
                     Some(id),
-                    format!("`{kind_str}` relationship points to `{missing}`, which is not loaded; skipped"),
+                    format!(
+                        "`{kind_str}` relationship points to `{missing}`, which is not loaded; skipped"
+                    ),
                 );
                 continue;
             };
@@ -790,14 +897,11 @@ impl<'w> Builder<'w> {
             }
             self.kb.push_relationship(
                 Relationship {
-                    stix_id: id.to_owned(),
+                    stix_id: p.id,
                     kind,
-                    source: source.as_str().to_owned(),
-                    target: target.as_str().to_owned(),
-                    description: p
-                        .description
-                        .map(|d| d.0.into_owned())
-                        .filter(|d| !d.is_empty()),
+                    source,
+                    target,
+                    description: p.description,
                 },
                 s,
                 t,

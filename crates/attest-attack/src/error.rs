@@ -60,11 +60,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Internal: the one-pass loader gave up; the load is retried in robust mode. Never
-    /// returned to callers.
-    #[doc(hidden)]
-    #[error("internal: fast path failed")]
-    FastPathFailed,
     /// A remap table could not be parsed.
     #[error("remap table, line {line}: {message}")]
     Remap {

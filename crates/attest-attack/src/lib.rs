@@ -57,6 +57,7 @@ mod id;
 mod kb;
 pub mod load;
 mod model;
+mod pieces;
 mod raw;
 mod remap;
 #[cfg(test)]

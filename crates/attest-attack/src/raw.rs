@@ -29,12 +29,15 @@ pub(crate) struct RawBundle<'a> {
     #[serde(rename = "type", borrow, default)]
     pub kind: Option<Str<'a>>,
     #[serde(borrow, default)]
+    pub spec_version: Option<Str<'a>>,
+    #[serde(borrow, default)]
     pub objects: Option<Vec<&'a RawValue>>,
 }
 
 /// What the streaming fast path learns about the envelope.
 pub(crate) struct StreamedBundle<'a> {
     pub kind: Option<Str<'a>>,
+    pub spec_version: Option<Str<'a>>,
     pub has_objects: bool,
 }
 
@@ -60,10 +63,12 @@ impl<'de> Visitor<'de> for BundleSeed<'_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut kind = None;
+        let mut spec_version = None;
         let mut has_objects = false;
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match key.as_str() {
                 "type" => kind = map.next_value()?,
+                "spec_version" => spec_version = map.next_value()?,
                 "objects" => {
                     map.next_value_seed(ObjectsSeed {
                         on_object: &mut *self.on_object,
@@ -75,7 +80,11 @@ impl<'de> Visitor<'de> for BundleSeed<'_, 'de> {
                 }
             }
         }
-        Ok(StreamedBundle { kind, has_objects })
+        Ok(StreamedBundle {
+            kind,
+            spec_version,
+            has_objects,
+        })
     }
 }
 
@@ -155,6 +164,8 @@ pub(crate) struct RawObject<'a> {
     pub kind: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub spec_version: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub name: Option<Str<'a>>,
     #[serde(borrow, default)]

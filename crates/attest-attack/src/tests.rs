@@ -761,3 +761,39 @@ fn fast_and_robust_paths_agree() {
             .any(|w| w.message.starts_with("object #") && !w.message.contains("offset"))
     );
 }
+
+#[test]
+fn large_gzip_bundle_takes_the_pipelined_fast_path() {
+    // Big enough (about 10 MB) to be cut into several pieces by the inflating thread.
+    let filler = "lorem ipsum }, {\\\"type\\\": dolor ".repeat(60);
+    let mut text = String::from(
+        r#"{"type": "bundle", "id": "bundle--big", "spec_version": "2.0", "objects": ["#,
+    );
+    for i in 0..5000 {
+        text.push_str(&format!(
+            r#"{{"type": "attack-pattern", "id": "attack-pattern--{i}", "name": "T {i}",
+               "description": "{filler}",
+               "external_references": [{{"source_name": "mitre-attack", "external_id": "T{:04}"}}]}},"#,
+            1000 + i
+        ));
+    }
+    text.push_str(r#"{"type": "x-mitre-matrix", "id": "x-mitre-matrix--1", "name": "M", "x_mitre_domains": ["enterprise-attack"], "tactic_refs": []}]}"#);
+    assert!(text.len() > 2 * crate::pieces::PIECE);
+    let gz = gzip(text.as_bytes());
+    let mut warnings = Vec::new();
+    let (kb, fast) =
+        crate::build::Builder::load_traced(&mut warnings, &[BundleInput::new("big", &gz)]);
+    assert!(fast, "the fast path should not have fallen back");
+    let kb = kb.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kb.techniques().len(), 5000);
+    assert_eq!(kb.domains()[0].stix_version.as_deref(), Some("2.0"));
+    assert!(kb.technique(tid("T3999")).is_some());
+    // The same bytes through the robust path (forced by one odd object) agree.
+    let odd = text.replacen(r#""name": "T 5","#, r#""name": 5,"#, 1);
+    let (kb2, fast2) = crate::build::Builder::load_traced(
+        &mut Vec::new(),
+        &[BundleInput::new("big", &gzip(odd.as_bytes()))],
+    );
+    assert!(!fast2);
+    assert_eq!(kb2.map(|k| k.techniques().len()).ok(), Some(4999));
+}

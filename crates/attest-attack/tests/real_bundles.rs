@@ -82,6 +82,7 @@ fn enterprise_18_1_counts() {
     assert_eq!(d.key, "enterprise-attack");
     assert_eq!(d.name, "Enterprise ATT&CK");
     assert_eq!(d.release.as_deref(), Some("18.1"), "from the file name");
+    assert_eq!(d.stix_version.as_deref(), Some("2.0"));
     assert_eq!(d.data_model, DataModel::DetectionStrategies);
     assert_eq!(
         only_counts(kb, "enterprise-attack"),
