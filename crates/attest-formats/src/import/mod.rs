@@ -2,7 +2,7 @@
 //! [`crate::Diagnostic`]s.
 
 // --- rule importers and inventory formats (issue #3) ---
-// pub mod csv_rules;
+pub mod csv_rules;
 // pub mod dettect;
 pub mod elastic;
 // pub mod inventory;
@@ -57,7 +57,7 @@ pub fn rule_importer(
         RuleFormat::Splunk => Box::new(splunk::SplunkImporter::new(root)),
         RuleFormat::SplunkConf => Box::new(splunk_conf::SplunkConfImporter::new(root)),
         RuleFormat::Sentinel => Box::new(sentinel::SentinelImporter::new(root)),
-// RuleFormat::Csv => Box::new(csv_rules::CsvImporter::new(root)),
+        RuleFormat::Csv => Box::new(csv_rules::CsvImporter::new(root)),
         _ => return None,
     })
 }
