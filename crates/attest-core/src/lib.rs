@@ -34,6 +34,7 @@ pub mod journal;
 pub mod priority;
 pub mod profile;
 pub mod registry;
+pub mod release;
 pub mod result;
 pub mod rule;
 pub mod source;
