@@ -159,3 +159,87 @@ pub fn encode<T: Serialize>(value: &T) -> Result<String, CodecError> {
 pub fn decode<'a, T: Deserialize<'a>>(s: &'a str) -> Result<T, CodecError> {
     Ok(serde_json::from_str(s)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attest_core::rule::{Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat};
+    use attest_core::source::LogSourceRef;
+
+    fn sample_rule() -> Rule {
+        let mut r = Rule::new(
+            "5f1f",
+            "LSASS access",
+            Origin {
+                format: RuleFormat::SplunkConf,
+                path: "savedsearches.conf".into(),
+                root: "splunk-prod".into(),
+            },
+        );
+        r.techniques = vec!["T1003.001".into()];
+        r.tactics = vec!["credential-access".into()];
+        r.dependencies = vec![RuleDependency {
+            dependency: Dependency::LogSource(LogSourceRef::parse(
+                "WinEventLog:Security:EventCode=4656",
+            )),
+            origin: DependencyOrigin::Declared,
+        }];
+        r.severity = Some("high".into());
+        r.content_hash = "abc".into();
+        r
+    }
+
+    /// The v1 wire form of a rule upsert, byte for byte. If this changes, old journals no
+    /// longer mean what they meant: add a v2 instead.
+    const RULE_V1: &str = r#"{"version":1,"event":{"rule_upserted":{"id":"5f1f","title":"LSASS access","origin":{"format":"splunk_conf","path":"savedsearches.conf","root":"splunk-prod"},"techniques":["T1003.001"],"tactics":["credential-access"],"dependencies":[{"dependency":{"log_source":{"name":"WinEventLog:Security","channel":"EventCode=4656"}},"origin":"declared"}],"status":"enabled","severity":"high","owner":null,"maturity":null,"tests":[],"created":null,"modified":null,"content_hash":"abc","tuning":[]}}}"#;
+
+    #[test]
+    fn v1_wire_form_is_stable() {
+        let event = Event::RuleUpserted(sample_rule());
+        assert_eq!(encode_event(&event).unwrap(), RULE_V1);
+        assert_eq!(decode_event(RULE_V1).unwrap(), event);
+    }
+
+    #[test]
+    fn minimal_v1_payloads_decode_with_defaults() {
+        // Written by hand, as an older or foreign writer might: optional fields omitted.
+        let payload = r#"{"version":1,"event":{"rule_upserted":{"id":"r","title":"t","origin":{"format":"sigma","path":"p","root":"x"},"status":"disabled"}}}"#;
+        let Event::RuleUpserted(rule) = decode_event(payload).unwrap() else {
+            panic!("wrong kind");
+        };
+        assert_eq!(rule.status, attest_core::rule::RuleStatus::Disabled);
+        assert!(rule.techniques.is_empty() && rule.content_hash.is_empty());
+        let seen = r#"{"version":1,"event":{"source_seen":{"name":"okta","at":"2026-01-02T03:04:05.123456789Z"}}}"#;
+        let Event::SourceSeen { at, .. } = decode_event(seen).unwrap() else {
+            panic!("wrong kind");
+        };
+        assert_eq!(at.subsec_nanosecond(), 123_456_789);
+        let policy = r#"{"version":1,"event":{"policy_set":{"default_window":"PT720H"}}}"#;
+        let Event::PolicySet(p) = decode_event(policy).unwrap() else {
+            panic!("wrong kind");
+        };
+        assert_eq!(p.default_window.as_hours(), 720);
+    }
+
+    #[test]
+    fn unknown_versions_and_shapes_are_errors() {
+        let future = r#"{"version":2,"event":{"rule_upserted":{}}}"#;
+        assert!(matches!(
+            decode_event(future),
+            Err(CodecError::UnknownVersion { version: 2 })
+        ));
+        for bad in [
+            "",
+            "null",
+            r#"{"event":{}}"#,
+            r#"{"version":1,"event":{"no_such_kind":{}}}"#,
+            r#"{"version":1,"event":{"rule_retired":{"id":7}}}"#,
+            r#"{"version":1,"event":{"source_seen":{"name":"x","at":"yesterday"}}}"#,
+        ] {
+            assert!(
+                matches!(decode_event(bad), Err(CodecError::Json(_))),
+                "{bad:?} must be a JSON error"
+            );
+        }
+    }
+}
