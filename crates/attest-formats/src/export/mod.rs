@@ -1,1 +1,5 @@
 //! Exporters, one folder per format. Each turns typed records into bytes.
+
+// --- inventory as code (issue #3) ---
+pub mod inventory;
+// --- end of issue #3 exporters ---

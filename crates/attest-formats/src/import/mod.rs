@@ -5,7 +5,7 @@
 pub mod csv_rules;
 // pub mod dettect;
 pub mod elastic;
-// pub mod inventory;
+pub mod inventory;
 pub mod kibana;
 pub mod sentinel;
 pub mod sigma;
