@@ -90,7 +90,7 @@ impl Table {
         let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
         for row in &self.rows {
             for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(display_width(cell));
+                *w = (*w).max(display_width(&clip(cell)));
             }
         }
         let last = self.columns.len().saturating_sub(1);
@@ -121,7 +121,7 @@ fn write_text_row(
 ) -> Result<()> {
     let mut line = String::new();
     for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-        let cell = one_line(cell);
+        let cell = clip(&one_line(cell));
         if i == last {
             line.push_str(&cell);
         } else {
@@ -131,6 +131,18 @@ fn write_text_row(
     }
     writeln!(out, "{}", line.trim_end())?;
     Ok(())
+}
+
+/// The widest a cell gets in a terminal table; JSON, CSV and Markdown keep the whole text.
+const MAX_CELL: usize = 100;
+
+fn clip(s: &str) -> String {
+    if s.chars().count() <= MAX_CELL {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(MAX_CELL - 1).collect();
+    out.push('…');
+    out
 }
 
 fn display_width(s: &str) -> usize {
@@ -194,6 +206,19 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.starts_with("ID  TITLE"));
+    }
+
+    #[test]
+    fn text_table_clips_long_cells_but_csv_keeps_them() {
+        let mut t = Table::new(&["id", "detail"]);
+        t.push(vec!["x".into(), "y".repeat(500)]);
+        let mut out = Vec::new();
+        t.write(Format::Table, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|l| l.chars().count() < 120), "{text}");
+        let mut out = Vec::new();
+        t.write(Format::Csv, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains(&"y".repeat(500)));
     }
 
     #[test]

@@ -55,6 +55,13 @@ enum Verb {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Move the workspace to the release given by --attack, reporting what that changes for its
+    /// rules, profiles and actors (revoked, renamed, newly known IDs, telemetry changes).
+    Update {
+        /// Report only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Where an old technique ID leads: revoked-by chains, deprecation, remap tables.
     Remap {
         /// Technique IDs.
@@ -68,6 +75,9 @@ enum Verb {
 
 /// Runs `attest attack …`.
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
+    if let Verb::Update { dry_run } = args.verb {
+        return super::block_on(update(ctx, dry_run));
+    }
     let loaded = kb_source::load(ctx, &[])?;
     let kb = &loaded.kb;
     let stdout = std::io::stdout();
@@ -91,6 +101,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
         )?,
         Verb::Search { text, limit } => search(ctx, kb, &text, limit, &mut out)?,
         Verb::Remap { ids, table } => remap(ctx, kb, &ids, table, &mut out)?,
+        Verb::Update { .. } => unreachable!("handled above"),
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -483,4 +494,155 @@ fn remap(
 fn dedup_keep_order(v: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     v.into_iter().filter(|s| seen.insert(s.clone())).collect()
+}
+
+async fn update(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
+    use attest_core::journal::{AttackRelease, Event};
+    use attest_core::release::{ReleaseChange, compare_releases};
+
+    if ctx.attack.is_empty() {
+        bail!("give the new release with --attack PATH (one per domain)");
+    }
+    let store = super::workspace::open(ctx).await?;
+    let recorded = super::workspace::recorded_bundles(&store).await?;
+    if recorded.is_empty() {
+        bail!("the workspace records no ATT&CK release; run `attest init` first");
+    }
+    let mut old_ctx = ctx.clone();
+    old_ctx.attack.clear();
+    let old = kb_source::load(&old_ctx, &recorded)?;
+    let new = kb_source::load(ctx, &[])?;
+    let state = store.state(None).await?;
+    let mut used = std::collections::BTreeSet::new();
+    let mut users: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for rec in state.rules.values() {
+        if rec.rule.status == attest_core::rule::RuleStatus::Retired {
+            continue;
+        }
+        for t in &rec.rule.techniques {
+            used.insert(t.clone());
+            users
+                .entry(t.clone())
+                .or_default()
+                .push(format!("rule {}", rec.rule.id));
+        }
+    }
+    for p in state.profiles.values() {
+        for (t, _) in &p.extra_techniques {
+            used.insert(t.clone());
+            users
+                .entry(t.clone())
+                .or_default()
+                .push(format!("profile {}", p.name));
+        }
+    }
+    for a in state.actors.values() {
+        for t in &a.techniques {
+            used.insert(t.technique.clone());
+            users
+                .entry(t.technique.clone())
+                .or_default()
+                .push(format!("actor {}", a.name));
+        }
+    }
+    let changes = compare_releases(&old.kb, &new.kb, &used);
+    let mut table = Table::new(&["technique", "change", "detail", "used_by"]);
+    for c in &changes {
+        let (kind, detail) = match &c.change {
+            ReleaseChange::Revoked { replacement } => (
+                "revoked",
+                replacement
+                    .map(|r| format!("replaced by {r}"))
+                    .unwrap_or_else(|| "no replacement".into()),
+            ),
+            ReleaseChange::Deprecated => ("deprecated", String::new()),
+            ReleaseChange::Renamed { from, to } => ("renamed", format!("{from} → {to}")),
+            ReleaseChange::NowResolves { name } => ("now-resolves", name.clone()),
+            ReleaseChange::NoLongerKnown => ("no-longer-known", String::new()),
+            ReleaseChange::TelemetryChanged { added, removed } => {
+                let fmt = |v: &Vec<(String, String)>| {
+                    v.iter()
+                        .map(|(p, c)| format!("{c} [{p}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                (
+                    "telemetry",
+                    format!("added: {}; removed: {}", fmt(added), fmt(removed)),
+                )
+            }
+        };
+        let u = users.get(&c.technique).map(Vec::len).unwrap_or(0);
+        table.push(vec![
+            c.technique.clone(),
+            kind.into(),
+            detail,
+            u.to_string(),
+        ]);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if ctx.format == crate::output::Format::Table {
+        writeln!(
+            out,
+            "ATT&CK {} → {}: {} of the {} technique IDs this workspace uses change",
+            old.kb.release_label(),
+            new.kb.release_label(),
+            changes.len(),
+            used.len()
+        )?;
+    }
+    table.write(ctx.format, &mut out)?;
+    if dry_run {
+        writeln!(
+            out,
+            "dry run: the workspace still uses ATT&CK {}",
+            old.kb.release_label()
+        )?;
+    } else {
+        let paths: Vec<PathBuf> = new
+            .paths
+            .iter()
+            .map(|p| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display())))
+            .collect::<Result<_>>()?;
+        let releases = new
+            .kb
+            .domains()
+            .iter()
+            .map(|d| AttackRelease {
+                domain: d.key.clone(),
+                version: d.release.clone().unwrap_or_else(|| "unknown".into()),
+                location: d.bundle.clone(),
+            })
+            .collect();
+        let why = format!(
+            "attest attack update {} → {} ({} changes)",
+            old.kb.release_label(),
+            new.kb.release_label(),
+            changes.len()
+        );
+        let entry = attest_store::NewEntry::new(
+            super::workspace::who(),
+            super::workspace::now(),
+            Event::AttackReleasesSet(releases),
+        )
+        .with_why(why);
+        store.append(vec![entry]).await?;
+        let joined = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        store
+            .set_meta(&[(super::workspace::META_ATTACK_BUNDLES, joined.as_str())])
+            .await?;
+        writeln!(
+            out,
+            "the workspace now uses ATT&CK {}",
+            new.kb.release_label()
+        )?;
+    }
+    out.flush()?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Runs an async command on a runtime sized for this machine's cores.
-fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(future: F) -> Result<ExitCode> {
+pub fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(future: F) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
