@@ -797,3 +797,29 @@ fn large_gzip_bundle_takes_the_pipelined_fast_path() {
     assert!(!fast2);
     assert_eq!(kb2.map(|k| k.techniques().len()).ok(), Some(4999));
 }
+
+#[test]
+fn every_truncation_and_byte_flip_is_an_error_or_a_load_never_a_panic() {
+    // Strided to keep the debug-build test quick; the fuzz target covers the rest.
+    let gz = gzip(V18.as_bytes());
+    let (mut cuts, mut errors) = (0, 0);
+    for (bytes, step) in [(V18.as_bytes(), 5), (&gz[..], 3)] {
+        for cut in (0..bytes.len()).step_by(step) {
+            cuts += 1;
+            if KnowledgeBase::from_bundles(&[BundleInput::new("cut", &bytes[..cut])]).is_err() {
+                errors += 1;
+            }
+        }
+        let mut copy = bytes.to_vec();
+        for i in (0..copy.len()).step_by(29) {
+            let old = copy[i];
+            for b in [b'"', b'{', b']', 0xff, b'\\'] {
+                copy[i] = b;
+                let _ = KnowledgeBase::from_bundles(&[BundleInput::new("flip", &copy)]);
+            }
+            copy[i] = old;
+        }
+    }
+    // Every strict prefix of a JSON document or a gzip stream is incomplete.
+    assert_eq!(errors, cuts);
+}
