@@ -3,7 +3,7 @@
 
 // --- rule importers and inventory formats (issue #3) ---
 pub mod csv_rules;
-// pub mod dettect;
+pub mod dettect;
 pub mod elastic;
 pub mod inventory;
 pub mod kibana;
