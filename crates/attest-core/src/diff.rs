@@ -193,7 +193,7 @@ fn causes(
     for cov in [before, after] {
         for r in &rules {
             if let Some(ra) = cov.rule(r) {
-                for (d, st) in &ra.dependencies {
+                for (d, st) in cov.dependencies_of(ra) {
                     deps.push(d);
                     match st {
                         DependencyState::Satisfied { by } => {
@@ -241,8 +241,8 @@ fn causes(
                 let same = a.into_iter().chain(b).any(|t| {
                     t.rules.iter().any(|rc| {
                         rc.rule == res.rule
-                            && (rc.claimed_as.iter().any(|c| c.eq_ignore_ascii_case(&res.technique))
-                                || res.technique.eq_ignore_ascii_case(&id_str))
+                            && (rc.claimed_as.iter().any(|c| c.to_string().eq_ignore_ascii_case(res.technique.trim()))
+                                || res.technique.trim().eq_ignore_ascii_case(&id_str))
                     })
                 });
                 if !same {
@@ -297,8 +297,14 @@ fn causes(
             {
                 push_silent(&mut out, &rc.rule, source, *since);
             }
-            let now_deps = after.rule(&rc.rule).map(|r| r.dependencies.as_slice()).unwrap_or(&[]);
-            let then_deps = before.rule(&rc.rule).map(|r| r.dependencies.as_slice()).unwrap_or(&[]);
+            let now_deps: Vec<&(Dependency, DependencyState)> = after
+                .rule(&rc.rule)
+                .map(|r| after.dependencies_of(r).collect())
+                .unwrap_or_default();
+            let then_deps: Vec<&(Dependency, DependencyState)> = before
+                .rule(&rc.rule)
+                .map(|r| before.dependencies_of(r).collect())
+                .unwrap_or_default();
             for (d, st) in now_deps {
                 if let DependencyState::Silent { source, since } = st {
                     let already = then_deps.iter().any(|(d0, s0)| {

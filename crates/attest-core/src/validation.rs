@@ -364,3 +364,67 @@ pub fn assess(
         latest: Some(ResultRef::of(result)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Evidence;
+    use crate::rule::RuleId;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn res(outcome: Outcome, at: &str) -> ValidationResult {
+        ValidationResult {
+            rule: RuleId("r".into()),
+            technique: "T1003".into(),
+            test: None,
+            outcome,
+            at: ts(at),
+            by: "ci".into(),
+            evidence: Evidence::default(),
+        }
+    }
+
+    #[test]
+    fn technique_window_wins_over_tier_which_wins_over_default() {
+        let t = TechniqueId::parse("T1003.001").unwrap_or_else(|e| panic!("{e}"));
+        let mut p = Policy::default();
+        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 90));
+        p.tier_windows.push(("Critical".into(), SignedDuration::from_hours(24 * 30)));
+        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 30));
+        assert_eq!(window(&p, t, Some("low")), SignedDuration::from_hours(24 * 90));
+        assert_eq!(window(&p, t, None), SignedDuration::from_hours(24 * 90));
+        p.technique_windows.push(("t1003.001".into(), SignedDuration::from_hours(24 * 7)));
+        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 7));
+        // The parent's window does not apply to the sub-technique, nor the reverse.
+        let parent = TechniqueId::parse("T1003").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(window(&p, parent, None), SignedDuration::from_hours(24 * 90));
+    }
+
+    #[test]
+    fn errors_and_skips_are_not_conclusive_and_a_tie_goes_to_the_fail() {
+        let a = [
+            res(Outcome::Pass, "2026-01-01T00:00:00Z"),
+            res(Outcome::Error, "2026-01-05T00:00:00Z"),
+            res(Outcome::Skipped, "2026-01-06T00:00:00Z"),
+        ];
+        let latest = latest_conclusive([&a[..]]);
+        assert_eq!(latest.map(|r| r.outcome), Some(Outcome::Pass));
+        let b = [res(Outcome::Fail, "2026-01-01T00:00:00Z")];
+        let latest = latest_conclusive([&a[..], &b[..]]);
+        assert_eq!(latest.map(|r| r.outcome), Some(Outcome::Fail));
+        let c = [res(Outcome::Error, "2026-02-01T00:00:00Z")];
+        assert_eq!(latest_conclusive([&c[..]]), None);
+    }
+
+    #[test]
+    fn kinds_round_trip_their_words() {
+        for k in ValidationKind::ALL {
+            assert_eq!(ValidationKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ValidationKind::parse(" STALE "), Some(ValidationKind::Stale));
+        assert_eq!(ValidationKind::parse("fresh"), None);
+    }
+}

@@ -277,7 +277,9 @@ fn a_replacement_source_keeps_the_rule_usable_but_the_pass_is_invalidated() {
         }]
     );
     // The rule is usable through the EDR.
-    let r = c.rule(&RuleId("r1".into())).map(|r| r.dependencies.clone());
+    let r = c
+        .rule(&RuleId("r1".into()))
+        .map(|r| c.dependencies_of(r).cloned().collect::<Vec<_>>());
     assert_eq!(
         r,
         Some(vec![(
@@ -370,7 +372,7 @@ fn revoked_and_unknown_claims_are_mapped_or_reported() {
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     let ps = at(&c, "T1059.001");
     assert_eq!(ps.state, CoverageState::Validated);
-    assert_eq!(ps.rules[0].claimed_as, vec!["T1086".to_string()]);
+    assert_eq!(ps.rules[0].claimed_as, vec![tid("T1086")]);
     assert_eq!(c.claims.remapped.len(), 1);
     assert_eq!(c.claims.remapped[0].claimed, tid("T1086"));
     assert_eq!(c.claims.remapped[0].current, tid("T1059.001"));

@@ -5,6 +5,7 @@
 //! thousands of times per computation, so each question is answered from a hash look-up by the
 //! lower-cased component, log-source name or source name rather than by scanning the inventory.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
@@ -147,12 +148,44 @@ pub struct Inventory<'s> {
     /// The latest history instant among the sources under each key: a pass at or after it saw
     /// today's declarations.
     last_change: HashMap<Key, Timestamp>,
+    /// Memo of [`Inventory::loss_since`] for passes that saw today's declarations: the answer
+    /// then depends on the dependency only, and tens of thousands of passes ask it.
+    settled: RefCell<HashMap<Dependency, Option<SourceLoss>>>,
 }
 
 impl<'s> Inventory<'s> {
     /// Indexes `state`'s sources at `now`. `systems` restricts which sources count for coverage
     /// (a source with no scope listed serves every system); empty means every source.
     pub fn new(state: &'s State, systems: &[String], now: Timestamp) -> Inventory<'s> {
+        Inventory::build(state, systems, now, None)
+    }
+
+    /// Like [`Inventory::new`], but indexes only the sources that declare (or once declared)
+    /// one of `deps`: enough to answer [`Inventory::satisfy`] and [`Inventory::loss_since`] for
+    /// those, at a fraction of the cost. An incremental update needs no more.
+    pub fn for_dependencies(
+        state: &'s State,
+        systems: &[String],
+        now: Timestamp,
+        deps: &[Dependency],
+    ) -> Inventory<'s> {
+        Inventory::build(state, systems, now, Some(deps))
+    }
+
+    fn build(
+        state: &'s State,
+        systems: &[String],
+        now: Timestamp,
+        only: Option<&[Dependency]>,
+    ) -> Inventory<'s> {
+        // The keys a source is indexed under: all of its own, or those of the wanted
+        // dependencies it declares.
+        let keys = |s: &DataSource| -> Vec<Key> {
+            match only {
+                None => keys_of(s).collect(),
+                Some(deps) => deps.iter().filter(|d| declares(s, d)).map(key_of).collect(),
+            }
+        };
         let mut entries = Vec::with_capacity(state.sources.len());
         let mut current: HashMap<Key, Vec<usize>> = HashMap::new();
         for rec in state.sources.values() {
@@ -169,7 +202,7 @@ impl<'s> Inventory<'s> {
                 in_scope,
             });
             let mut seen = HashSet::new();
-            for k in keys_of(s) {
+            for k in keys(s) {
                 if seen.insert(k.clone()) {
                     current.entry(k).or_default().push(idx);
                 }
@@ -178,14 +211,14 @@ impl<'s> Inventory<'s> {
         let mut ever: HashMap<Key, Vec<(&'s str, &'s [SourceDeclaration])>> = HashMap::new();
         let mut last_change: HashMap<Key, Timestamp> = HashMap::new();
         for (name, history) in &state.source_history {
-            let mut keys = HashSet::new();
+            let mut key_set = HashSet::new();
             for decl in history {
                 if let Some(s) = &decl.source {
-                    keys.extend(keys_of(s));
+                    key_set.extend(keys(s));
                 }
             }
             let latest = history.last().map(|d| d.at);
-            for k in keys {
+            for k in key_set {
                 if let Some(at) = latest {
                     let e = last_change.entry(k.clone()).or_insert(at);
                     if *e < at {
@@ -200,6 +233,7 @@ impl<'s> Inventory<'s> {
             current,
             ever,
             last_change,
+            settled: RefCell::new(HashMap::new()),
         }
     }
 
@@ -297,34 +331,11 @@ impl<'s> Inventory<'s> {
             .get(&key)
             .is_none_or(|&last| last <= passed_at);
         if unchanged {
-            // Fast path: declarations are as they were when the test ran, so the backers are
-            // today's declared providers; only silence can have taken them away.
-            let mut loss = None;
-            for &i in self.current.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
-                let Some(e) = self.entries.get(i) else {
-                    continue;
-                };
-                if e.source.state != PipelineState::Queryable || !declares(e.source, dep) {
-                    continue;
-                }
-                match e.health {
-                    Health::Healthy => return None,
-                    Health::Silent { since } => keep_earliest(
-                        &mut loss,
-                        SourceLoss::Silent {
-                            source: e.source.name.clone(),
-                            since: Some(since),
-                        },
-                    ),
-                    Health::NeverSeen => keep_earliest(
-                        &mut loss,
-                        SourceLoss::Silent {
-                            source: e.source.name.clone(),
-                            since: None,
-                        },
-                    ),
-                }
+            if let Some(memo) = self.settled.borrow().get(dep) {
+                return memo.clone();
             }
+            let loss = self.settled_loss(&key, dep);
+            self.settled.borrow_mut().insert(dep.clone(), loss.clone());
             return loss;
         }
         let mut loss = None;
@@ -379,6 +390,38 @@ impl<'s> Inventory<'s> {
                 }
             };
             keep_earliest(&mut loss, candidate);
+        }
+        loss
+    }
+
+    /// [`Inventory::loss_since`] when declarations are as they were when the test ran: the
+    /// backers are today's declared providers, and only silence can have taken them away.
+    fn settled_loss(&self, key: &Key, dep: &Dependency) -> Option<SourceLoss> {
+        let mut loss = None;
+        for &i in self.current.get(key).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
+            if e.source.state != PipelineState::Queryable || !declares(e.source, dep) {
+                continue;
+            }
+            match e.health {
+                Health::Healthy => return None,
+                Health::Silent { since } => keep_earliest(
+                    &mut loss,
+                    SourceLoss::Silent {
+                        source: e.source.name.clone(),
+                        since: Some(since),
+                    },
+                ),
+                Health::NeverSeen => keep_earliest(
+                    &mut loss,
+                    SourceLoss::Silent {
+                        source: e.source.name.clone(),
+                        since: None,
+                    },
+                ),
+            }
         }
         loss
     }

@@ -318,8 +318,9 @@ pub struct RuleAssessment {
     pub rule: RuleId,
     /// Its lifecycle.
     pub status: RuleStatus,
-    /// Each dependency with whether and how it is met.
-    pub dependencies: Vec<(Dependency, DependencyState)>,
+    /// Its dependencies: positions in [`Coverage::dependencies`] (many rules share a
+    /// dependency, so each is checked and stored once).
+    pub dependencies: Vec<usize>,
     /// Enabled and every dependency met.
     pub usable: bool,
     /// When its content last changed (first import included).
@@ -331,8 +332,8 @@ pub struct RuleAssessment {
 pub struct RuleCoverage {
     /// The rule.
     pub rule: RuleId,
-    /// The ids it claims that map to this technique, as written (a revoked id shows here).
-    pub claimed_as: Vec<String>,
+    /// The ids it claims that map to this technique (a revoked id shows here).
+    pub claimed_as: Vec<TechniqueId>,
     /// Its lifecycle.
     pub status: RuleStatus,
     /// Enabled and every dependency met.
@@ -513,8 +514,8 @@ pub struct ClaimReport {
 pub struct Index {
     rule_ids: Vec<RuleId>,
     rule_pos: HashMap<RuleId, usize>,
-    /// Per rule: (technique evaluated, the raw ids mapping to it).
-    claims: Vec<Vec<(TechniqueId, Vec<String>)>>,
+    /// Per rule: (technique evaluated, the claimed ids mapping to it).
+    claims: Vec<Vec<(TechniqueId, Vec<TechniqueId>)>>,
     /// Technique evaluated → rules claiming it (positions, ascending = by rule id).
     by_technique: HashMap<TechniqueId, Vec<usize>>,
     /// Techniques in scope, sorted.
@@ -564,6 +565,8 @@ pub struct Coverage {
     pub claims: ClaimReport,
     /// Every rule claiming something evaluated, in rule-id order.
     pub rules: Vec<RuleAssessment>,
+    /// Every distinct dependency of those rules, with whether it is met in scope.
+    pub dependencies: Vec<(Dependency, DependencyState)>,
     /// Sub-techniques outside the target set, evaluated to count their parents' sub-techniques.
     pub context: Vec<TechniqueCoverage>,
 }
@@ -583,6 +586,16 @@ impl Coverage {
             .binary_search_by(|r| r.rule.cmp(id))
             .ok()
             .and_then(|i| self.rules.get(i))
+    }
+
+    /// A rule's dependencies with whether each is met.
+    pub fn dependencies_of<'a>(
+        &'a self,
+        rule: &'a RuleAssessment,
+    ) -> impl Iterator<Item = &'a (Dependency, DependencyState)> + 'a {
+        rule.dependencies
+            .iter()
+            .filter_map(|&i| self.dependencies.get(i))
     }
 
     fn state_of(&self, id: TechniqueId) -> Option<CoverageState> {
@@ -643,7 +656,7 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
         ..Index::default()
     };
     for (id, rec) in &state.rules {
-        let mut mine: Vec<(TechniqueId, Vec<String>)> = Vec::new();
+        let mut mine: Vec<(TechniqueId, Vec<TechniqueId>)> = Vec::new();
         for raw in &rec.rule.techniques {
             let claim = cache
                 .entry(raw.as_str())
@@ -667,10 +680,18 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
                 }),
                 Claim::Active(_) => {}
             }
-            if let Some(t) = claim.current().filter(|&t| evaluated(t)) {
+            let claimed = match &claim {
+                Claim::Remapped { claimed, .. } => Some(*claimed),
+                other => other.current(),
+            };
+            if let (Some(t), Some(claimed)) = (claim.current().filter(|&t| evaluated(t)), claimed) {
                 match mine.iter_mut().find(|(x, _)| *x == t) {
-                    Some((_, raws)) => raws.push(raw.clone()),
-                    None => mine.push((t, vec![raw.clone()])),
+                    Some((_, raws)) => {
+                        if !raws.contains(&claimed) {
+                            raws.push(claimed)
+                        }
+                    }
+                    None => mine.push((t, vec![claimed])),
                 }
             }
         }
@@ -705,25 +726,33 @@ pub fn compute_indexed(
     now: Timestamp,
 ) -> Coverage {
     let inventory = Inventory::new(state, &scope.systems, now);
+    let mut table = DependencyTable::default();
     let rules: Vec<RuleAssessment> = ix
         .rule_ids
         .iter()
-        .map(|id| assess_rule(state, id, &inventory, &scope.platforms))
+        .map(|id| assess_rule(state, id, &mut table, &inventory, &scope.platforms))
         .collect();
-    // Per rule and technique, the validation; kept per rule so a technique reads its rules'.
-    let validations: Vec<Vec<Validation>> = ix
+    let dependencies = table.entries;
+    // Per rule and technique, the validation; each is moved into the one technique it is for.
+    let mut validations: Vec<Vec<Option<Validation>>> = ix
         .rule_ids
         .iter()
         .enumerate()
-        .map(|(pos, id)| validate_rule(ix, catalog, state, &inventory, pos, id, now))
+        .map(|(pos, id)| {
+            validate_rule(ix, catalog, state, &inventory, pos, id, now)
+                .into_iter()
+                .map(Some)
+                .collect()
+        })
         .collect();
 
-    let build = |t: TechniqueId, with_visibility: bool| {
+    let mut build = |t: TechniqueId, with_visibility: bool| {
         evaluate(
             ix,
             catalog,
             &rules,
-            &validations,
+            &dependencies,
+            &mut validations,
             t,
             with_visibility.then_some((&inventory, scope)),
         )
@@ -739,6 +768,7 @@ pub fn compute_indexed(
         overall: Tally::default(),
         claims: ix.report.clone(),
         rules,
+        dependencies,
         context,
     };
     finish(&mut cov, catalog, scope);
@@ -762,8 +792,19 @@ pub fn update_rule(
     let Some(&pos) = ix.rule_pos.get(rule) else {
         return;
     };
-    let inventory = Inventory::new(state, &scope.systems, now);
-    let assessment = assess_rule(state, rule, &inventory, &scope.platforms);
+    let deps: Vec<Dependency> = state
+        .rules
+        .get(rule)
+        .map(|r| r.rule.dependencies.iter().map(|d| d.dependency.clone()).collect())
+        .unwrap_or_default();
+    // Only this rule's dependencies need indexing: the rest of the inventory is untouched.
+    let inventory = Inventory::for_dependencies(state, &scope.systems, now, &deps);
+    let mut table = DependencyTable {
+        entries: std::mem::take(&mut coverage.dependencies),
+        positions: HashMap::new(),
+    };
+    let assessment = assess_rule(state, rule, &mut table, &inventory, &scope.platforms);
+    coverage.dependencies = table.entries;
     let fresh = validate_rule(ix, catalog, state, &inventory, pos, rule, now);
     if let Some(slot) = coverage.rules.get_mut(pos) {
         *slot = assessment.clone();
@@ -788,7 +829,7 @@ pub fn update_rule(
             rc.usable = assessment.usable;
             rc.validation = validation;
         }
-        let (state, reasons) = derive(&tc.rules, ix, &coverage.rules);
+        let (state, reasons) = derive(&tc.rules, ix, &coverage.rules, &coverage.dependencies);
         tc.state = state;
         tc.reasons = reasons;
     }
@@ -797,10 +838,41 @@ pub fn update_rule(
     finish(coverage, catalog, scope);
 }
 
+/// Distinct dependencies, each checked once.
+#[derive(Default)]
+struct DependencyTable {
+    entries: Vec<(Dependency, DependencyState)>,
+    positions: HashMap<Dependency, usize>,
+}
+
+impl DependencyTable {
+    fn position(&mut self, dep: &Dependency, inventory: &Inventory<'_>, platforms: &[String]) -> usize {
+        if let Some(&i) = self.positions.get(dep) {
+            return i;
+        }
+        // Filled from an earlier computation (incremental update): look it up once.
+        let i = match self.entries.iter().position(|(d, _)| d == dep) {
+            Some(i) => i,
+            None => {
+                self.entries
+                    .push((dep.clone(), inventory.satisfy(dep, platforms)));
+                self.entries.len() - 1
+            }
+        };
+        self.positions.insert(dep.clone(), i);
+        i
+    }
+
+    fn satisfied(&self, i: usize) -> bool {
+        self.entries.get(i).is_some_and(|(_, s)| s.is_satisfied())
+    }
+}
+
 /// Lifecycle and dependencies of one rule in scope.
 fn assess_rule(
     state: &State,
     id: &RuleId,
+    table: &mut DependencyTable,
     inventory: &Inventory<'_>,
     platforms: &[String],
 ) -> RuleAssessment {
@@ -813,14 +885,14 @@ fn assess_rule(
             content_changed_at: Timestamp::UNIX_EPOCH,
         };
     };
-    let dependencies: Vec<(Dependency, DependencyState)> = rec
+    let dependencies: Vec<usize> = rec
         .rule
         .dependencies
         .iter()
-        .map(|d| (d.dependency.clone(), inventory.satisfy(&d.dependency, platforms)))
+        .map(|d| table.position(&d.dependency, inventory, platforms))
         .collect();
-    let usable = rec.rule.status == RuleStatus::Enabled
-        && dependencies.iter().all(|(_, s)| s.is_satisfied());
+    let usable =
+        rec.rule.status == RuleStatus::Enabled && dependencies.iter().all(|&i| table.satisfied(i));
     RuleAssessment {
         rule: id.clone(),
         status: rec.rule.status,
@@ -879,7 +951,8 @@ fn evaluate(
     ix: &Index,
     catalog: &Catalog,
     rules: &[RuleAssessment],
-    validations: &[Vec<Validation>],
+    dependencies: &[(Dependency, DependencyState)],
+    validations: &mut [Vec<Option<Validation>>],
     t: TechniqueId,
     visibility: Option<(&Inventory<'_>, &Scope)>,
 ) -> TechniqueCoverage {
@@ -893,9 +966,9 @@ fn evaluate(
             continue;
         };
         let validation = validations
-            .get(pos)
-            .and_then(|v| v.get(k))
-            .cloned()
+            .get_mut(pos)
+            .and_then(|v| v.get_mut(k))
+            .and_then(Option::take)
             .unwrap_or(Validation {
                 status: ValidationStatus::Untested,
                 latest: None,
@@ -908,7 +981,7 @@ fn evaluate(
             validation,
         });
     }
-    let (state, reasons) = derive(&covs, ix, rules);
+    let (state, reasons) = derive(&covs, ix, rules, dependencies);
     let (weight, tier) = ix.weights.get(&t).cloned().unwrap_or((1.0, None));
     TechniqueCoverage {
         technique: t,
@@ -932,6 +1005,7 @@ fn derive(
     covs: &[RuleCoverage],
     ix: &Index,
     assessments: &[RuleAssessment],
+    dependencies: &[(Dependency, DependencyState)],
 ) -> (CoverageState, Vec<Reason>) {
     let mut reasons = Vec::new();
     let claiming: Vec<&RuleCoverage> = covs
@@ -961,7 +1035,7 @@ fn derive(
                 .and_then(|&p| assessments.get(p))
                 .map(|a| a.dependencies.as_slice())
                 .unwrap_or(&[]);
-            for (dependency, st) in deps {
+            for (dependency, st) in deps.iter().filter_map(|&i| dependencies.get(i)) {
                 let rule = r.rule.clone();
                 let dependency = dependency.clone();
                 match st {
