@@ -141,6 +141,13 @@ pub fn read_saved_searches(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diag
         Err(d) => return (Vec::new(), vec![d]),
     };
     let (stanzas, mut diags) = parse_conf(path, text);
+    if !diags.is_empty() && stanzas.iter().all(|s| s.line == 0) {
+        // Not one `[stanza]` and lines that are not settings: this is not a .conf file at all.
+        return (
+            Vec::new(),
+            vec![Diagnostic::error(path, None, "no `[stanza]` and unreadable lines: not a Splunk .conf file")],
+        );
+    }
     let mut rules = Vec::new();
     for stanza in &stanzas {
         if stanza.name == "default" || !stanza.settings.iter().any(|(k, _)| k.starts_with(CS_PREFIX)) {

@@ -93,9 +93,13 @@ fn continuation_lines_join_and_hash_covers_the_stanza() {
 
 #[test]
 fn broken_lines_are_reported_with_their_line() {
-    let (rules, diags) = read("[open stanza\naction.correlationsearch.enabled = 1\njust words\n");
-    assert_eq!(rules.len(), 0, "settings before any valid stanza belong to default");
+    let (rules, diags) = read("[ok]\n[open stanza\naction.correlationsearch.enabled = 1\njust words\n");
+    assert_eq!(rules.len(), 1, "settings after a broken header stay in the stanza before it");
     assert_eq!(diags[0].severity, Severity::Error);
-    assert_eq!(diags[0].line, Some(1));
-    assert_eq!(diags[1].line, Some(3));
+    assert_eq!(diags[0].line, Some(2));
+    assert_eq!(diags[1].line, Some(4));
+    let (rules, diags) = read("just words\nmore words\n");
+    assert!(rules.is_empty());
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].message.contains("not a Splunk .conf file"));
 }
