@@ -153,6 +153,10 @@ fn strings(v: &Option<Vec<Str<'_>>>) -> Vec<String> {
         .collect()
 }
 
+fn take(v: &mut Option<Str<'_>>) -> Option<String> {
+    v.take().map(|s| s.0.into_owned())
+}
+
 fn owned(v: &Option<Str<'_>>) -> Option<String> {
     v.as_ref().map(|s| s.0.clone().into_owned())
 }
@@ -533,17 +537,21 @@ impl<'w> Builder<'w> {
             }
         }
         let (attack_id, url) = attack_ref(&o);
+        let (attack_id, url) = (attack_id.map(str::to_owned), url.map(str::to_owned));
+        let mut o = o;
         let meta = Meta {
             stix_id: id.as_str().to_owned(),
-            attack_id: attack_id.map(str::to_owned),
-            name: owned(&o.name).unwrap_or_default(),
-            description: owned(&o.description).unwrap_or_default(),
-            url: url.map(str::to_owned),
+            attack_id: attack_id.clone(),
+            // Moved, not copied: descriptions with escapes were already decoded into an owned
+            // string by the parser.
+            name: take(&mut o.name).unwrap_or_default(),
+            description: take(&mut o.description).unwrap_or_default(),
+            url,
             revoked: o.revoked.unwrap_or(false),
             deprecated: o.x_mitre_deprecated.unwrap_or(false),
             domains: strings(&o.x_mitre_domains),
-            version: owned(&o.x_mitre_version),
-            modified: owned(&o.modified),
+            version: take(&mut o.x_mitre_version),
+            modified: take(&mut o.modified),
         };
         let no_domain = meta.domains.is_empty();
         let idx = match k {
@@ -563,14 +571,17 @@ impl<'w> Builder<'w> {
                 push(&mut self.kb.tactics, Tactic { meta, shortname })
             }
             Kind::Technique => {
-                let Some(tid) = attack_id.and_then(|a| TechniqueId::parse(a).ok()) else {
+                let Some(tid) = attack_id
+                    .as_deref()
+                    .and_then(|a| TechniqueId::parse(a).ok())
+                else {
                     self.warn(
                         bundle,
                         WarningKind::MissingAttackId,
                         Some(id.as_str()),
                         format!(
                             "attack-pattern without a valid T-number ({}); skipped",
-                            attack_id.unwrap_or("none")
+                            attack_id.as_deref().unwrap_or("none")
                         ),
                     );
                     return;

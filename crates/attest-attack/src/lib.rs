@@ -39,9 +39,15 @@
 //!
 //! Design choices a reader would not guess:
 //!
-//! * The load parses the bundle text once into borrowed structs (`serde_json::from_str` with
-//!   `Cow<str>`), split per object via `RawValue` so that one odd object becomes a warning that
-//!   names its id instead of failing the bundle. Objects are then converted to owned types.
+//! * The load streams the bundle text once into borrowed structs (serde with `Cow<str>`) and
+//!   converts each object to owned types as it is read, without a `serde_json::Value` tree or a
+//!   vector of all objects. A gzip bundle is inflated on a helper thread and handed over in
+//!   pieces cut between top-level objects, so parsing overlaps decompression. If that fast path
+//!   fails in any way, the load restarts in a robust mode that splits the bundle per object
+//!   (`RawValue`), so that one odd object becomes a warning naming its id instead of failing
+//!   the bundle, and that reports errors with line and column.
+//! * When several bundles hold the same STIX id (objects shared by domains), the copy with the
+//!   latest `modified` wins and the domains of both are kept.
 //! * T-numbers resolve among techniques only: deprecated mitigations reuse T-numbers as their
 //!   ATT&CK ids.
 //! * Releases: `mitre/cti` bundles do not state their ATT&CK release, so the caller may pass it
