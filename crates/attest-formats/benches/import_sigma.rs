@@ -19,10 +19,10 @@ fn read_tree(root: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
         let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
         if path.is_dir() {
             read_tree(&path, &name, out);
-        } else if name.ends_with(".yml") || name.ends_with(".yaml") {
-            if let Ok(bytes) = std::fs::read(&path) {
-                out.push((name, bytes));
-            }
+        } else if (name.ends_with(".yml") || name.ends_with(".yaml"))
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            out.push((name, bytes));
         }
     }
 }

@@ -24,12 +24,20 @@ fn every_mapped_component_exists_in_attack_v18() {
         .as_array()
         .expect("objects")
         .iter()
-        .filter(|o| o["type"] == "x-mitre-data-component" && o["revoked"] != true && o["x_mitre_deprecated"] != true)
+        .filter(|o| {
+            o["type"] == "x-mitre-data-component"
+                && o["revoked"] != true
+                && o["x_mitre_deprecated"] != true
+        })
         .filter_map(|o| o["name"].as_str())
         .collect();
     assert!(names.len() > 100, "{}", names.len());
     let mut mapped: BTreeSet<&str> = BTreeSet::new();
-    mapped.extend(spec::CATEGORIES.iter().flat_map(|c| c.components.iter().copied()));
+    mapped.extend(
+        spec::CATEGORIES
+            .iter()
+            .flat_map(|c| c.components.iter().copied()),
+    );
     for s in spec::SERVICES {
         mapped.extend(s.components.iter().copied());
         mapped.extend(s.events.iter().flat_map(|(_, c)| c.iter().copied()));

@@ -31,7 +31,11 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
     let importer = SigmaImporter::new("sigmahq");
     let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     let selected: BTreeSet<&str> = select_files(&importer, &paths).into_iter().collect();
-    assert_eq!(selected.len(), 3952, "Sigma files in rules*/ and deprecated/");
+    assert_eq!(
+        selected.len(),
+        3952,
+        "Sigma files in rules*/ and deprecated/"
+    );
     let inputs: Vec<Input<'_>> = files
         .iter()
         .filter(|(p, _)| selected.contains(p.as_str()))
@@ -39,10 +43,16 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
         .collect();
 
     let (rules, diags) = import_rules(&importer, &inputs, 2);
-    let errors: Vec<_> = diags.iter().filter(|d| d.severity == Severity::Error).collect();
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
     assert!(errors.is_empty(), "no invalid file in SigmaHQ: {errors:#?}");
     assert_eq!(rules.len(), 3952);
-    assert_eq!(rules.iter().filter(|r| !r.techniques.is_empty()).count(), 3470);
+    assert_eq!(
+        rules.iter().filter(|r| !r.techniques.is_empty()).count(),
+        3470
+    );
     let techniques: BTreeSet<&str> = rules
         .iter()
         .flat_map(|r| r.techniques.iter().map(String::as_str))
@@ -54,19 +64,32 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
         .count();
     assert_eq!(deprecated, 172);
     assert_eq!(rules.iter().filter(|r| !r.tests.is_empty()).count(), 65);
-    let guids: BTreeSet<&str> = rules.iter().flat_map(|r| r.tests.iter().map(String::as_str)).collect();
+    let guids: BTreeSet<&str> = rules
+        .iter()
+        .flat_map(|r| r.tests.iter().map(String::as_str))
+        .collect();
     assert_eq!(guids.len(), 64);
-    let stealth = rules.iter().filter(|r| r.tactics.iter().any(|t| t == "stealth")).count();
+    let stealth = rules
+        .iter()
+        .filter(|r| r.tactics.iter().any(|t| t == "stealth"))
+        .count();
     assert_eq!(stealth, 1099);
     let cred = rules
         .iter()
         .filter(|r| r.tactics.iter().any(|t| t == "credential-access"))
         .count();
-    assert_eq!(cred, 415, "attack.credential_access and attack.credential-access are one tactic");
+    assert_eq!(
+        cred, 415,
+        "attack.credential_access and attack.credential-access are one tactic"
+    );
     // Every rule with a category in the mapping table got its component.
     let process_creation = rules
         .iter()
-        .filter(|r| r.dependencies.iter().any(|d| d.dependency == component("Process Creation")))
+        .filter(|r| {
+            r.dependencies
+                .iter()
+                .any(|d| d.dependency == component("Process Creation"))
+        })
         .count();
     assert!(process_creation >= 1495 + 144 + 72, "{process_creation}");
     assert!(
@@ -96,7 +119,13 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
     assert_eq!(r.techniques, ["T1133", "T1078", "T1110"]);
     assert_eq!(
         r.tactics,
-        ["privilege-escalation", "persistence", "initial-access", "credential-access", "stealth"]
+        [
+            "privilege-escalation",
+            "persistence",
+            "initial-access",
+            "credential-access",
+            "stealth"
+        ]
     );
     let deps: Vec<&Dependency> = r.dependencies.iter().map(|d| &d.dependency).collect();
     assert_eq!(
@@ -109,7 +138,11 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
 
     let r = find(&rules, "5039f3d2-406a-4c1a-9350-7a5a85dc84c2");
     assert_eq!(r.maturity.as_deref(), Some("deprecated"));
-    assert_eq!(r.created.as_deref(), Some("2023-08-21"), "YYYY/MM/DD normalised");
+    assert_eq!(
+        r.created.as_deref(),
+        Some("2023-08-21"),
+        "YYYY/MM/DD normalised"
+    );
     assert_eq!(r.modified.as_deref(), Some("2024-05-10"));
     assert_eq!(r.tactics, ["initial-access"]);
     assert_eq!(r.techniques, ["T1584", "T1566"]);
@@ -117,12 +150,25 @@ fn whole_sigmahq_corpus_imports_with_the_independently_counted_figures() {
 }
 
 fn deps_of(r: &Rule) -> Vec<Dependency> {
-    r.dependencies.iter().map(|d| d.dependency.clone()).collect()
+    r.dependencies
+        .iter()
+        .map(|d| d.dependency.clone())
+        .collect()
 }
 
 #[test]
 fn importer_reads_yml_and_yaml_only() {
     let importer = SigmaImporter::new("x");
-    let paths = ["a.yml", "b.YAML", "c.json", ".github/w.yml", "dir/d.yml", "yml"];
-    assert_eq!(select_files(&importer, &paths), ["a.yml", "b.YAML", "dir/d.yml"]);
+    let paths = [
+        "a.yml",
+        "b.YAML",
+        "c.json",
+        ".github/w.yml",
+        "dir/d.yml",
+        "yml",
+    ];
+    assert_eq!(
+        select_files(&importer, &paths),
+        ["a.yml", "b.YAML", "dir/d.yml"]
+    );
 }

@@ -38,7 +38,8 @@ pub fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
                     .expect("under root")
                     .to_string_lossy()
                     .replace('\\', "/");
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let bytes =
+                    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 out.push((rel, bytes));
             }
         }

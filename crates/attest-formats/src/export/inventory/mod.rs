@@ -2,8 +2,8 @@
 //! [`crate::import::inventory`] reads (`attest sources export`). Reading what this writes gives
 //! the same sources back, except their health (`last_seen`), which is observed, not declared.
 
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use write::{WriteError, write_inventory};

@@ -30,7 +30,10 @@ fn sources() -> Vec<DataSource> {
 #[test]
 fn written_inventory_reads_back_the_same_sources() {
     let text = write_inventory(&sources()).expect("writes");
-    let (back, diags) = read_inventory(Input { path: "inventory.yaml", bytes: text.as_bytes() });
+    let (back, diags) = read_inventory(Input {
+        path: "inventory.yaml",
+        bytes: text.as_bytes(),
+    });
     assert!(diags.is_empty(), "{diags:?}\n{text}");
     assert_eq!(back, sources(), "{text}");
     assert!(text.contains("max_silence: 1d"), "{text}");
@@ -41,6 +44,9 @@ fn written_inventory_reads_back_the_same_sources() {
 #[test]
 fn empty_inventory() {
     let text = write_inventory(&[]).expect("writes");
-    let (back, diags) = read_inventory(Input { path: "i.yaml", bytes: text.as_bytes() });
+    let (back, diags) = read_inventory(Input {
+        path: "i.yaml",
+        bytes: text.as_bytes(),
+    });
     assert!(back.is_empty() && diags.is_empty(), "{text}");
 }

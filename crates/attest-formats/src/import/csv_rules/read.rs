@@ -103,7 +103,10 @@ pub fn read_csv(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
             diags.push(Diagnostic::warning(
                 path,
                 Some(1),
-                format!("unknown column `{h}` ignored (known: {})", COLUMNS.join(", ")),
+                format!(
+                    "unknown column `{h}` ignored (known: {})",
+                    COLUMNS.join(", ")
+                ),
             ));
         }
     }
@@ -129,12 +132,20 @@ pub fn read_csv(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
         };
         let id = get(spec::ID);
         if id.is_empty() {
-            diags.push(Diagnostic::error(path, line, "row without an `id`; skipped"));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                "row without an `id`; skipped",
+            ));
             continue;
         }
         let title = match get(spec::TITLE) {
             "" => {
-                diags.push(Diagnostic::warning(path, line, format!("rule {id} has no title; its id is used")));
+                diags.push(Diagnostic::warning(
+                    path,
+                    line,
+                    format!("rule {id} has no title; its id is used"),
+                ));
                 id
             }
             t => t,
@@ -181,7 +192,11 @@ pub fn read_csv(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
             match parse_enabled(v) {
                 Some(false) => rule.status = RuleStatus::Disabled,
                 Some(true) => {}
-                None => diags.push(Diagnostic::warning(path, line, format!("rule {id}: enabled `{v}` is not a boolean; taken as enabled"))),
+                None => diags.push(Diagnostic::warning(
+                    path,
+                    line,
+                    format!("rule {id}: enabled `{v}` is not a boolean; taken as enabled"),
+                )),
             }
         }
         if let Some(v) = Some(get(spec::STATUS)).filter(|v| !v.is_empty()) {
@@ -194,8 +209,12 @@ pub fn read_csv(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
                 )),
             }
         }
-        rule.owner = Some(get(spec::OWNER)).filter(|v| !v.is_empty()).map(str::to_string);
-        rule.severity = Some(get(spec::SEVERITY)).filter(|v| !v.is_empty()).map(str::to_string);
+        rule.owner = Some(get(spec::OWNER))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        rule.severity = Some(get(spec::SEVERITY))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
         let joined: Vec<&str> = record.iter().collect();
         rule.content_hash = sha256_hex(joined.join("\u{1f}").as_bytes());
         rules.push(rule);

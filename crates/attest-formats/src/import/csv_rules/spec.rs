@@ -41,5 +41,7 @@ pub const REQUIRED: [&str; 2] = [ID, TITLE];
 
 /// Splits a multi-valued cell on `;` and `,`, trimming and dropping empty items.
 pub fn split_list(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split([';', ',']).map(str::trim).filter(|s| !s.is_empty())
+    cell.split([';', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }

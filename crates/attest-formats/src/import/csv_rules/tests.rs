@@ -7,7 +7,13 @@ use super::*;
 use crate::{Input, Severity};
 
 fn read(text: &str) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>) {
-    read_csv(Input { path: "qradar.csv", bytes: text.as_bytes() }, "qradar")
+    read_csv(
+        Input {
+            path: "qradar.csv",
+            bytes: text.as_bytes(),
+        },
+        "qradar",
+    )
 }
 
 #[test]
@@ -45,7 +51,8 @@ Retired one,QR-3,,,,\"\",,,
 
 #[test]
 fn status_column_wins_and_bad_values_warn() {
-    let text = "id,title,enabled,status,techniques\nA,a,true,retired,\nB,b,maybe,,T99\nC,c,,paused,\n";
+    let text =
+        "id,title,enabled,status,techniques\nA,a,true,retired,\nB,b,maybe,,T99\nC,c,,paused,\n";
     let (rules, diags) = read(text);
     assert_eq!(rules[0].status, RuleStatus::Retired);
     assert_eq!(diags.len(), 3, "{diags:?}");
@@ -60,7 +67,13 @@ fn missing_required_column_names_it() {
     assert!(rules.is_empty());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].severity, Severity::Error);
-    assert!(diags[0].message.contains("missing required columns id, title"), "{}", diags[0]);
+    assert!(
+        diags[0]
+            .message
+            .contains("missing required columns id, title"),
+        "{}",
+        diags[0]
+    );
 }
 
 #[test]

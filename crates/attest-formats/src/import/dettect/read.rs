@@ -44,7 +44,11 @@ pub fn read_dettect(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
     {
         return (
             Vec::new(),
-            vec![Diagnostic::error(path, None, format!("file_type `{kind}` is not data-source-administration"))],
+            vec![Diagnostic::error(
+                path,
+                None,
+                format!("file_type `{kind}` is not data-source-administration"),
+            )],
         );
     }
     let version = match &file.version {
@@ -58,7 +62,9 @@ pub fn read_dettect(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
             vec![Diagnostic::error(
                 path,
                 Some(1),
-                format!("DeTT&CT data source administration version `{version}` is not supported (only 1.1, DeTT&CT 1.6 and later)"),
+                format!(
+                    "DeTT&CT data source administration version `{version}` is not supported (only 1.1, DeTT&CT 1.6 and later)"
+                ),
             )],
         );
     }
@@ -92,14 +98,21 @@ pub fn read_dettect(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
             if !all {
                 s.scope = applicable.clone();
                 for system in &file.systems {
-                    if applicable.iter().any(|a| a.eq_ignore_ascii_case(system.applicable_to.trim())) {
+                    if applicable
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(system.applicable_to.trim()))
+                    {
                         for p in &system.platform.0 {
                             push_unique(&mut s.platforms, p.clone());
                         }
                     }
                 }
                 for a in applicable {
-                    if !file.systems.iter().any(|sys| sys.applicable_to.trim().eq_ignore_ascii_case(a)) {
+                    if !file
+                        .systems
+                        .iter()
+                        .any(|sys| sys.applicable_to.trim().eq_ignore_ascii_case(a))
+                    {
                         diags.push(Diagnostic::warning(
                             path,
                             None,
@@ -127,7 +140,9 @@ pub fn read_dettect(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
         diags.push(Diagnostic::warning(
             path,
             None,
-            format!("{skipped} empty template entries (no dates, products or quality scores) skipped"),
+            format!(
+                "{skipped} empty template entries (no dates, products or quality scores) skipped"
+            ),
         ));
     }
     (sources, diags)
@@ -145,7 +160,12 @@ fn describe(entry: &Entry) -> String {
     if let Some(d) = &entry.date_connected {
         out.push_str(&format!("; connected {}", d.0));
     }
-    if let Some(c) = entry.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(c) = entry
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         out.push_str(&format!(". {c}"));
     }
     out

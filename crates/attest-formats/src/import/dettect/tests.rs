@@ -80,7 +80,10 @@ data_sources:
 "#;
 
 fn read(text: &str) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>) {
-    read_dettect(Input { path: "data-sources.yaml", bytes: text.as_bytes() })
+    read_dettect(Input {
+        path: "data-sources.yaml",
+        bytes: text.as_bytes(),
+    })
 }
 
 #[test]
@@ -103,13 +106,21 @@ fn one_source_per_entry() {
     assert_eq!(s.products, ["Windows Event Log", "Sysmon"]);
     assert_eq!(s.state, PipelineState::Queryable);
     let d = s.description.as_deref().unwrap_or_default();
-    assert!(d.contains("retention 4; registered 2019-03-01; connected 2017-01-01. Sysmon on all workstations"), "{d}");
+    assert!(
+        d.contains(
+            "retention 4; registered 2019-03-01; connected 2017-01-01. Sysmon on all workstations"
+        ),
+        "{d}"
+    );
     assert_eq!(sources[1].platforms, ["Windows", "Linux"]);
     assert_eq!(sources[1].products, ["Auditd"]);
     assert_eq!(sources[1].state, PipelineState::Ingested);
     assert_eq!(sources[2].state, PipelineState::Planned);
     assert!(sources[2].platforms.is_empty() && sources[2].scope.is_empty());
-    assert!(sources[3].platforms.is_empty(), "platform: all is not a restriction");
+    assert!(
+        sources[3].platforms.is_empty(),
+        "platform: all is not a restriction"
+    );
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].severity, Severity::Warning);
     assert!(diags[0].message.contains("1 empty template entries"));
@@ -119,20 +130,35 @@ fn one_source_per_entry() {
 fn other_versions_and_file_types_are_refused() {
     let (sources, diags) = read(&FILE.replace("version: 1.1", "version: 1.0"));
     assert!(sources.is_empty());
-    assert!(diags[0].message.contains("`1.0` is not supported"), "{}", diags[0]);
-    let (sources, diags) = read(&FILE.replace("data-source-administration", "technique-administration"));
+    assert!(
+        diags[0].message.contains("`1.0` is not supported"),
+        "{}",
+        diags[0]
+    );
+    let (sources, diags) =
+        read(&FILE.replace("data-source-administration", "technique-administration"));
     assert!(sources.is_empty());
     assert!(diags[0].message.contains("technique-administration"));
 }
 
 #[test]
 fn unknown_system_and_bad_yaml() {
-    let text = FILE.replace("applicable_to: [servers]", "applicable_to: [servers, laptops]");
+    let text = FILE.replace(
+        "applicable_to: [servers]",
+        "applicable_to: [servers, laptops]",
+    );
     let (_, diags) = read(&text);
-    assert!(diags.iter().any(|d| d.message.contains("`laptops`")), "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d.message.contains("`laptops`")),
+        "{diags:?}"
+    );
     let (sources, diags) = read("version: 1.1\ndata_sources:\n  - data_source: []\n");
     assert!(sources.is_empty());
     assert_eq!(diags[0].severity, Severity::Error);
-    assert!(diags[0].message.contains("data_source_name"), "{}", diags[0]);
+    assert!(
+        diags[0].message.contains("data_source_name"),
+        "{}",
+        diags[0]
+    );
     assert!(diags[0].line.is_some());
 }

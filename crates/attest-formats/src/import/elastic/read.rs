@@ -81,18 +81,43 @@ pub fn read_elastic(input: Input<'_>, root: &str) -> (Option<ElasticRecord>, Vec
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start));
             let message = e.message().to_string();
-            return (None, vec![Diagnostic::error(path, line, format!("invalid TOML: {message}"))]);
+            return (
+                None,
+                vec![Diagnostic::error(
+                    path,
+                    line,
+                    format!("invalid TOML: {message}"),
+                )],
+            );
         }
     };
     let Some(doc) = file.rule else {
-        return (None, vec![Diagnostic::error(path, None, "no [rule] table: not an Elastic detection rule")]);
+        return (
+            None,
+            vec![Diagnostic::error(
+                path,
+                None,
+                "no [rule] table: not an Elastic detection rule",
+            )],
+        );
     };
-    let Some(id) = doc.rule_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) else {
-        return (None, vec![Diagnostic::error(path, None, "no `rule.rule_id`; skipped")]);
+    let Some(id) = doc
+        .rule_id
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        return (
+            None,
+            vec![Diagnostic::error(path, None, "no `rule.rule_id`; skipped")],
+        );
     };
     let mut diags = Vec::new();
     let title = doc.name.unwrap_or_else(|| {
-        diags.push(Diagnostic::warning(path, None, format!("rule {id} has no `name`; its id is used")));
+        diags.push(Diagnostic::warning(
+            path,
+            None,
+            format!("rule {id} has no `name`; its id is used"),
+        ));
         id.clone()
     });
     let origin = Origin {
@@ -102,7 +127,11 @@ pub fn read_elastic(input: Input<'_>, root: &str) -> (Option<ElasticRecord>, Vec
     };
     let mut rule = Rule::new(id.clone(), title, origin);
     let (techniques, tactics, problems) = claims(&doc.threat);
-    diags.extend(problems.into_iter().map(|p| Diagnostic::warning(path, None, format!("rule {id}: {p}"))));
+    diags.extend(
+        problems
+            .into_iter()
+            .map(|p| Diagnostic::warning(path, None, format!("rule {id}: {p}"))),
+    );
     rule.techniques = techniques;
     rule.tactics = tactics;
     rule.severity = doc.severity;

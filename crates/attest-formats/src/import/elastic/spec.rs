@@ -46,7 +46,9 @@ pub fn claims(threats: &[Threat]) -> (Vec<String>, Vec<String>, Vec<String>) {
     for threat in threats {
         let framework = threat.framework.as_deref().unwrap_or("MITRE ATT&CK");
         if !framework.trim().eq_ignore_ascii_case("MITRE ATT&CK") {
-            problems.push(format!("threat framework `{framework}` is not MITRE ATT&CK; skipped"));
+            problems.push(format!(
+                "threat framework `{framework}` is not MITRE ATT&CK; skipped"
+            ));
             continue;
         }
         if let Some(name) = threat.tactic.as_ref().and_then(|t| t.name.as_deref()) {

@@ -69,12 +69,21 @@ reference = "https://attack.mitre.org/tactics/TA0011/"
 "#;
 
 fn read(path: &str, text: &str) -> (Option<ElasticRecord>, Vec<crate::Diagnostic>) {
-    read_elastic(Input { path, bytes: text.as_bytes() }, "detection-rules")
+    read_elastic(
+        Input {
+            path,
+            bytes: text.as_bytes(),
+        },
+        "detection-rules",
+    )
 }
 
 #[test]
 fn published_rule_shape() {
-    let (record, diags) = read("rules/windows/privilege_escalation_elevated_token.toml", RULE);
+    let (record, diags) = read(
+        "rules/windows/privilege_escalation_elevated_token.toml",
+        RULE,
+    );
     assert!(diags.is_empty(), "{diags:?}");
     let record = record.expect("a rule");
     let rule = &record.rule;
@@ -82,7 +91,10 @@ fn published_rule_shape() {
     assert_eq!(rule.title, "Process Created with an Elevated Token");
     assert_eq!(rule.origin.format, RuleFormat::Elastic);
     assert_eq!(rule.techniques, ["T1134", "T1134.002", "T1134.004"]);
-    assert_eq!(rule.tactics, ["privilege-escalation", "command-and-control"]);
+    assert_eq!(
+        rule.tactics,
+        ["privilege-escalation", "command-and-control"]
+    );
     assert_eq!(rule.severity.as_deref(), Some("high"));
     assert_eq!(rule.maturity.as_deref(), Some("production"));
     assert_eq!(rule.created.as_deref(), Some("2020-08-21"));
@@ -94,8 +106,10 @@ fn published_rule_shape() {
 
 #[test]
 fn building_block_and_disabled() {
-    let text = RULE
-        .replace("type = \"eql\"\n", "type = \"eql\"\nbuilding_block_type = \"default\"\nenabled = false\n");
+    let text = RULE.replace(
+        "type = \"eql\"\n",
+        "type = \"eql\"\nbuilding_block_type = \"default\"\nenabled = false\n",
+    );
     let (record, diags) = read("bb.toml", &text);
     assert!(diags.is_empty(), "{diags:?}");
     let record = record.expect("a rule");
@@ -140,12 +154,22 @@ fn missing_rule_id_or_table_is_an_error() {
 
 #[test]
 fn deep_nesting_and_garbage_are_errors() {
-    let deep = format!("[rule]\nrule_id = \"x\"\nname = {}{}\n", "[".repeat(50_000), "]".repeat(50_000));
+    let deep = format!(
+        "[rule]\nrule_id = \"x\"\nname = {}{}\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
     let (record, diags) = read("deep.toml", &deep);
     assert!(record.is_none());
     assert_eq!(diags[0].severity, Severity::Error);
     let garbage: Vec<u8> = (0..2048u32).map(|i| (i * 7919 % 251) as u8).collect();
-    let (record, diags) = read_elastic(Input { path: "g.toml", bytes: &garbage }, "r");
+    let (record, diags) = read_elastic(
+        Input {
+            path: "g.toml",
+            bytes: &garbage,
+        },
+        "r",
+    );
     assert!(record.is_none());
     assert_eq!(diags.len(), 1);
 }

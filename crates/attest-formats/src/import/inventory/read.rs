@@ -25,7 +25,11 @@ pub(crate) fn to_source(entry: SourceEntry) -> DataSource {
     s.platforms = entry.platforms;
     s.scope = entry.scope;
     s.components = entry.components;
-    s.log_sources = entry.log_sources.iter().map(|l| LogSourceRef::parse(l)).collect();
+    s.log_sources = entry
+        .log_sources
+        .iter()
+        .map(|l| LogSourceRef::parse(l))
+        .collect();
     s.state = entry.state.0;
     s.products = entry.products;
     s.owner = entry.owner;
@@ -55,7 +59,10 @@ pub fn read_inventory(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
             vec![Diagnostic::error(
                 path,
                 line_of_key(text, "version", None),
-                format!("inventory version {} is not supported (this attest reads version {VERSION})", file.version),
+                format!(
+                    "inventory version {} is not supported (this attest reads version {VERSION})",
+                    file.version
+                ),
             )],
         );
     }
@@ -69,17 +76,29 @@ pub fn read_inventory(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
         let nth = *occurrence;
         *occurrence += 1;
         if name.is_empty() {
-            diags.push(Diagnostic::error(path, line, format!("source {} has an empty name", index + 1)));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("source {} has an empty name", index + 1),
+            ));
         } else if let Some(first) = seen.insert(name.to_ascii_lowercase(), index) {
             diags.push(Diagnostic::error(
                 path,
                 nth_line_of_name(text, name, nth),
-                format!("source name `{name}` is used twice (sources {} and {}); names are the key", first + 1, index + 1),
+                format!(
+                    "source name `{name}` is used twice (sources {} and {}); names are the key",
+                    first + 1,
+                    index + 1
+                ),
             ));
         }
         for l in &entry.log_sources {
             if l.trim().is_empty() || l.trim().starts_with(':') {
-                diags.push(Diagnostic::error(path, line, format!("source `{name}`: log source `{l}` has no name")));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("source `{name}`: log source `{l}` has no name"),
+                ));
             }
         }
     }
@@ -92,12 +111,14 @@ pub fn read_inventory(input: Input<'_>) -> (Vec<DataSource>, Vec<Diagnostic>) {
 /// The line of the first `key:` (whose value contains `value`, when given), for errors the YAML
 /// parser cannot place.
 fn line_of_key(text: &str, key: &str, value: Option<&str>) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        t.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':') && value.is_none_or(|v| rest.contains(v)))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with(':') && value.is_none_or(|v| rest.contains(v))
+            })
+        })
+        .map(|i| i + 1)
 }
 
 /// The line of the `n`th (0-based) `name:` line naming `name`.
@@ -125,7 +146,8 @@ fn refine_line(text: &str, mut d: Diagnostic) -> Diagnostic {
     if let Some(start) = d.line {
         let found = text.lines().enumerate().skip(start - 1).find(|(_, l)| {
             let t = l.trim_start().trim_start_matches("- ").trim_start();
-            t.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':'))
+            t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
         });
         if let Some((i, _)) = found {
             d.line = Some(i + 1);

@@ -99,7 +99,10 @@ pub fn parse_duration(s: &str) -> Option<SignedDuration> {
         'w' => 604_800,
         _ => return None,
     };
-    (n > 0).then(|| n.checked_mul(secs)).flatten().map(SignedDuration::from_secs)
+    (n > 0)
+        .then(|| n.checked_mul(secs))
+        .flatten()
+        .map(SignedDuration::from_secs)
 }
 
 /// Writes a duration in the largest unit that divides it exactly (`86400s` → `1d`).
@@ -128,14 +131,20 @@ impl Visitor<'_> for SilenceVisitor {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Silence, E> {
         parse_duration(v).map(Silence).ok_or_else(|| {
-            E::custom(format!("`{v}` is not a duration; write a positive number and s, m, h, d or w (e.g. 24h)"))
+            E::custom(format!(
+                "`{v}` is not a duration; write a positive number and s, m, h, d or w (e.g. 24h)"
+            ))
         })
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Silence, E> {
-        Err(E::custom(format!("`{v}` has no unit; write e.g. {v}h or {v}d")))
+        Err(E::custom(format!(
+            "`{v}` has no unit; write e.g. {v}h or {v}d"
+        )))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Silence, E> {
-        Err(E::custom(format!("`{v}` has no unit; write e.g. {v}h or {v}d")))
+        Err(E::custom(format!(
+            "`{v}` has no unit; write e.g. {v}h or {v}d"
+        )))
     }
 }
 

@@ -8,7 +8,10 @@ use super::*;
 use crate::{Input, Severity};
 
 fn read(text: &str) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>) {
-    read_inventory(Input { path: "inventory.yaml", bytes: text.as_bytes() })
+    read_inventory(Input {
+        path: "inventory.yaml",
+        bytes: text.as_bytes(),
+    })
 }
 
 #[test]
@@ -41,13 +44,19 @@ sources:
         s.log_sources,
         [
             LogSourceRef::parse("WinEventLog:Sysmon"),
-            LogSourceRef { name: "WinEventLog:Security".into(), channel: Some("EventCode=4688".into()) },
+            LogSourceRef {
+                name: "WinEventLog:Security".into(),
+                channel: Some("EventCode=4688".into())
+            },
         ]
     );
     assert_eq!(s.state, PipelineState::Queryable);
     assert_eq!(s.max_silence, Some(SignedDuration::from_hours(24)));
     assert_eq!(sources[1].state, PipelineState::Normalised);
-    assert_eq!(sources[1].max_silence, Some(SignedDuration::from_hours(24 * 7)));
+    assert_eq!(
+        sources[1].max_silence,
+        Some(SignedDuration::from_hours(24 * 7))
+    );
     assert_eq!(sources[1].platforms, Vec::<String>::new());
 }
 
@@ -66,7 +75,11 @@ fn unknown_fields_are_errors_with_their_line() {
 fn bad_values_are_errors_with_their_line() {
     let (_, diags) = read("sources:\n  - name: a\n    state: live\n");
     assert_eq!(diags[0].line, Some(3), "{}", diags[0]);
-    assert!(diags[0].message.contains("unknown state `live`"), "{}", diags[0]);
+    assert!(
+        diags[0].message.contains("unknown state `live`"),
+        "{}",
+        diags[0]
+    );
     let (_, diags) = read("sources:\n  - name: a\n  - name: b\n    max_silence: 24\n");
     assert_eq!(diags[0].line, Some(4), "{}", diags[0]);
     assert!(diags[0].message.contains("no unit"), "{}", diags[0]);
@@ -89,7 +102,10 @@ fn duplicate_names_fail_the_whole_file() {
 fn empty_file_is_an_empty_inventory_and_garbage_is_an_error() {
     let (sources, diags) = read("");
     assert!(sources.is_empty() && diags.is_empty());
-    let (sources, diags) = read_inventory(Input { path: "x.yaml", bytes: &[0xff, 0xfe, 0x00, 0x01] });
+    let (sources, diags) = read_inventory(Input {
+        path: "x.yaml",
+        bytes: &[0xff, 0xfe, 0x00, 0x01],
+    });
     assert!(sources.is_empty());
     assert_eq!(diags[0].severity, Severity::Error);
 }

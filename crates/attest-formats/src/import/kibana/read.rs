@@ -55,7 +55,11 @@ pub fn read_kibana(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>)
         let line: Line = match serde_json::from_str(raw) {
             Ok(l) => l,
             Err(e) => {
-                diags.push(Diagnostic::error(path, Some(line_no), format!("invalid JSON: {e}")));
+                diags.push(Diagnostic::error(
+                    path,
+                    Some(line_no),
+                    format!("invalid JSON: {e}"),
+                ));
                 continue;
             }
         };
@@ -80,7 +84,10 @@ pub fn read_kibana(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diagnostic>)
         diags.push(Diagnostic::warning(
             path,
             None,
-            format!("the export summary counts {expected} rules but {} were read", rules.len()),
+            format!(
+                "the export summary counts {expected} rules but {} were read",
+                rules.len()
+            ),
         ));
     }
     (rules, diags)
@@ -94,12 +101,24 @@ fn to_rule(
     line_no: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rule> {
-    let Some(id) = line.rule_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) else {
-        diags.push(Diagnostic::error(path, Some(line_no), "rule with an empty `rule_id`; skipped"));
+    let Some(id) = line
+        .rule_id
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        diags.push(Diagnostic::error(
+            path,
+            Some(line_no),
+            "rule with an empty `rule_id`; skipped",
+        ));
         return None;
     };
     let title = line.name.unwrap_or_else(|| {
-        diags.push(Diagnostic::warning(path, Some(line_no), format!("rule {id} has no `name`; its id is used")));
+        diags.push(Diagnostic::warning(
+            path,
+            Some(line_no),
+            format!("rule {id} has no `name`; its id is used"),
+        ));
         id.clone()
     });
     let origin = Origin {
@@ -110,7 +129,11 @@ fn to_rule(
     let mut rule = Rule::new(id.clone(), title, origin);
     let (techniques, tactics, problems) = claims(&line.threat);
     for p in problems {
-        diags.push(Diagnostic::warning(path, Some(line_no), format!("rule {id}: {p}")));
+        diags.push(Diagnostic::warning(
+            path,
+            Some(line_no),
+            format!("rule {id}: {p}"),
+        ));
     }
     rule.techniques = techniques;
     rule.tactics = tactics;

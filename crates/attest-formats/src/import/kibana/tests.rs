@@ -14,7 +14,13 @@ const EXPORT: &str = r#"{"id":"6f6b4bd0-1a2b-11ef-9f4e-5b1c1b1c1b1c","rule_id":"
 "#;
 
 fn read(text: &str) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>) {
-    read_kibana(Input { path: "export.ndjson", bytes: text.as_bytes() }, "kibana-prod")
+    read_kibana(
+        Input {
+            path: "export.ndjson",
+            bytes: text.as_bytes(),
+        },
+        "kibana-prod",
+    )
 }
 
 #[test]
@@ -24,7 +30,10 @@ fn rules_are_read_and_the_other_lines_skipped() {
     assert_eq!(rules.len(), 2);
     let r = &rules[0];
     assert_eq!(r.id.0, "e2f9fdf5-8076-45ad-9427-41e0e03dc9c2");
-    assert_eq!(r.title, "Suspicious Process Execution via Renamed PsExec Executable");
+    assert_eq!(
+        r.title,
+        "Suspicious Process Execution via Renamed PsExec Executable"
+    );
     assert_eq!(r.techniques, ["T1569", "T1569.002", "T1036", "T1036.003"]);
     assert_eq!(r.tactics, ["execution", "defense-evasion"]);
     assert_eq!(r.status, RuleStatus::Enabled);
@@ -32,7 +41,11 @@ fn rules_are_read_and_the_other_lines_skipped() {
     assert_eq!(r.modified.as_deref(), Some("2024-06-02"));
     assert_eq!(r.origin.root, "kibana-prod");
     let r = &rules[1];
-    assert_eq!(r.status, RuleStatus::Disabled, "enabled: false is the deployment state");
+    assert_eq!(
+        r.status,
+        RuleStatus::Disabled,
+        "enabled: false is the deployment state"
+    );
     assert_eq!(r.maturity.as_deref(), Some("building-block"));
     assert_eq!(r.tactics, ["credential-access"]);
     assert_eq!(r.owner.as_deref(), Some("bob"));
@@ -57,18 +70,34 @@ fn unknown_lines_and_missing_enabled_are_warnings() {
     let (rules, diags) = read("{\"foo\": 1}\n{\"rule_id\":\"r\",\"name\":\"n\"}\n[1,2]\n");
     assert_eq!(rules.len(), 1);
     let severities: Vec<Severity> = diags.iter().map(|d| d.severity).collect();
-    assert_eq!(severities, [Severity::Warning, Severity::Warning, Severity::Error], "{diags:?}");
+    assert_eq!(
+        severities,
+        [Severity::Warning, Severity::Warning, Severity::Error],
+        "{diags:?}"
+    );
 }
 
 #[test]
 fn deep_json_nesting_costs_nothing_and_never_panics() {
     // Skipped fields are skipped without recursion; fields we read hit serde_json's depth limit.
-    let deep = format!("{{\"rule_id\":\"r\",\"name\":\"n\",\"enabled\":true,\"x\":{}{}}}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"rule_id\":\"r\",\"name\":\"n\",\"enabled\":true,\"x\":{}{}}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let (rules, diags) = read(&deep);
     assert_eq!(rules.len(), 1, "{diags:?}");
-    let deep = format!("{{\"rule_id\":\"r\",\"threat\":{}{}}}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"rule_id\":\"r\",\"threat\":{}{}}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let (rules, diags) = read(&deep);
     assert!(rules.is_empty());
     assert_eq!(diags[0].severity, Severity::Error);
-    assert!(diags[0].message.contains("recursion limit") || diags[0].message.contains("invalid type"), "{}", diags[0]);
+    assert!(
+        diags[0].message.contains("recursion limit") || diags[0].message.contains("invalid type"),
+        "{}",
+        diags[0]
+    );
 }

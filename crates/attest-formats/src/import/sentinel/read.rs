@@ -91,12 +91,27 @@ fn read_yaml(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
         Ok(d) => d,
         Err(e) => return (Vec::new(), vec![yaml_error(path, &e)]),
     };
-    let Some(id) = doc.id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) else {
-        return (Vec::new(), vec![Diagnostic::error(path, None, "Sentinel rule without `id`; skipped")]);
+    let Some(id) = doc
+        .id
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        return (
+            Vec::new(),
+            vec![Diagnostic::error(
+                path,
+                None,
+                "Sentinel rule without `id`; skipped",
+            )],
+        );
     };
     let mut diags = Vec::new();
     let title = doc.name.unwrap_or_else(|| {
-        diags.push(Diagnostic::warning(path, None, format!("rule {id} has no `name`; its id is used")));
+        diags.push(Diagnostic::warning(
+            path,
+            None,
+            format!("rule {id} has no `name`; its id is used"),
+        ));
         id.clone()
     });
     let mut rule = Rule::new(id, title, origin(path, root));
@@ -144,7 +159,11 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
         Err(e) => {
             return (
                 Vec::new(),
-                vec![Diagnostic::error(path, Some(e.line()), format!("invalid JSON: {e}"))],
+                vec![Diagnostic::error(
+                    path,
+                    Some(e.line()),
+                    format!("invalid JSON: {e}"),
+                )],
             );
         }
     };
@@ -186,7 +205,11 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
         let props: JsonProperties = match serde_json::from_value(raw) {
             Ok(p) => p,
             Err(e) => {
-                diags.push(Diagnostic::error(path, line, format!("resource {}: invalid properties: {e}", index + 1)));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("resource {}: invalid properties: {e}", index + 1),
+                ));
                 continue;
             }
         };
@@ -199,7 +222,11 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
             continue;
         };
         let title = props.display_name.clone().unwrap_or_else(|| {
-            diags.push(Diagnostic::warning(path, line, format!("rule {id} has no `displayName`; its id is used")));
+            diags.push(Diagnostic::warning(
+                path,
+                line,
+                format!("rule {id} has no `displayName`; its id is used"),
+            ));
             id.clone()
         });
         let mut rule = Rule::new(id, title, origin(path, root));
@@ -209,7 +236,13 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
             .flatten()
             .chain(props.sub_techniques.iter().flatten())
             .collect();
-        add_claims(&mut rule, &props.tactics.clone().unwrap_or_default(), &techniques, path, &mut diags);
+        add_claims(
+            &mut rule,
+            &props.tactics.clone().unwrap_or_default(),
+            &techniques,
+            path,
+            &mut diags,
+        );
         rule.severity = props.severity;
         rule.status = match props.enabled {
             Some(false) => RuleStatus::Disabled,

@@ -86,14 +86,25 @@ const ARM: &str = r#"{
 }"#;
 
 fn read(path: &str, text: &str) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>) {
-    read_sentinel(Input { path, bytes: text.as_bytes() }, "sentinel-prod")
+    read_sentinel(
+        Input {
+            path,
+            bytes: text.as_bytes(),
+        },
+        "sentinel-prod",
+    )
 }
 
 #[test]
 fn analytic_rule_yaml() {
-    let (rules, diags) = read("Solutions/Azure Active Directory/Analytic Rules/BruteForceAzurePortal.yaml", YAML);
+    let (rules, diags) = read(
+        "Solutions/Azure Active Directory/Analytic Rules/BruteForceAzurePortal.yaml",
+        YAML,
+    );
     assert!(diags.is_empty(), "{diags:?}");
-    let [r] = rules.as_slice() else { panic!("one rule") };
+    let [r] = rules.as_slice() else {
+        panic!("one rule")
+    };
     assert_eq!(r.id.0, "0b9ae89d-8cad-461c-808f-0494f70ad5c4");
     assert_eq!(r.title, "Brute force attack against Azure Portal");
     assert_eq!(r.tactics, ["credential-access", "initial-access"]);
@@ -141,12 +152,18 @@ fn rest_list_and_single_object() {
 fn content_hash_ignores_key_order() {
     let a = r#"{"name":"x","properties":{"displayName":"D","enabled":true}}"#;
     let b = "{\"name\":\"x\",\"properties\":{ \"enabled\": true, \"displayName\": \"D\" }}";
-    assert_eq!(read("a.json", a).0[0].content_hash, read("b.json", b).0[0].content_hash);
+    assert_eq!(
+        read("a.json", a).0[0].content_hash,
+        read("b.json", b).0[0].content_hash
+    );
 }
 
 #[test]
 fn errors_name_file_and_line() {
-    let (rules, diags) = read("bad.json", "{\n  \"resources\": [\n    {\"name\": }\n  ]\n}");
+    let (rules, diags) = read(
+        "bad.json",
+        "{\n  \"resources\": [\n    {\"name\": }\n  ]\n}",
+    );
     assert!(rules.is_empty());
     assert_eq!(diags[0].severity, Severity::Error);
     assert_eq!(diags[0].line, Some(3));
@@ -156,6 +173,9 @@ fn errors_name_file_and_line() {
     let (rules, diags) = read("noid.yaml", "name: x\nseverity: High\n");
     assert!(rules.is_empty());
     assert!(diags[0].message.contains("without `id`"));
-    let (_, diags) = read("badname.json", r#"{"resources":[{"name":"[concat(parameters('w'))]","type":"x/alertRules","properties":{}}]}"#);
+    let (_, diags) = read(
+        "badname.json",
+        r#"{"resources":[{"name":"[concat(parameters('w'))]","type":"x/alertRules","properties":{}}]}"#,
+    );
     assert!(diags[0].message.contains("no rule id"), "{diags:?}");
 }

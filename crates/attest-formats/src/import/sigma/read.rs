@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use attest_core::rule::{
-    Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat,
-};
+use attest_core::rule::{Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat};
 use attest_core::source::LogSourceRef;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -91,11 +89,15 @@ pub fn parse_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> (SigmaTags, Ve
             } else if let Some(id) = attack_object_id(rest, b's') {
                 push_unique(&mut out.software, id);
             } else if !rest.is_empty()
-                && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
             {
                 let tactic = rest.replace('_', "-");
                 if !KNOWN_TACTICS.contains(&tactic.as_str()) {
-                    problems.push(format!("tag `{tag}`: unknown ATT&CK tactic `{tactic}` (kept)"));
+                    problems.push(format!(
+                        "tag `{tag}`: unknown ATT&CK tactic `{tactic}` (kept)"
+                    ));
                 }
                 push_unique(&mut out.tactics, tactic);
             } else {
@@ -140,7 +142,11 @@ pub fn read_sigma(input: Input<'_>, root: &str) -> (Vec<SigmaRecord>, Vec<Diagno
         match yaml_serde::from_str::<Option<SigmaDoc>>(text) {
             Ok(Some(doc)) => vec![doc],
             Ok(None) => {
-                diags.push(Diagnostic::error(input.path, None, "empty YAML document: no Sigma rule"));
+                diags.push(Diagnostic::error(
+                    input.path,
+                    None,
+                    "empty YAML document: no Sigma rule",
+                ));
                 return (Vec::new(), diags);
             }
             Err(e) => {
@@ -172,7 +178,11 @@ fn is_multi_document(text: &str) -> bool {
 
 /// Applies the Sigma collection actions: `global` is merged under every later document, `reset`
 /// forgets it, `repeat` merges this document onto the previous one.
-fn merge_collection(input: &Input<'_>, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<SigmaDoc>> {
+fn merge_collection(
+    input: &Input<'_>,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<SigmaDoc>> {
     let mut global: Option<yaml_serde::Value> = None;
     let mut previous: Option<yaml_serde::Value> = None;
     let mut out = Vec::new();
@@ -207,7 +217,10 @@ fn merge_collection(input: &Input<'_>, text: &str, diags: &mut Vec<Diagnostic>) 
                     diags.push(Diagnostic::error(
                         input.path,
                         None,
-                        format!("document {}: `action: repeat` with no previous rule document", index + 1),
+                        format!(
+                            "document {}: `action: repeat` with no previous rule document",
+                            index + 1
+                        ),
                     ));
                     continue;
                 };
@@ -219,7 +232,10 @@ fn merge_collection(input: &Input<'_>, text: &str, diags: &mut Vec<Diagnostic>) 
                 diags.push(Diagnostic::error(
                     input.path,
                     None,
-                    format!("document {}: unknown collection action `{other}`; skipped", index + 1),
+                    format!(
+                        "document {}: unknown collection action `{other}`; skipped",
+                        index + 1
+                    ),
                 ));
                 continue;
             }
@@ -273,14 +289,26 @@ fn to_record(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<SigmaRecord> {
     let path = input.path;
-    let Some(id) = doc.id.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()) else {
-        diags.push(Diagnostic::error(path, None, "Sigma rule without `id`; skipped"));
+    let Some(id) = doc
+        .id
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        diags.push(Diagnostic::error(
+            path,
+            None,
+            "Sigma rule without `id`; skipped",
+        ));
         return None;
     };
     let title = match doc.title {
         Some(t) if !t.0.trim().is_empty() => t.0.trim().to_string(),
         _ => {
-            diags.push(Diagnostic::warning(path, None, format!("rule {id} has no `title`; its id is used")));
+            diags.push(Diagnostic::warning(
+                path,
+                None,
+                format!("rule {id} has no `title`; its id is used"),
+            ));
             id.clone()
         }
     };
@@ -290,7 +318,12 @@ fn to_record(
         root: root.to_string(),
     };
     let mut rule = Rule::new(id.clone(), title, origin);
-    let tag_list: Vec<String> = doc.tags.unwrap_or_default().into_iter().map(|t| t.0).collect();
+    let tag_list: Vec<String> = doc
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
     let (tags, problems) = parse_tags(tag_list.iter().map(String::as_str));
     for p in problems {
         diags.push(Diagnostic::warning(path, None, format!("rule {id}: {p}")));
@@ -303,8 +336,12 @@ fn to_record(
     } else {
         doc.status.map(|t| t.0)
     };
-    rule.created = doc.date.map(|t| normalize_date(&t.0, &id, "date", path, diags));
-    rule.modified = doc.modified.map(|t| normalize_date(&t.0, &id, "modified", path, diags));
+    rule.created = doc
+        .date
+        .map(|t| normalize_date(&t.0, &id, "date", path, diags));
+    rule.modified = doc
+        .modified
+        .map(|t| normalize_date(&t.0, &id, "modified", path, diags));
     for sim in doc.simulation.unwrap_or_default() {
         if let Some(guid) = sim.atomic_guid {
             push_unique(&mut rule.tests, guid.0.trim().to_ascii_lowercase());
@@ -338,7 +375,13 @@ fn to_record(
 }
 
 /// `2023/01/31` and `2023-01-31` → `2023-01-31`; anything else is kept as written, with a warning.
-fn normalize_date(raw: &str, id: &str, field: &str, path: &str, diags: &mut Vec<Diagnostic>) -> String {
+fn normalize_date(
+    raw: &str,
+    id: &str,
+    field: &str,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
     let s = raw.trim();
     if let Some(iso) = crate::import::normalize_date(s).filter(|_| s.len() == 10) {
         iso
@@ -346,7 +389,9 @@ fn normalize_date(raw: &str, id: &str, field: &str, path: &str, diags: &mut Vec<
         diags.push(Diagnostic::warning(
             path,
             None,
-            format!("rule {id}: `{field}: {s}` is not a YYYY-MM-DD or YYYY/MM/DD date; kept as written"),
+            format!(
+                "rule {id}: `{field}: {s}` is not a YYYY-MM-DD or YYYY/MM/DD date; kept as written"
+            ),
         ));
         s.to_string()
     }
@@ -383,7 +428,10 @@ pub(crate) fn infer_dependencies(
             .iter()
             .find(|m| m.service.eq_ignore_ascii_case(service.trim()) && eq(m.product, product));
         if let Some(row) = row {
-            let ids: Vec<u32> = event_ids.iter().filter_map(|e| e.trim().parse().ok()).collect();
+            let ids: Vec<u32> = event_ids
+                .iter()
+                .filter_map(|e| e.trim().parse().ok())
+                .collect();
             if ids.is_empty() || row.events.is_empty() {
                 deps.push(Dependency::LogSource(LogSourceRef {
                     name: row.log_source.to_string(),
@@ -518,7 +566,9 @@ impl<'de> Visitor<'de> for EventIdsVisitor {
         let mut out = Vec::new();
         while let Some(key) = map.next_key::<Key>()? {
             let is_event_id = key.0.as_deref().is_some_and(|k| {
-                k == "EventID" || k.strip_prefix("EventID").is_some_and(|r| r.starts_with('|'))
+                k == "EventID"
+                    || k.strip_prefix("EventID")
+                        .is_some_and(|r| r.starts_with('|'))
             });
             if is_event_id {
                 out.extend(map.next_value::<Scalars>()?.0);

@@ -64,7 +64,9 @@ detection:
 fn single_rule_fields_and_tag_grammar() {
     let (records, diags) = import("rules/windows/proc_whoami.yml", PROC);
     assert!(diags.is_empty(), "{diags:?}");
-    let [r] = records.as_slice() else { panic!("one rule") };
+    let [r] = records.as_slice() else {
+        panic!("one rule")
+    };
     let rule = &r.rule;
     assert_eq!(rule.id.0, "11111111-2222-3333-4444-555555555555");
     assert_eq!(rule.title, "Suspicious Whoami");
@@ -75,16 +77,28 @@ fn single_rule_fields_and_tag_grammar() {
     assert_eq!(r.tags.groups, ["G0016"]);
     assert_eq!(r.tags.software, ["S0002"]);
     assert_eq!(r.tags.cves, ["CVE-2021-44228"]);
-    assert_eq!(r.tags.other, ["car.2016-03-001", "detection.threat-hunting"]);
+    assert_eq!(
+        r.tags.other,
+        ["car.2016-03-001", "detection.threat-hunting"]
+    );
     assert_eq!(rule.tests, ["4c4959bf-addf-4b4a-be86-8d09cc1857aa"]);
     assert_eq!(rule.created.as_deref(), Some("2023-01-31"));
     assert_eq!(rule.modified.as_deref(), Some("2024-02-29"));
     assert_eq!(rule.severity.as_deref(), Some("high"));
     assert_eq!(rule.maturity.as_deref(), Some("experimental"));
-    assert_eq!(r.related, [("00000000-0000-0000-0000-000000000001".to_string(), "obsolete".to_string())]);
+    assert_eq!(
+        r.related,
+        [(
+            "00000000-0000-0000-0000-000000000001".to_string(),
+            "obsolete".to_string()
+        )]
+    );
     assert_eq!(deps(r), ["component:Process Creation"]);
     assert_eq!(rule.dependencies[0].origin, DependencyOrigin::Inferred);
-    assert_eq!(rule.content_hash, crate::import::sha256_hex(PROC.as_bytes()));
+    assert_eq!(
+        rule.content_hash,
+        crate::import::sha256_hex(PROC.as_bytes())
+    );
 }
 
 #[test]
@@ -136,7 +150,10 @@ fn service_without_event_ids_is_the_whole_log() {
     );
     let text = "title: t\nid: r3\nlogsource:\n  product: windows\n  service: something-new\ndetection:\n  condition: s\n";
     let (records, _) = import("a.yml", text);
-    assert!(records[0].rule.dependencies.is_empty(), "unknown services infer nothing");
+    assert!(
+        records[0].rule.dependencies.is_empty(),
+        "unknown services infer nothing"
+    );
 }
 
 #[test]
@@ -185,7 +202,10 @@ logsource:
     assert_eq!(records[1].rule.title, "Own title");
     assert_eq!(
         deps(&records[1]),
-        ["component:Process Creation", "log-source:WinEventLog:Security:EventCode=4688"]
+        [
+            "component:Process Creation",
+            "log-source:WinEventLog:Security:EventCode=4688"
+        ]
     );
     assert_eq!(records[2].rule.tactics, Vec::<String>::new());
     assert_eq!(deps(&records[2]), ["component:Module Load"]);
@@ -209,7 +229,10 @@ fn odd_but_valid_values_are_read_as_text() {
 
 #[test]
 fn rule_without_id_is_an_error() {
-    let (records, diags) = import("noid.yml", "title: t\nlogsource: {category: process_creation}\n");
+    let (records, diags) = import(
+        "noid.yml",
+        "title: t\nlogsource: {category: process_creation}\n",
+    );
     assert!(records.is_empty());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].severity, Severity::Error);
@@ -227,7 +250,12 @@ fn yaml_syntax_error_names_the_line() {
 
 #[test]
 fn wrong_shape_is_an_error_not_a_panic() {
-    for text in ["- a\n- b\n", "just a string\n", "title: [1, 2]\nid: x\n", "tags: {a: b}\nid: x\n"] {
+    for text in [
+        "- a\n- b\n",
+        "just a string\n",
+        "title: [1, 2]\nid: x\n",
+        "tags: {a: b}\nid: x\n",
+    ] {
         let (records, diags) = import("shape.yml", text);
         assert!(records.is_empty(), "{text}");
         assert_eq!(diags.len(), 1, "{text}: {diags:?}");
@@ -240,7 +268,9 @@ fn wrong_shape_is_an_error_not_a_panic() {
 
 #[test]
 fn billion_laughs_is_refused() {
-    let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for (i, prev) in ('b'..='i').zip('a'..='h') {
         let refs = vec![format!("*{prev}"); 9].join(",");
         text.push_str(&format!("{i}: &{i} [{refs}]\n"));
@@ -269,20 +299,35 @@ fn a_few_aliases_within_the_limit_still_expand_safely() {
     let (records, diags) = import("bomb2.yml", &text);
     assert!(records.is_empty());
     assert_eq!(diags[0].severity, Severity::Error);
-    assert!(diags[0].message.contains("repetition limit"), "{}", diags[0]);
+    assert!(
+        diags[0].message.contains("repetition limit"),
+        "{}",
+        diags[0]
+    );
 }
 
 #[test]
 fn deep_nesting_is_an_error() {
     let depth = 100_000;
-    let text = format!("id: deep\ndetection: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let text = format!(
+        "id: deep\ndetection: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     let started = std::time::Instant::now();
     let (records, diags) = import("deep.yml", &text);
     assert!(records.is_empty());
     assert!(diags[0].message.contains("nested"), "{}", diags[0]);
-    assert!(started.elapsed().as_secs() < 2, "refused before the parser's quadratic work");
+    assert!(
+        started.elapsed().as_secs() < 2,
+        "refused before the parser's quadratic work"
+    );
     // Brackets inside quoted scalars and comments do not count.
-    let quoted = format!("id: q\ntitle: '{}'\n# {}\n", "[".repeat(500), "{".repeat(500));
+    let quoted = format!(
+        "id: q\ntitle: '{}'\n# {}\n",
+        "[".repeat(500),
+        "{".repeat(500)
+    );
     let (records, diags) = import("quoted.yml", &quoted);
     assert_eq!(records.len(), 1, "{diags:?}");
     // Block nesting is bounded by the deserializer.
@@ -298,25 +343,39 @@ fn deep_nesting_is_an_error() {
 
 #[test]
 fn binary_garbage_invalid_utf8_and_huge_files_are_refused() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let importer = SigmaImporter::new("repo");
-    let (rules, diags) = importer.import(Input { path: "g.yml", bytes: &garbage });
+    let (rules, diags) = importer.import(Input {
+        path: "g.yml",
+        bytes: &garbage,
+    });
     assert!(rules.is_empty());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].severity, Severity::Error);
 
     let mut latin1 = b"title: caf".to_vec();
     latin1.extend([0xe9, b'\n', b'i', b'd', b':', b' ', b'x', b'\n']);
-    let (_, diags) = importer.import(Input { path: "l.yml", bytes: &latin1 });
+    let (_, diags) = importer.import(Input {
+        path: "l.yml",
+        bytes: &latin1,
+    });
     assert!(diags[0].message.contains("UTF-8"));
     assert_eq!(diags[0].line, Some(1));
 
     let nul = b"title: a\nid: b\x00\n";
-    let (_, diags) = importer.import(Input { path: "n.yml", bytes: nul });
+    let (_, diags) = importer.import(Input {
+        path: "n.yml",
+        bytes: nul,
+    });
     assert_eq!(diags[0].line, Some(2));
 
     let huge = vec![b'#'; MAX_INPUT_BYTES + 1];
-    let (rules, diags) = importer.import(Input { path: "huge.yml", bytes: &huge });
+    let (rules, diags) = importer.import(Input {
+        path: "huge.yml",
+        bytes: &huge,
+    });
     assert!(rules.is_empty());
     assert!(diags[0].message.contains("limit"), "{}", diags[0]);
 }
@@ -327,7 +386,11 @@ fn every_mapped_component_is_spelled_like_attack_v18() {
     // lowercase words that would never match.
     for row in spec::CATEGORIES {
         for c in row.components {
-            assert!(c.split(' ').all(|w| w.starts_with(|ch: char| ch.is_ascii_uppercase())), "{c}");
+            assert!(
+                c.split(' ')
+                    .all(|w| w.starts_with(|ch: char| ch.is_ascii_uppercase())),
+                "{c}"
+            );
         }
     }
 }

@@ -1,8 +1,6 @@
 //! Reading one ESCU detection YAML.
 
-use attest_core::rule::{
-    Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat,
-};
+use attest_core::rule::{Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat};
 
 use super::spec::Detection;
 use crate::import::{
@@ -54,15 +52,34 @@ pub fn read_escu(input: Input<'_>, root: &str) -> (Option<Rule>, Vec<Diagnostic>
     if doc.search.is_none() {
         return (
             None,
-            vec![Diagnostic::warning(path, None, "no `search`: not an ESCU detection (a story, macro or lookup?); skipped")],
+            vec![Diagnostic::warning(
+                path,
+                None,
+                "no `search`: not an ESCU detection (a story, macro or lookup?); skipped",
+            )],
         );
     }
-    let Some(id) = doc.id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) else {
-        return (None, vec![Diagnostic::error(path, None, "ESCU detection without `id`; skipped")]);
+    let Some(id) = doc
+        .id
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        return (
+            None,
+            vec![Diagnostic::error(
+                path,
+                None,
+                "ESCU detection without `id`; skipped",
+            )],
+        );
     };
     let mut diags = Vec::new();
     let title = doc.name.unwrap_or_else(|| {
-        diags.push(Diagnostic::warning(path, None, format!("detection {id} has no `name`; its id is used")));
+        diags.push(Diagnostic::warning(
+            path,
+            None,
+            format!("detection {id} has no `name`; its id is used"),
+        ));
         id.clone()
     });
     let origin = Origin {
@@ -77,7 +94,9 @@ pub fn read_escu(input: Input<'_>, root: &str) -> (Option<Rule>, Vec<Diagnostic>
             None => diags.push(Diagnostic::warning(
                 path,
                 None,
-                format!("detection {id}: `{raw}` in tags.mitre_attack_id is not a technique id; skipped"),
+                format!(
+                    "detection {id}: `{raw}` in tags.mitre_attack_id is not a technique id; skipped"
+                ),
             )),
         }
     }

@@ -54,16 +54,28 @@ tests:
 "#;
 
 fn read(path: &str, text: &str) -> (Option<attest_core::rule::Rule>, Vec<crate::Diagnostic>) {
-    read_escu(Input { path, bytes: text.as_bytes() }, "security_content")
+    read_escu(
+        Input {
+            path,
+            bytes: text.as_bytes(),
+        },
+        "security_content",
+    )
 }
 
 #[test]
 fn published_detection_shape() {
-    let (rule, diags) = read("detections/endpoint/windows_credential_dumping_lsass_memory_createdump.yml", DETECTION);
+    let (rule, diags) = read(
+        "detections/endpoint/windows_credential_dumping_lsass_memory_createdump.yml",
+        DETECTION,
+    );
     assert!(diags.is_empty(), "{diags:?}");
     let rule = rule.expect("a rule");
     assert_eq!(rule.id.0, "b3b7ce35-fce5-4c73-85f4-700aeada81a9");
-    assert_eq!(rule.title, "Windows Credential Dumping LSASS Memory Createdump");
+    assert_eq!(
+        rule.title,
+        "Windows Credential Dumping LSASS Memory Createdump"
+    );
     assert_eq!(rule.techniques, ["T1003.001"]);
     assert_eq!(rule.maturity.as_deref(), Some("production"));
     assert_eq!(rule.created.as_deref(), Some("2025-02-10"));
@@ -76,7 +88,11 @@ fn published_detection_shape() {
             &Dependency::Source("CrowdStrike ProcessRollup2".into()),
         ]
     );
-    assert!(rule.dependencies.iter().all(|d| d.origin == DependencyOrigin::Declared));
+    assert!(
+        rule.dependencies
+            .iter()
+            .all(|d| d.origin == DependencyOrigin::Declared)
+    );
 }
 
 #[test]

@@ -87,7 +87,11 @@ pub fn parse_conf<'a>(path: &str, text: &'a str) -> (Vec<Stanza<'a>>, Vec<Diagno
         }
         if trimmed.starts_with('[') {
             let Some(end) = trimmed.rfind(']') else {
-                diags.push(Diagnostic::error(path, Some(index + 1), "stanza header without a closing `]`"));
+                diags.push(Diagnostic::error(
+                    path,
+                    Some(index + 1),
+                    "stanza header without a closing `]`",
+                ));
                 continue;
             };
             current.text = &text[start_offset..line_start];
@@ -124,7 +128,9 @@ pub fn parse_conf<'a>(path: &str, text: &'a str) -> (Vec<Stanza<'a>>, Vec<Diagno
                 None => break,
             }
         }
-        current.settings.push((key.trim(), value.trim_end().to_string()));
+        current
+            .settings
+            .push((key.trim(), value.trim_end().to_string()));
     }
     current.text = &text[start_offset..];
     if current.line > 0 || !current.settings.is_empty() {
@@ -145,12 +151,21 @@ pub fn read_saved_searches(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diag
         // Not one `[stanza]` and lines that are not settings: this is not a .conf file at all.
         return (
             Vec::new(),
-            vec![Diagnostic::error(path, None, "no `[stanza]` and unreadable lines: not a Splunk .conf file")],
+            vec![Diagnostic::error(
+                path,
+                None,
+                "no `[stanza]` and unreadable lines: not a Splunk .conf file",
+            )],
         );
     }
     let mut rules = Vec::new();
     for stanza in &stanzas {
-        if stanza.name == "default" || !stanza.settings.iter().any(|(k, _)| k.starts_with(CS_PREFIX)) {
+        if stanza.name == "default"
+            || !stanza
+                .settings
+                .iter()
+                .any(|(k, _)| k.starts_with(CS_PREFIX))
+        {
             continue;
         }
         rules.push(to_rule(stanza, path, root, &mut diags));
@@ -161,7 +176,10 @@ pub fn read_saved_searches(input: Input<'_>, root: &str) -> (Vec<Rule>, Vec<Diag
 fn to_rule(stanza: &Stanza<'_>, path: &str, root: &str, diags: &mut Vec<Diagnostic>) -> Rule {
     let id = stanza.name;
     let line = Some(stanza.line);
-    let title = stanza.get(CS_LABEL).filter(|l| !l.trim().is_empty()).unwrap_or(id);
+    let title = stanza
+        .get(CS_LABEL)
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or(id);
     let origin = Origin {
         format: RuleFormat::SplunkConf,
         path: path.to_string(),
@@ -196,7 +214,11 @@ fn to_rule(stanza: &Stanza<'_>, path: &str, root: &str, diags: &mut Vec<Diagnost
         stanza.get(key).and_then(|v| {
             let parsed = parse_bool(v);
             if parsed.is_none() {
-                diags.push(Diagnostic::warning(path, line, format!("[{id}]: `{key} = {v}` is not a boolean; ignored")));
+                diags.push(Diagnostic::warning(
+                    path,
+                    line,
+                    format!("[{id}]: `{key} = {v}` is not a boolean; ignored"),
+                ));
             }
             parsed
         })

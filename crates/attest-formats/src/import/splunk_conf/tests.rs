@@ -41,7 +41,13 @@ search = index=_internal | stats count
 "#;
 
 fn read(text: &str) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>) {
-    read_saved_searches(Input { path: "default/savedsearches.conf", bytes: text.as_bytes() }, "es")
+    read_saved_searches(
+        Input {
+            path: "default/savedsearches.conf",
+            bytes: text.as_bytes(),
+        },
+        "es",
+    )
 }
 
 #[test]
@@ -64,12 +70,23 @@ fn correlation_searches_are_read() {
     assert_eq!(r.techniques, ["T1059.001", "T1027"]);
     assert_eq!(r.tactics, ["defense-evasion"]);
     assert_eq!(r.status, RuleStatus::Enabled);
-    assert_eq!(r.title, "Threat - Detect [bracketed] name - Rule", "no label: the stanza name");
-    assert_eq!(rules[2].status, RuleStatus::Disabled, "action.correlationsearch.enabled = false");
+    assert_eq!(
+        r.title, "Threat - Detect [bracketed] name - Rule",
+        "no label: the stanza name"
+    );
+    assert_eq!(
+        rules[2].status,
+        RuleStatus::Disabled,
+        "action.correlationsearch.enabled = false"
+    );
     let messages: Vec<String> = diags.iter().map(ToString::to_string).collect();
     assert_eq!(diags.len(), 2, "{messages:#?}");
     assert!(diags.iter().all(|d| d.severity == Severity::Warning));
-    assert!(messages[0].contains(":21:") && messages[0].contains("Obfuscation"), "{}", messages[0]);
+    assert!(
+        messages[0].contains(":21:") && messages[0].contains("Obfuscation"),
+        "{}",
+        messages[0]
+    );
     assert!(messages[1].contains("not valid annotations JSON"));
 }
 
@@ -80,7 +97,10 @@ fn continuation_lines_join_and_hash_covers_the_stanza() {
     let s = &stanzas[1];
     assert_eq!(s.line, 5);
     let search = s.get("search").expect("search");
-    assert!(search.ends_with("by Processes.dest | `drop_dm_object_name(Processes)`"), "{search}");
+    assert!(
+        search.ends_with("by Processes.dest | `drop_dm_object_name(Processes)`"),
+        "{search}"
+    );
     assert_eq!(search.lines().count(), 3);
     assert!(s.text.starts_with("[ESCU - Windows"));
     assert!(s.text.ends_with("`drop_dm_object_name(Processes)`\n\n"));
@@ -93,8 +113,13 @@ fn continuation_lines_join_and_hash_covers_the_stanza() {
 
 #[test]
 fn broken_lines_are_reported_with_their_line() {
-    let (rules, diags) = read("[ok]\n[open stanza\naction.correlationsearch.enabled = 1\njust words\n");
-    assert_eq!(rules.len(), 1, "settings after a broken header stay in the stanza before it");
+    let (rules, diags) =
+        read("[ok]\n[open stanza\naction.correlationsearch.enabled = 1\njust words\n");
+    assert_eq!(
+        rules.len(),
+        1,
+        "settings after a broken header stay in the stanza before it"
+    );
     assert_eq!(diags[0].severity, Severity::Error);
     assert_eq!(diags[0].line, Some(2));
     assert_eq!(diags[1].line, Some(4));
