@@ -456,14 +456,10 @@ impl KnowledgeBase {
 
     /// Builds the look-up indexes once every object and relationship is in.
     pub(crate) fn finish_indexes(&mut self, warnings: &mut Vec<Warning>, bundles: &[String]) {
-        let first_bundle = bundles.first().cloned().unwrap_or_default();
+        // Collected first and attributed to a bundle at the end, when `self` is free to read.
+        let mut found: Vec<(WarningKind, String, String)> = Vec::new();
         let mut warn = |kind, object: &str, message: String| {
-            warnings.push(Warning {
-                kind,
-                bundle: first_bundle.clone(),
-                object: Some(object.to_owned()),
-                message,
-            });
+            found.push((kind, object.to_owned(), message));
         };
 
         // Identity indexes.
@@ -621,6 +617,23 @@ impl KnowledgeBase {
             }
         }
         self.by_log_source = by_log_source;
+
+        for (kind, object, message) in found {
+            // The bundle of the object's first domain (objects shared by domains name the first).
+            let bundle = self
+                .by_stix_id(&object)
+                .and_then(|o| o.meta().domains.first())
+                .and_then(|d| self.domains.iter().find(|x| &x.key == d))
+                .map(|d| d.bundle.clone())
+                .or_else(|| bundles.first().cloned())
+                .unwrap_or_default();
+            warnings.push(Warning {
+                kind,
+                bundle,
+                object: Some(object),
+                message,
+            });
+        }
     }
 
     // ----- relationship helpers -------------------------------------------------------------
@@ -1008,6 +1021,22 @@ impl KnowledgeBase {
             .and_then(|r| self.rels_out(r, RelationshipKind::SubtechniqueOf).next())
             .and_then(|(_, p)| self.technique_at(p))
             .or_else(|| t.id.parent().and_then(|p| self.technique_any(p)))
+    }
+
+    /// The active techniques and sub-techniques of a tactic (same domain, by kill-chain phase),
+    /// sorted by id: one column of the matrix.
+    pub fn techniques_of_tactic(&self, tactic: &Tactic) -> Vec<&Technique> {
+        let mut out: Vec<&Technique> = self
+            .techniques
+            .iter()
+            .filter(|t| {
+                t.meta.is_active()
+                    && t.tactics.iter().any(|s| *s == tactic.shortname)
+                    && t.meta.domains.iter().any(|d| tactic.meta.in_domain(d))
+            })
+            .collect();
+        out.sort_by_key(|t| t.id);
+        out
     }
 
     /// Active mitigations of a technique, with the `mitigates` description.

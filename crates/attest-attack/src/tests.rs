@@ -273,6 +273,13 @@ fn technique_lookup_and_tactics_in_matrix_order() {
         Some(Some("TA0006".into()))
     );
     assert_eq!(kb.technique(tid("T1099")), None, "deprecated is not active");
+    let initial = kb.tactic("TA0001").unwrap_or_else(|| panic!("TA0001"));
+    let column: Vec<String> = kb
+        .techniques_of_tactic(initial)
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    assert_eq!(column, ["T1078", "T1078.001"]);
     assert!(kb.technique_any(tid("T1099")).is_some());
 }
 

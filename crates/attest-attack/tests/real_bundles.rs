@@ -229,6 +229,20 @@ fn tactics_of_t1078_in_matrix_order() {
     }
 }
 
+#[test]
+fn credential_access_column() {
+    let Some((kb, _)) = v18("credential_access_column") else {
+        return;
+    };
+    let ca = kb
+        .tactic("credential-access")
+        .unwrap_or_else(|| panic!("TA0006"));
+    assert_eq!(ca.meta.attack_id.as_deref(), Some("TA0006"));
+    let column = kb.techniques_of_tactic(ca);
+    assert_eq!(column.len(), 67);
+    assert_eq!(column.iter().filter(|t| t.is_subtechnique).count(), 50);
+}
+
 fn component_names<'a>(
     reqs: impl IntoIterator<Item = &'a attest_attack::DataComponent>,
 ) -> Vec<String> {
