@@ -1031,7 +1031,7 @@ impl KnowledgeBase {
             .iter()
             .filter(|t| {
                 t.meta.is_active()
-                    && t.tactics.iter().any(|s| *s == tactic.shortname)
+                    && t.tactics.contains(&tactic.shortname)
                     && t.meta.domains.iter().any(|d| tactic.meta.in_domain(d))
             })
             .collect();
