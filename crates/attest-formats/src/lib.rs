@@ -10,6 +10,7 @@
 //! Deliberately absent: I/O and the store. The domain types come from `attest-core`.
 #![deny(missing_docs)]
 
+pub mod correlate;
 pub mod diag;
 pub mod export;
 pub mod import;

@@ -3,3 +3,6 @@
 // --- inventory as code (issue #3) ---
 pub mod inventory;
 // --- end of issue #3 exporters ---
+
+// --- validation results as JSON lines (issue #4) ---
+pub mod results_jsonl;

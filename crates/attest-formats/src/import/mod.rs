@@ -12,6 +12,14 @@ pub mod sigma;
 pub mod splunk;
 pub mod splunk_conf;
 // --- end of issue #3 modules ---
+
+// --- tests, executions, alerts and validation results (issue #4) ---
+pub mod alerts;
+pub mod atomic;
+pub mod attire;
+pub mod invoke_atomic;
+pub mod results_jsonl;
+pub mod vectr;
 // --- rule importer trait and shared helpers (issue #3) ---
 
 /// The largest file any importer parses (16 MiB). The biggest published rule file is well under
@@ -32,20 +40,14 @@ pub trait RuleImporter: Sync {
     /// File name endings (lowercase, without the dot) this importer reads in a folder.
     fn extensions(&self) -> &'static [&'static str];
     /// Parses one file.
-    fn import(
-        &self,
-        input: crate::Input<'_>,
-    ) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>);
+    fn import(&self, input: crate::Input<'_>) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>);
 }
 
 /// Turns one file into inventory data sources plus the problems found in it (`inventory`,
 /// `dettect`).
 pub trait SourceImporter {
     /// Parses one file.
-    fn import(
-        &self,
-        input: crate::Input<'_>,
-    ) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>);
+    fn import(&self, input: crate::Input<'_>) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>);
 }
 
 /// The importer for `format`, with `root` (the imported folder or SIEM name) recorded in every
@@ -155,8 +157,7 @@ fn import_chunk(
     for input in inputs {
         // An importer is written not to panic, but a parser bug must cost one file, not the
         // whole import: the panic becomes an error naming the file.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| importer.import(*input)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| importer.import(*input)));
         match result {
             Ok((r, d)) => {
                 rules.extend(r);
@@ -189,11 +190,7 @@ pub(crate) fn input_text<'a>(input: &crate::Input<'a>) -> Result<&'a str, crate:
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
             return Err(crate::Diagnostic::error(
                 input.path,
                 Some(line),
@@ -229,10 +226,7 @@ pub(crate) const MAX_YAML_DEPTH: usize = 128;
 /// [`MAX_YAML_DEPTH`], in one linear pass before the parser sees it. Quoted scalars and comments
 /// are skipped; brackets inside plain scalars are counted, which only matters for a file with
 /// more than a hundred unbalanced ones.
-pub(crate) fn check_yaml_shape(
-    input: &crate::Input<'_>,
-    text: &str,
-) -> Result<(), crate::Diagnostic> {
+pub(crate) fn check_yaml_shape(input: &crate::Input<'_>, text: &str) -> Result<(), crate::Diagnostic> {
     let bytes = text.as_bytes();
     let (mut aliases, mut depth, mut line) = (0usize, 0usize, 1usize);
     let (mut single, mut double, mut comment) = (false, false, false);
@@ -240,10 +234,7 @@ pub(crate) fn check_yaml_shape(
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let boundary = matches!(
-            prev,
-            b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
-        );
+        let boundary = matches!(prev, b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':');
         if b == b'\n' {
             line += 1;
             comment = false;
@@ -325,8 +316,7 @@ pub fn normalize_technique(raw: &str) -> Option<String> {
     let b = s.as_bytes();
     let main = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
     let ok = main
-        && (b.len() == 5
-            || (b.len() == 9 && b[5] == b'.' && b[6..9].iter().all(u8::is_ascii_digit)));
+        && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && b[6..9].iter().all(u8::is_ascii_digit)));
     ok.then_some(s)
 }
 
@@ -360,10 +350,7 @@ pub fn normalize_tactic(raw: &str) -> String {
 pub(crate) fn normalize_date(raw: &str) -> Option<String> {
     let s = raw.trim();
     let day = s.get(..10).unwrap_or(s).replace('/', "-");
-    let rest_ok = s.len() == 10
-        || s.as_bytes()
-            .get(10)
-            .is_some_and(|b| *b == b'T' || *b == b' ');
+    let rest_ok = s.len() == 10 || s.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b' ');
     (rest_ok && day.parse::<jiff::civil::Date>().is_ok()).then_some(day)
 }
 

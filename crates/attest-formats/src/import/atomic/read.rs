@@ -46,11 +46,54 @@ fn is_technique_id(s: &str) -> bool {
 
 /// Reads every technique file and merges their tests; a GUID already seen is skipped with a
 /// warning (the first file wins, so pass inputs in a stable order, e.g. sorted by path).
+///
+/// Files are parsed on all available cores (YAML scanning is the whole cost, and files are
+/// independent); the result is the same, in the same order, as parsing them one by one.
 pub fn read_catalogue<'a>(inputs: impl IntoIterator<Item = Input<'a>>) -> Catalogue {
+    let inputs: Vec<Input<'a>> = inputs.into_iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, inputs.len().max(1));
+    let parsed: Vec<Parsed> = if threads == 1 {
+        inputs.iter().map(|i| parse(*i)).collect()
+    } else {
+        let chunk = inputs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .map(|part| {
+                    (
+                        part,
+                        scope.spawn(move || part.iter().map(|i| parse(*i)).collect::<Vec<_>>()),
+                    )
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|(part, handle)| {
+                    // A parser bug must cost its files, not the import: report them instead.
+                    handle.join().unwrap_or_else(|_| {
+                        part.iter()
+                            .map(|i| {
+                                (
+                                    None,
+                                    vec![Diagnostic::error(
+                                        i.path,
+                                        None,
+                                        "internal error: the YAML parser panicked; file skipped",
+                                    )],
+                                )
+                            })
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    };
+
     let mut catalogue = Catalogue::default();
     let mut seen: HashSet<String> = HashSet::new();
-    for input in inputs {
-        let (tests, diags) = parse(input);
+    for (input, (tests, diags)) in inputs.iter().zip(parsed) {
         catalogue.diagnostics.extend(diags);
         let Some(tests) = tests else { continue };
         catalogue.techniques += 1;
@@ -72,6 +115,9 @@ pub fn read_catalogue<'a>(inputs: impl IntoIterator<Item = Input<'a>>) -> Catalo
     catalogue
 }
 
+/// Tests of one file (`None` if it did not parse) and its diagnostics.
+type Parsed = (Option<Vec<Test>>, Vec<Diagnostic>);
+
 /// Reads one `Txxxx.yaml` file. Never fails as a whole: a file that is not valid YAML of the
 /// expected shape gives no tests and an error naming the line.
 pub fn read_technique(input: Input<'_>) -> (Vec<Test>, Vec<Diagnostic>) {
@@ -80,7 +126,7 @@ pub fn read_technique(input: Input<'_>) -> (Vec<Test>, Vec<Diagnostic>) {
 }
 
 /// [`read_technique`], telling a file that did not parse (`None`) from one without tests.
-fn parse(input: Input<'_>) -> (Option<Vec<Test>>, Vec<Diagnostic>) {
+fn parse(input: Input<'_>) -> Parsed {
     let (text, mut diags) = decode_text(input.path, input.bytes);
     let raw: RawTechnique = match yaml_serde::from_str(&text) {
         Ok(raw) => raw,
