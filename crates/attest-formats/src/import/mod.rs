@@ -40,14 +40,20 @@ pub trait RuleImporter: Sync {
     /// File name endings (lowercase, without the dot) this importer reads in a folder.
     fn extensions(&self) -> &'static [&'static str];
     /// Parses one file.
-    fn import(&self, input: crate::Input<'_>) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>);
+    fn import(
+        &self,
+        input: crate::Input<'_>,
+    ) -> (Vec<attest_core::rule::Rule>, Vec<crate::Diagnostic>);
 }
 
 /// Turns one file into inventory data sources plus the problems found in it (`inventory`,
 /// `dettect`).
 pub trait SourceImporter {
     /// Parses one file.
-    fn import(&self, input: crate::Input<'_>) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>);
+    fn import(
+        &self,
+        input: crate::Input<'_>,
+    ) -> (Vec<attest_core::source::DataSource>, Vec<crate::Diagnostic>);
 }
 
 /// The importer for `format`, with `root` (the imported folder or SIEM name) recorded in every
@@ -157,7 +163,8 @@ fn import_chunk(
     for input in inputs {
         // An importer is written not to panic, but a parser bug must cost one file, not the
         // whole import: the panic becomes an error naming the file.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| importer.import(*input)));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| importer.import(*input)));
         match result {
             Ok((r, d)) => {
                 rules.extend(r);
@@ -190,7 +197,11 @@ pub(crate) fn input_text<'a>(input: &crate::Input<'a>) -> Result<&'a str, crate:
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             return Err(crate::Diagnostic::error(
                 input.path,
                 Some(line),
@@ -226,7 +237,10 @@ pub(crate) const MAX_YAML_DEPTH: usize = 128;
 /// [`MAX_YAML_DEPTH`], in one linear pass before the parser sees it. Quoted scalars and comments
 /// are skipped; brackets inside plain scalars are counted, which only matters for a file with
 /// more than a hundred unbalanced ones.
-pub(crate) fn check_yaml_shape(input: &crate::Input<'_>, text: &str) -> Result<(), crate::Diagnostic> {
+pub(crate) fn check_yaml_shape(
+    input: &crate::Input<'_>,
+    text: &str,
+) -> Result<(), crate::Diagnostic> {
     let bytes = text.as_bytes();
     let (mut aliases, mut depth, mut line) = (0usize, 0usize, 1usize);
     let (mut single, mut double, mut comment) = (false, false, false);
@@ -234,7 +248,10 @@ pub(crate) fn check_yaml_shape(input: &crate::Input<'_>, text: &str) -> Result<(
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let boundary = matches!(prev, b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':');
+        let boundary = matches!(
+            prev,
+            b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
+        );
         if b == b'\n' {
             line += 1;
             comment = false;
@@ -316,7 +333,8 @@ pub fn normalize_technique(raw: &str) -> Option<String> {
     let b = s.as_bytes();
     let main = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
     let ok = main
-        && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && b[6..9].iter().all(u8::is_ascii_digit)));
+        && (b.len() == 5
+            || (b.len() == 9 && b[5] == b'.' && b[6..9].iter().all(u8::is_ascii_digit)));
     ok.then_some(s)
 }
 
@@ -350,7 +368,10 @@ pub fn normalize_tactic(raw: &str) -> String {
 pub(crate) fn normalize_date(raw: &str) -> Option<String> {
     let s = raw.trim();
     let day = s.get(..10).unwrap_or(s).replace('/', "-");
-    let rest_ok = s.len() == 10 || s.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b' ');
+    let rest_ok = s.len() == 10
+        || s.as_bytes()
+            .get(10)
+            .is_some_and(|b| *b == b'T' || *b == b' ');
     (rest_ok && day.parse::<jiff::civil::Date>().is_ok()).then_some(day)
 }
 
