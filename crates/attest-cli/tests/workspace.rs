@@ -269,3 +269,62 @@ fn sigkill_during_a_corpus_import_leaves_the_previous_state() {
     }
     assert!(saw_before, "the first kill should land before the commit");
 }
+
+#[test]
+fn inventory_as_code_applies_idempotently_and_exports_what_it_read() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let file = env.write(
+        "inventory.yaml",
+        "version: 1\nsources:\n  - name: Sysmon\n    platforms: [Windows]\n    log_sources: [WinEventLog:Sysmon]\n    max_silence: 24h\n  - name: EDR\n    components: [Process Creation]\n",
+    );
+    let f = file.to_str().unwrap();
+    let first = env.json(&["sources", "apply", f]);
+    assert_eq!(first.as_array().unwrap().len(), 2, "{first}");
+    let list = env.json(&["sources", "list"]);
+    let sysmon = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Sysmon")
+        .unwrap();
+    assert_eq!(
+        sysmon["components"], "Process Access,Process Creation",
+        "derived from the catalogue"
+    );
+    assert_eq!(
+        env.json(&["sources", "apply", f]).as_array().unwrap().len(),
+        0,
+        "idempotent"
+    );
+
+    let exported = env.ok(&["sources", "export"]);
+    let again = env.write("exported.yaml", &exported);
+    assert_eq!(
+        env.json(&["sources", "apply", again.to_str().unwrap()])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    env.write(
+        "inventory.yaml",
+        "version: 1\nsources:\n  - name: EDR\n    components: [Process Creation]\n",
+    );
+    let pruned = env.json(&["sources", "apply", f]);
+    assert_eq!(pruned[0]["source"], "Sysmon");
+    assert_eq!(pruned[0]["change"], "removed");
+
+    env.write(
+        "inventory.yaml",
+        "version: 1\nsources:\n  - name: EDR\n    componets: [Process Creation]\n",
+    );
+    let out = env.run(&["sources", "apply", f]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("inventory.yaml:4"),
+        "the error names file and line: {err}"
+    );
+}

@@ -192,3 +192,92 @@ mod tests {
         assert_eq!(plan.duplicates, vec![RuleId("a".into())]);
     }
 }
+
+/// What applying a declared inventory will do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InventoryPlan {
+    /// Events to append, in one transaction.
+    pub events: Vec<crate::journal::Event>,
+    /// Sources added.
+    pub added: Vec<String>,
+    /// Sources whose declaration changed.
+    pub changed: Vec<String>,
+    /// Sources removed (in the workspace, not in the file).
+    pub removed: Vec<String>,
+    /// Sources declared exactly as they are.
+    pub unchanged: usize,
+}
+
+/// Plans making the inventory equal to `desired` (inventory as code). Heartbeats are not part of
+/// a declaration, so a source that differs only in `last_seen` is unchanged; with `prune`, sources
+/// missing from `desired` are removed.
+pub fn plan_inventory_apply(
+    existing: &[crate::source::DataSource],
+    desired: Vec<crate::source::DataSource>,
+    prune: bool,
+) -> InventoryPlan {
+    use crate::journal::Event;
+    let mut plan = InventoryPlan::default();
+    let mut declared = BTreeSet::new();
+    for mut source in desired {
+        declared.insert(source.name.clone());
+        match existing.iter().find(|e| e.name == source.name) {
+            None => {
+                plan.added.push(source.name.clone());
+                plan.events.push(Event::SourceUpserted(source));
+            }
+            Some(old) => {
+                source.last_seen = old.last_seen;
+                if *old == source {
+                    plan.unchanged += 1;
+                } else {
+                    plan.changed.push(source.name.clone());
+                    plan.events.push(Event::SourceUpserted(source));
+                }
+            }
+        }
+    }
+    if prune {
+        for old in existing {
+            if !declared.contains(&old.name) {
+                plan.removed.push(old.name.clone());
+                plan.events.push(Event::SourceRemoved {
+                    name: old.name.clone(),
+                });
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod inventory_tests {
+    use super::*;
+    use crate::source::DataSource;
+
+    #[test]
+    fn applying_the_same_inventory_twice_is_a_no_op_and_missing_sources_are_pruned() {
+        let mut a = DataSource::new("a");
+        a.components.push("Process Creation".into());
+        let b = DataSource::new("b");
+        let plan = plan_inventory_apply(&[], vec![a.clone(), b.clone()], true);
+        assert_eq!(plan.added, vec!["a", "b"]);
+        let mut seen_a = a.clone();
+        seen_a.last_seen = Some("2026-01-01T00:00:00Z".parse().unwrap());
+        let existing = vec![seen_a, b.clone()];
+        let again = plan_inventory_apply(&existing, vec![a.clone(), b.clone()], true);
+        assert!(again.events.is_empty());
+        assert_eq!(again.unchanged, 2);
+        let mut a2 = a.clone();
+        a2.components.push("Module Load".into());
+        let next = plan_inventory_apply(&existing, vec![a2], true);
+        assert_eq!(
+            (next.changed.clone(), next.removed.clone()),
+            (vec!["a".to_string()], vec!["b".to_string()])
+        );
+        assert_eq!(
+            plan_inventory_apply(&existing, vec![], false).removed.len(),
+            0
+        );
+    }
+}

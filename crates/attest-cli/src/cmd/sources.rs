@@ -88,6 +88,26 @@ enum Verb {
     },
     /// The inventory with health.
     List,
+    /// Make the inventory equal to a YAML file (inventory as code): adds, changes and removes
+    /// sources; idempotent.
+    Apply {
+        /// The inventory file (see `attest sources export` for the format).
+        file: std::path::PathBuf,
+        /// Keep sources that the file does not list (default: remove them, journaled).
+        #[arg(long)]
+        no_prune: bool,
+        /// Show what would change, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the inventory as YAML (the format `apply` reads).
+    Export,
+    /// Import a DeTT&CT data-source administration file (version 1.1); sources are added or
+    /// changed, none removed.
+    ImportDettect {
+        /// The DeTT&CT YAML file.
+        file: std::path::PathBuf,
+    },
     /// Which telemetry ATT&CK lists for detecting a technique the inventory provides.
     Visibility {
         /// Technique ID.
@@ -165,6 +185,49 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Verb::List => list(ctx, &store).await?,
+        Verb::Apply {
+            file,
+            no_prune,
+            dry_run,
+        } => {
+            let importer = attest_formats::import::inventory::InventoryImporter;
+            apply_file(
+                ctx,
+                &store,
+                &file,
+                &importer,
+                !no_prune,
+                dry_run,
+                "attest sources apply",
+            )
+            .await?
+        }
+        Verb::Export => {
+            let sources: Vec<DataSource> = store
+                .sources()
+                .await?
+                .into_iter()
+                .map(|r| r.source)
+                .collect();
+            let yaml = attest_formats::export::inventory::write_inventory(&sources)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(yaml.as_bytes())?;
+            ExitCode::SUCCESS
+        }
+        Verb::ImportDettect { file } => {
+            let importer = attest_formats::import::dettect::DettectImporter;
+            apply_file(
+                ctx,
+                &store,
+                &file,
+                &importer,
+                false,
+                false,
+                "attest sources import-dettect",
+            )
+            .await?
+        }
         Verb::Visibility {
             technique,
             platform,
@@ -172,6 +235,90 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+/// Reads a declared inventory and makes the workspace match it, in one transaction. Sources
+/// declared with log sources but no components get their components from the knowledge base.
+async fn apply_file(
+    ctx: &Context,
+    store: &Store,
+    file: &std::path::Path,
+    importer: &dyn attest_formats::import::SourceImporter,
+    prune: bool,
+    dry_run: bool,
+    why: &str,
+) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let label = file.display().to_string();
+    let (mut desired, diags) = importer.import(attest_formats::Input {
+        path: &label,
+        bytes: &bytes,
+    });
+    for d in &diags {
+        eprintln!("{d}");
+    }
+    if diags
+        .iter()
+        .any(|d| d.severity == attest_formats::Severity::Error)
+    {
+        bail!(
+            "{} has errors; the inventory was not changed",
+            file.display()
+        );
+    }
+    if desired
+        .iter()
+        .any(|s| s.components.is_empty() && !s.log_sources.is_empty())
+    {
+        let kb = workspace::load_kb(ctx, store).await?;
+        for s in desired.iter_mut().filter(|s| s.components.is_empty()) {
+            s.components = derive_components(&kb.kb, &s.log_sources);
+        }
+    }
+    let existing: Vec<DataSource> = store
+        .sources()
+        .await?
+        .into_iter()
+        .map(|r| r.source)
+        .collect();
+    let plan = attest_core::registry::plan_inventory_apply(&existing, desired, prune);
+    if !dry_run && !plan.events.is_empty() {
+        let (who, now) = (workspace::who(), workspace::now());
+        let batch = plan
+            .events
+            .iter()
+            .cloned()
+            .map(|e| {
+                NewEntry::new(who.clone(), now, e).with_why(format!("{why} {}", file.display()))
+            })
+            .collect();
+        store.append(batch).await?;
+    }
+    let mut table = Table::new(&["source", "change"]);
+    for n in &plan.added {
+        table.push(vec![n.clone(), "added".into()]);
+    }
+    for n in &plan.changed {
+        table.push(vec![n.clone(), "changed".into()]);
+    }
+    for n in &plan.removed {
+        table.push(vec![n.clone(), "removed".into()]);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if ctx.format == crate::output::Format::Table {
+        writeln!(
+            out,
+            "{}{} added, {} changed, {} removed, {} unchanged",
+            if dry_run { "dry run: " } else { "" },
+            plan.added.len(),
+            plan.changed.len(),
+            plan.removed.len(),
+            plan.unchanged
+        )?;
+    }
+    table.write(ctx.format, &mut out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn upsert(store: &Store, source: DataSource, why: &str) -> Result<()> {
