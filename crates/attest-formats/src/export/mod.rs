@@ -6,3 +6,8 @@ pub mod inventory;
 
 // --- validation results as JSON lines (issue #4) ---
 pub mod results_jsonl;
+
+// --- Navigator layers, workbooks and SIEM lookups (issue #5) ---
+pub mod lookup;
+pub mod navigator;
+pub mod xlsx;

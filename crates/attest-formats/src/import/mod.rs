@@ -20,6 +20,13 @@ pub mod attire;
 pub mod invoke_atomic;
 pub mod results_jsonl;
 pub mod vectr;
+// --- profiles, intel, ownership and Navigator layers (issue #5) ---
+pub mod dettect_groups;
+pub mod navigator;
+pub mod ownership;
+pub mod profile;
+pub mod stix_intel;
+
 // --- rule importer trait and shared helpers (issue #3) ---
 
 /// The largest file any importer parses (16 MiB). The biggest published rule file is well under
