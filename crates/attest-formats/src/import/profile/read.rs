@@ -144,22 +144,34 @@ fn technique(path: &str, text: &str, raw: &str, diags: &mut Vec<Diagnostic>) -> 
 /// word: the best line for a value-level problem found after parsing, when the parser no longer
 /// knows where the value was.
 pub(crate) fn token_line(text: &str, token: &str) -> Option<usize> {
-    if token.is_empty() {
-        return None;
-    }
+    token_lines(text, token).next()
+}
+
+/// Like [`token_line`], the last occurrence: for a repeated value, the repetition.
+pub(crate) fn last_token_line(text: &str, token: &str) -> Option<usize> {
+    token_lines(text, token).last()
+}
+
+/// The lines of every whole-word occurrence of `token`.
+fn token_lines<'a>(text: &'a str, token: &'a str) -> impl Iterator<Item = usize> + 'a {
     let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '-';
     let mut from = 0;
-    while let Some(pos) = text[from..].find(token) {
-        let start = from + pos;
-        let end = start + token.len();
-        let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
-        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
-            return Some(crate::import::line_of(text, start));
+    std::iter::from_fn(move || {
+        if token.is_empty() {
+            return None;
         }
-        from = end;
-    }
-    None
+        while let Some(pos) = text[from..].find(token) {
+            let start = from + pos;
+            let end = start + token.len();
+            from = end;
+            let before = text[..start].chars().next_back();
+            let after = text[end..].chars().next();
+            if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+                return Some(crate::import::line_of(text, start));
+            }
+        }
+        None
+    })
 }
 
 /// A stable id from a name: lowercase ASCII letters and digits, other runs turned into `-`.
