@@ -390,15 +390,29 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend() {
-        assert!(matches!(parse_url("sqlite://a/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("a/b.db")));
-        assert!(matches!(parse_url("sqlite:///abs/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("/abs/b.db")));
-        assert!(matches!(parse_url("sqlite:rel.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("rel.db")));
-        assert!(matches!(parse_url("ws/attest.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("ws/attest.db")));
+        assert!(
+            matches!(parse_url("sqlite://a/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("a/b.db"))
+        );
+        assert!(
+            matches!(parse_url("sqlite:///abs/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("/abs/b.db"))
+        );
+        assert!(
+            matches!(parse_url("sqlite:rel.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("rel.db"))
+        );
+        assert!(
+            matches!(parse_url("ws/attest.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("ws/attest.db"))
+        );
         assert!(matches!(
             parse_url("postgres://u@localhost:5432/db"),
             Ok(Target::Postgres(_))
         ));
-        assert!(matches!(parse_url("mysql://x"), Err(Error::InvalidUrl { .. })));
-        assert!(matches!(parse_url("sqlite://"), Err(Error::InvalidUrl { .. })));
+        assert!(matches!(
+            parse_url("mysql://x"),
+            Err(Error::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse_url("sqlite://"),
+            Err(Error::InvalidUrl { .. })
+        ));
     }
 }

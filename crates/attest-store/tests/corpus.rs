@@ -54,12 +54,20 @@ async fn sigma_corpus_as_one_import_batch() {
             tactic: Some("credential-access".into()),
             ..RuleFilter::default()
         };
-        assert_eq!(store.rules(&ca).await.expect("rules").len(), credential_access, "{l}");
+        assert_eq!(
+            store.rules(&ca).await.expect("rules").len(),
+            credential_access,
+            "{l}"
+        );
         let t1003 = RuleFilter {
             technique: Some("T1003.001".into()),
             ..RuleFilter::default()
         };
-        assert_eq!(store.rules(&t1003).await.expect("rules").len(), lsass, "{l}");
+        assert_eq!(
+            store.rules(&t1003).await.expect("rules").len(),
+            lsass,
+            "{l}"
+        );
         eprintln!(
             "{l}: {} rules appended in {append:?}, state folded in {fold:?} (debug build)",
             rules.len()

@@ -43,7 +43,11 @@ async fn run_writer(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
             let n: usize = n.parse()?;
             let batch: Vec<NewEntry> = (0..n)
                 .map(|i| {
-                    NewEntry::new("crash", at, Event::RuleUpserted(writer_rule(format!("big-{i}"))))
+                    NewEntry::new(
+                        "crash",
+                        at,
+                        Event::RuleUpserted(writer_rule(format!("big-{i}"))),
+                    )
                 })
                 .collect();
             println!("appending");
@@ -84,21 +88,29 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    let tests: [(&str, fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>); 2] = [
-        ("a_writer_killed_mid_append_leaves_the_previous_state", || {
-            Box::pin(a_writer_killed_mid_append_leaves_the_previous_state())
+    let tests: [(
+        &str,
+        fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+    ); 2] = [
+        (
+            "a_writer_killed_mid_append_leaves_the_previous_state",
+            || Box::pin(a_writer_killed_mid_append_leaves_the_previous_state()),
+        ),
+        ("concurrent_writers_serialize", || {
+            Box::pin(concurrent_writers_serialize())
         }),
-        ("concurrent_writers_serialize", || Box::pin(concurrent_writers_serialize())),
     ];
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let mut failed = 0;
     for (name, test) in tests {
         if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
             continue;
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(test())
-        }));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(test())));
         match outcome {
             Ok(()) => println!("test {name} ... ok"),
             Err(_) => {
@@ -132,7 +144,10 @@ async fn write_locked(db: &TestDb) -> bool {
         {
             return false;
         }
-        let locked = sqlx::query("BEGIN IMMEDIATE").execute(&mut c).await.is_err();
+        let locked = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut c)
+            .await
+            .is_err();
         if !locked {
             sqlx::query("ROLLBACK").execute(&mut c).await.ok();
         }
@@ -186,10 +201,7 @@ async fn a_writer_killed_mid_append_leaves_the_previous_state() {
         // Wait until the writer holds the write lock: it is inside its transaction.
         let deadline = Instant::now() + Duration::from_secs(60);
         while !write_locked(&db).await {
-            assert!(
-                Instant::now() < deadline,
-                "{l}: writer never took the lock"
-            );
+            assert!(Instant::now() < deadline, "{l}: writer never took the lock");
             assert!(
                 child.try_wait().expect("try_wait").is_none(),
                 "{l}: writer ended before it was killed"
@@ -202,7 +214,11 @@ async fn a_writer_killed_mid_append_leaves_the_previous_state() {
         assert_eq!(status.signal(), Some(9), "{l}: killed, not finished");
 
         let store = Store::open(&db.url).await.expect("reopen after kill");
-        assert_eq!(store.head().await.expect("head"), 10, "{l}: nothing of the batch");
+        assert_eq!(
+            store.head().await.expect("head"),
+            10,
+            "{l}: nothing of the batch"
+        );
         let after = store.state(None).await.expect("state");
         assert_eq!(after.rules.len(), 10, "{l}");
         assert_eq!(after.rules, before.rules, "{l}");
@@ -237,7 +253,10 @@ async fn concurrent_writers_serialize() {
         assert!(a.wait().expect("wait a").success(), "{l}: writer a");
         assert!(b.wait().expect("wait b").success(), "{l}: writer b");
 
-        let journal = store.journal(&JournalQuery::default()).await.expect("journal");
+        let journal = store
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal");
         assert_eq!(journal.len(), 2 * 40 * 5, "{l}");
         let seqs: Vec<u64> = journal.iter().map(|e| e.seq).collect();
         let expected: Vec<u64> = (1..=400).collect();
@@ -245,7 +264,10 @@ async fn concurrent_writers_serialize() {
         // Each writer's batches stay whole (five consecutive entries) and in its own order.
         for chunk in journal.chunks(5) {
             let who = &chunk[0].who;
-            assert!(chunk.iter().all(|e| &e.who == who), "{l}: a batch was split");
+            assert!(
+                chunk.iter().all(|e| &e.who == who),
+                "{l}: a batch was split"
+            );
         }
         for tag in ["a", "b"] {
             let ids: Vec<String> = journal

@@ -221,7 +221,10 @@ fn assert_same_state(label: &str, a: &State, b: &State) {
     assert_eq!(a.releases, b.releases, "{label}: releases");
     assert_eq!(a.sources, b.sources, "{label}: sources");
     assert_eq!(a.removed_sources, b.removed_sources, "{label}: removed");
-    assert_eq!(a.source_history, b.source_history, "{label}: source history");
+    assert_eq!(
+        a.source_history, b.source_history,
+        "{label}: source history"
+    );
     assert_eq!(a.rules, b.rules, "{label}: rules");
     assert_eq!(a.tests, b.tests, "{label}: tests");
     assert_eq!(a.results, b.results, "{label}: results");
@@ -244,11 +247,19 @@ async fn every_event_kind_round_trips_and_projections_equal_the_fold() {
         let second = first.split_off(9);
         let o1 = store.append(first).await.expect("append 1");
         let o2 = store.append(second).await.expect("append 2");
-        assert_eq!((o1.first_seq, o1.last_seq, o1.count), (1, 9, 9), "{}", db.label);
+        assert_eq!(
+            (o1.first_seq, o1.last_seq, o1.count),
+            (1, 9, 9),
+            "{}",
+            db.label
+        );
         assert_eq!((o2.first_seq, o2.last_seq), (10, n as u64), "{}", db.label);
         assert_eq!(store.head().await.expect("head"), n as u64);
 
-        let journal = store.journal(&JournalQuery::default()).await.expect("journal");
+        let journal = store
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal");
         assert_eq!(journal.len(), n);
         for (i, (e, ev)) in journal.iter().zip(&events).enumerate() {
             assert_eq!(e.seq, i as u64 + 1, "{}", db.label);
@@ -284,7 +295,10 @@ async fn every_event_kind_round_trips_and_projections_equal_the_fold() {
 
         // Rebuilding the projections from the journal gives the same state again.
         store.rebuild_projections().await.expect("rebuild");
-        let rebuilt = store.projected_state().await.expect("projected after rebuild");
+        let rebuilt = store
+            .projected_state()
+            .await
+            .expect("projected after rebuild");
         assert_same_state(db.label, &fold, &rebuilt);
         store.close().await;
     }
@@ -306,7 +320,11 @@ async fn rule_queries_filter_in_sql() {
             async move { ids(store.rules(&f).await.expect("rules")) }
         };
         let l = db.label;
-        assert_eq!(q(RuleFilter::default()).await, ["r1", "r2", "r3", "r4"], "{l}");
+        assert_eq!(
+            q(RuleFilter::default()).await,
+            ["r1", "r2", "r3", "r4"],
+            "{l}"
+        );
         let by_technique = |t: &str, sub: bool| RuleFilter {
             technique: Some(t.into()),
             with_subtechniques: sub,
@@ -316,7 +334,11 @@ async fn rule_queries_filter_in_sql() {
         // unless asked.
         assert_eq!(q(by_technique("t1003", false)).await, ["r1"], "{l}");
         assert_eq!(q(by_technique("T1003", true)).await, ["r1", "r2"], "{l}");
-        assert_eq!(q(by_technique("T1003.001", false)).await, ["r1", "r2"], "{l}");
+        assert_eq!(
+            q(by_technique("T1003.001", false)).await,
+            ["r1", "r2"],
+            "{l}"
+        );
         assert!(q(by_technique("T9999", true)).await.is_empty(), "{l}");
         let tactic = RuleFilter {
             tactic: Some("Credential-Access".into()),
@@ -359,7 +381,11 @@ async fn rule_queries_filter_in_sql() {
         };
         assert_eq!(q(both).await, ["r2"], "{l}");
 
-        let r1 = store.rule(&id("r1")).await.expect("rule").expect("r1 exists");
+        let r1 = store
+            .rule(&id("r1"))
+            .await
+            .expect("rule")
+            .expect("r1 exists");
         assert_eq!(r1.rule.techniques, ["T1003", "t1003.001"]);
         assert!(store.rule(&id("nope")).await.expect("rule").is_none());
 
@@ -393,7 +419,13 @@ async fn rule_queries_filter_in_sql() {
             .await
             .expect("results");
         assert_eq!(one.len(), 1);
-        assert!(store.results(&id("r2"), None).await.expect("results").is_empty());
+        assert!(
+            store
+                .results(&id("r2"), None)
+                .await
+                .expect("results")
+                .is_empty()
+        );
     }
 }
 
@@ -479,19 +511,37 @@ async fn empty_batch_and_unknown_targets() {
             ),
             entry(
                 "2026-01-01T00:00:00Z",
-                Event::ResultRecorded(result("ghost", "T1003", Outcome::Pass, "2026-01-01T00:00:00Z")),
+                Event::ResultRecorded(result(
+                    "ghost",
+                    "T1003",
+                    Outcome::Pass,
+                    "2026-01-01T00:00:00Z",
+                )),
             ),
         ];
         let o = store.append(batch).await.expect("append");
         assert_eq!((o.first_seq, o.last_seq, o.count), (1, 4, 4), "{l}");
-        assert!(store.rules(&RuleFilter::default()).await.expect("rules").is_empty());
+        assert!(
+            store
+                .rules(&RuleFilter::default())
+                .await
+                .expect("rules")
+                .is_empty()
+        );
         assert!(store.sources().await.expect("sources").is_empty());
         let fold = store.state(None).await.expect("state");
         let projected = store.projected_state().await.expect("projected");
         assert_same_state(l, &fold, &projected);
         assert!(fold.removed_sources.is_empty(), "{l}");
         // A result about an unknown rule is still a result (the fold keeps it too).
-        assert_eq!(store.results(&id("ghost"), None).await.expect("results").len(), 1);
+        assert_eq!(
+            store
+                .results(&id("ghost"), None)
+                .await
+                .expect("results")
+                .len(),
+            1
+        );
         let o = store.append(Vec::new()).await.expect("empty");
         assert_eq!((o.count, o.last_seq), (0, 4), "{l}");
     }
@@ -527,12 +577,23 @@ async fn reimport_keeps_registry_fields() {
         changed.content_hash = "new".into();
         changed.techniques.push("T1003.001".into());
         store
-            .append(vec![entry("2026-01-03T00:00:00Z", Event::RuleUpserted(changed))])
+            .append(vec![entry(
+                "2026-01-03T00:00:00Z",
+                Event::RuleUpserted(changed),
+            )])
             .await
             .expect("re-import");
         let rec = store.rule(&id("r1")).await.expect("rule").expect("r1");
-        assert_eq!(rec.rule.status, RuleStatus::Disabled, "{l}: hand-disabled survives");
-        assert_eq!(rec.rule.owner.as_deref(), Some("carol"), "{l}: owner survives");
+        assert_eq!(
+            rec.rule.status,
+            RuleStatus::Disabled,
+            "{l}: hand-disabled survives"
+        );
+        assert_eq!(
+            rec.rule.owner.as_deref(),
+            Some("carol"),
+            "{l}: owner survives"
+        );
         assert_eq!(rec.content_changed_at, ts("2026-01-03T00:00:00Z"), "{l}");
         assert_eq!(rec.imported_at, ts("2026-01-01T00:00:00Z"), "{l}");
         // The technique index follows the new content.
@@ -585,7 +646,11 @@ async fn a_failing_batch_writes_nothing() {
             }
             other => panic!("{l}: unexpected error {other:?}"),
         }
-        assert_eq!(store.head().await.expect("head"), 1, "{l}: no journal row written");
+        assert_eq!(
+            store.head().await.expect("head"),
+            1,
+            "{l}: no journal row written"
+        );
         assert!(
             store.rule(&id("new-a")).await.expect("rule").is_none(),
             "{l}: no projection row written"
@@ -600,12 +665,22 @@ async fn corrupt_rule_row(db: &common::TestDb, rule: &str) {
     use sqlx::Connection;
     let sql = "UPDATE rules SET record = 'not json' WHERE id = $1";
     if db.label == "sqlite" {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
-        let n = sqlx::query(sql).bind(rule).execute(&mut c).await.expect("update");
+        let mut c = sqlx::SqliteConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        let n = sqlx::query(sql)
+            .bind(rule)
+            .execute(&mut c)
+            .await
+            .expect("update");
         assert_eq!(n.rows_affected(), 1);
     } else {
         let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-        let n = sqlx::query(sql).bind(rule).execute(&mut c).await.expect("update");
+        let n = sqlx::query(sql)
+            .bind(rule)
+            .execute(&mut c)
+            .await
+            .expect("update");
         assert_eq!(n.rows_affected(), 1);
     }
 }
@@ -620,7 +695,9 @@ async fn the_journal_refuses_updates_and_deletes() {
         let delete = "DELETE FROM journal WHERE seq = 1";
         for sql in [update, delete] {
             let failed = if db.label == "sqlite" {
-                let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+                let mut c = sqlx::SqliteConnection::connect(&db.url)
+                    .await
+                    .expect("connect");
                 sqlx::query(sql).execute(&mut c).await.is_err()
             } else {
                 let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
@@ -647,7 +724,11 @@ async fn workspace_metadata() {
             .await
             .expect("overwrite");
         assert_eq!(
-            store.meta("attack.enterprise").await.expect("meta").as_deref(),
+            store
+                .meta("attack.enterprise")
+                .await
+                .expect("meta")
+                .as_deref(),
             Some("19.0")
         );
         let all = store.all_meta().await.expect("all");
@@ -673,10 +754,19 @@ async fn open_requires_an_existing_sqlite_workspace() {
     // Reopening finds the journal and projections as they were.
     let store = Store::open(&db.url).await.expect("reopen");
     assert_eq!(store.head().await.expect("head"), 1);
-    assert_eq!(store.rules(&RuleFilter::default()).await.expect("rules").len(), 1);
+    assert_eq!(
+        store
+            .rules(&RuleFilter::default())
+            .await
+            .expect("rules")
+            .len(),
+        1
+    );
     // WAL mode, as promised to `attest init`.
     use sqlx::Connection;
-    let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+    let mut c = sqlx::SqliteConnection::connect(&db.url)
+        .await
+        .expect("connect");
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut c)
         .await
@@ -690,7 +780,11 @@ async fn postgres_notifies_listeners_on_commit() {
         return;
     };
     let store = create(&db).await;
-    let mut listener = store.listen().await.expect("listen").expect("postgres listens");
+    let mut listener = store
+        .listen()
+        .await
+        .expect("listen")
+        .expect("postgres listens");
     let o = store
         .append(common::synthetic_batch(37, ts("2026-01-01T00:00:00Z")))
         .await

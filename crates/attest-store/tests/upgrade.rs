@@ -30,8 +30,7 @@ const OLD_JOURNAL: [(i64, &str, &str); 3] = [
     ),
 ];
 
-const INSERT: &str =
-    "INSERT INTO journal (seq, at_ms, at, who, why, kind, payload) VALUES ($1, $2, $3, 'old', NULL, 'x', $4)";
+const INSERT: &str = "INSERT INTO journal (seq, at_ms, at, who, why, kind, payload) VALUES ($1, $2, $3, 'old', NULL, 'x', $4)";
 
 fn at_ms(at: &str) -> i64 {
     at.parse::<jiff::Timestamp>().expect("ts").as_millisecond()
@@ -44,8 +43,12 @@ async fn an_old_workspace_upgrades_itself_on_open() {
         let l = db.label;
         if l == "sqlite" {
             let url = format!("{}?mode=rwc", db.url);
-            let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
-            let m = Migrator::new(root.join("sqlite")).await.expect("migrations");
+            let mut c = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("connect");
+            let m = Migrator::new(root.join("sqlite"))
+                .await
+                .expect("migrations");
             m.run_to(1, &mut c).await.expect("schema v1");
             for (seq, at, payload) in OLD_JOURNAL {
                 sqlx::query(INSERT)
@@ -60,7 +63,9 @@ async fn an_old_workspace_upgrades_itself_on_open() {
             c.close().await.expect("close");
         } else {
             let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-            let m = Migrator::new(root.join("postgres")).await.expect("migrations");
+            let m = Migrator::new(root.join("postgres"))
+                .await
+                .expect("migrations");
             m.run_to(1, &mut c).await.expect("schema v1");
             for (seq, at, payload) in OLD_JOURNAL {
                 sqlx::query(INSERT)
@@ -86,7 +91,10 @@ async fn an_old_workspace_upgrades_itself_on_open() {
         };
         // The old rule declared no dependencies: the data-source filter finds nothing, and
         // the source itself is listed.
-        assert!(store.rules(&by_source).await.expect("rules").is_empty(), "{l}");
+        assert!(
+            store.rules(&by_source).await.expect("rules").is_empty(),
+            "{l}"
+        );
         assert_eq!(store.sources().await.expect("sources").len(), 1, "{l}");
         let state = store.state(None).await.expect("state");
         assert_eq!(
@@ -96,6 +104,13 @@ async fn an_old_workspace_upgrades_itself_on_open() {
         // Opening again is a no-op (already migrated, projections current).
         store.close().await;
         let store = Store::open(&db.url).await.expect("reopen");
-        assert_eq!(store.rules(&RuleFilter::default()).await.expect("rules").len(), 1);
+        assert_eq!(
+            store
+                .rules(&RuleFilter::default())
+                .await
+                .expect("rules")
+                .len(),
+            1
+        );
     }
 }

@@ -471,7 +471,12 @@ async fn write_projection(
     let mut dependencies: Vec<(&str, &'static str, String, Option<String>, &'static str)> =
         Vec::new();
     for (id, rec, _) in &rules {
-        let ts: BTreeSet<String> = rec.rule.techniques.iter().map(|t| t.to_uppercase()).collect();
+        let ts: BTreeSet<String> = rec
+            .rule
+            .techniques
+            .iter()
+            .map(|t| t.to_uppercase())
+            .collect();
         techniques.extend(ts.into_iter().map(|t| (*id, t)));
         let ts: BTreeSet<String> = rec.rule.tactics.iter().map(|t| t.to_lowercase()).collect();
         tactics.extend(ts.into_iter().map(|t| (*id, t)));
@@ -627,7 +632,13 @@ async fn write_projection(
 
     let mut history: Vec<(&str, i64, String, Option<String>)> = Vec::new();
     for name in &names {
-        for (idx, decl) in state.source_history.get(*name).into_iter().flatten().enumerate() {
+        for (idx, decl) in state
+            .source_history
+            .get(*name)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let record = decl
                 .source
                 .as_ref()
@@ -735,13 +746,19 @@ async fn write_projection(
     // Singletons.
     let mut singletons: Vec<(&'static str, String)> = Vec::new();
     if touched.releases {
-        let json = stored::encode(&convert::releases_to_v1(&state.releases))
-            .map_err(corrupt(OP, "singleton", "releases"))?;
+        let json = stored::encode(&convert::releases_to_v1(&state.releases)).map_err(corrupt(
+            OP,
+            "singleton",
+            "releases",
+        ))?;
         singletons.push(("releases", json));
     }
     if touched.policy {
-        let json = stored::encode(&convert::policy_to_v1(&state.policy))
-            .map_err(corrupt(OP, "singleton", "policy"))?;
+        let json = stored::encode(&convert::policy_to_v1(&state.policy)).map_err(corrupt(
+            OP,
+            "singleton",
+            "policy",
+        ))?;
         singletons.push(("policy", json));
     }
     if !fresh {
@@ -861,7 +878,8 @@ async fn read_journal(
     op: &'static str,
     q: &JournalQuery,
 ) -> Result<Vec<JournalEntry>> {
-    let mut qb = QueryBuilder::<Db>::new("SELECT seq, at, who, why, payload FROM journal WHERE seq > ");
+    let mut qb =
+        QueryBuilder::<Db>::new("SELECT seq, at, who, why, payload FROM journal WHERE seq > ");
     qb.push_bind(to_i64(q.after_seq));
     if let Some(until) = q.until_seq {
         qb.push(" AND seq <= ").push_bind(to_i64(until));
@@ -910,7 +928,11 @@ pub(crate) async fn state(pool: &Pool, as_of: Option<Timestamp>) -> Result<State
     Ok(State::from_journal(&entries))
 }
 
-async fn fetch_pairs(pool: &Pool, op: &'static str, sql: &'static str) -> Result<Vec<(String, String)>> {
+async fn fetch_pairs(
+    pool: &Pool,
+    op: &'static str,
+    sql: &'static str,
+) -> Result<Vec<(String, String)>> {
     sqlx::query_as(sql)
         .fetch_all(pool)
         .await
@@ -962,7 +984,9 @@ pub(crate) async fn projected_state(pool: &Pool) -> Result<State> {
         let p: v1::Profile = stored::decode(&json).map_err(corrupt(OP, "profile", &name))?;
         state.profiles.insert(name, convert::profile_from_v1(p));
     }
-    for (rule, json) in fetch_pairs(pool, OP, "SELECT rule_id, record FROM results ORDER BY seq").await? {
+    for (rule, json) in
+        fetch_pairs(pool, OP, "SELECT rule_id, record FROM results ORDER BY seq").await?
+    {
         let r: v1::ValidationResult =
             stored::decode(&json).map_err(corrupt(OP, "result", &rule))?;
         let r = convert::result_from_v1(r);
@@ -981,7 +1005,8 @@ pub(crate) async fn projected_state(pool: &Pool) -> Result<State> {
             .map_err(db(OP, KIND))?;
     if let Some((seq, at)) = last {
         state.last_seq = to_u64(OP, seq)?;
-        state.last_at = Some(stored::parse_timestamp(&at).map_err(corrupt(OP, "journal time", &at))?);
+        state.last_at =
+            Some(stored::parse_timestamp(&at).map_err(corrupt(OP, "journal time", &at))?);
     }
     Ok(state)
 }
@@ -1064,10 +1089,12 @@ pub(crate) async fn rule(pool: &Pool, id: &RuleId) -> Result<Option<RuleRecord>>
 pub(crate) async fn sources(pool: &Pool, name: Option<&str>) -> Result<Vec<SourceRecord>> {
     const OP: &str = "listing sources";
     let rows: Vec<(String, String)> = match name {
-        Some(name) => sqlx::query_as("SELECT name, record FROM sources WHERE name = $1")
-            .bind(name)
-            .fetch_all(pool)
-            .await,
+        Some(name) => {
+            sqlx::query_as("SELECT name, record FROM sources WHERE name = $1")
+                .bind(name)
+                .fetch_all(pool)
+                .await
+        }
         None => {
             sqlx::query_as("SELECT name, record FROM sources ORDER BY name")
                 .fetch_all(pool)
@@ -1076,7 +1103,9 @@ pub(crate) async fn sources(pool: &Pool, name: Option<&str>) -> Result<Vec<Sourc
     }
     .map_err(db(OP, KIND))?;
     rows.into_iter()
-        .map(|(name, json)| stored::decode_source_record(&json).map_err(corrupt(OP, "source", &name)))
+        .map(|(name, json)| {
+            stored::decode_source_record(&json).map_err(corrupt(OP, "source", &name))
+        })
         .collect()
 }
 
@@ -1155,10 +1184,12 @@ pub(crate) async fn set_meta(pool: &Pool, entries: &[(&str, &str)]) -> Result<()
 
 /// All workspace metadata.
 pub(crate) async fn all_meta(pool: &Pool) -> Result<BTreeMap<String, String>> {
-    Ok(
-        fetch_pairs(pool, "reading workspace metadata", "SELECT key, value FROM workspace_meta")
-            .await?
-            .into_iter()
-            .collect(),
+    Ok(fetch_pairs(
+        pool,
+        "reading workspace metadata",
+        "SELECT key, value FROM workspace_meta",
     )
+    .await?
+    .into_iter()
+    .collect())
 }

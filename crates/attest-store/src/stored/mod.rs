@@ -62,9 +62,8 @@ struct EnvelopeIn<'a> {
 
 /// Encodes an event as the newest payload version.
 pub fn encode_event(event: &Event) -> Result<String, CodecError> {
-    let stored = convert::event_to_v1(event).ok_or(CodecError::UnsupportedEvent {
-        kind: event.kind(),
-    })?;
+    let stored =
+        convert::event_to_v1(event).ok_or(CodecError::UnsupportedEvent { kind: event.kind() })?;
     Ok(serde_json::to_string(&EnvelopeOut {
         version: PAYLOAD_VERSION,
         event: &stored,
@@ -85,8 +84,7 @@ pub fn decode_event(payload: &str) -> Result<Event, CodecError> {
 
 /// Parses a timestamp column written by [`timestamp_text`].
 pub fn parse_timestamp(s: &str) -> Result<Timestamp, CodecError> {
-    s.parse()
-        .map_err(|_| CodecError::Timestamp(s.to_string()))
+    s.parse().map_err(|_| CodecError::Timestamp(s.to_string()))
 }
 
 /// The exact text form of a timestamp (RFC 3339, UTC, full precision).
@@ -163,7 +161,9 @@ pub fn decode<'a, T: Deserialize<'a>>(s: &'a str) -> Result<T, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attest_core::rule::{Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat};
+    use attest_core::rule::{
+        Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat,
+    };
     use attest_core::source::LogSourceRef;
 
     fn sample_rule() -> Rule {

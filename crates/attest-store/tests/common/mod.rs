@@ -153,8 +153,7 @@ pub fn sigma_dir(test: &str) -> Option<PathBuf> {
         Ok(dir) if !dir.is_empty() => Some(Path::new(&dir).join("sigma")),
         _ => {
             assert!(
-                std::env::var("ATTEST_REQUIRE_CORPORA").is_err_and(|_| true)
-                    || std::env::var("ATTEST_REQUIRE_CORPORA").is_ok_and(|v| v != "1"),
+                !std::env::var("ATTEST_REQUIRE_CORPORA").is_ok_and(|v| v == "1"),
                 "{test}: ATTEST_REQUIRE_CORPORA=1 but ATTEST_CORPORA_DIR is not set"
             );
             eprintln!("SKIPPED: {test}: set ATTEST_CORPORA_DIR to run");
@@ -211,7 +210,11 @@ pub fn sigma_rules(root: &Path) -> Vec<Rule> {
         let (Some(id), Some(title)) = (id, title) else {
             continue;
         };
-        let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         let mut r = Rule::new(
             id,
             title,
