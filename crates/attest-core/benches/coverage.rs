@@ -185,6 +185,21 @@ fn bench(c: &mut Criterion) {
         cov.overall.count(coverage::CoverageState::Validated),
     );
 
+    // Criterion measures wall time, which on a shared machine includes waiting for a core; the
+    // thread's own CPU time tells what the computation costs.
+    let cpu = cpu_time_per(5, || {
+        black_box(coverage::compute(&cat, &state, &scope, now));
+    });
+    if let Some(ms) = cpu {
+        eprintln!("CPU time per full computation, one profile: {ms:.1} ms");
+    }
+    let cpu = cpu_time_per(3, || {
+        black_box(coverage::compute(&cat, &state, &Scope::all(), now));
+    });
+    if let Some(ms) = cpu {
+        eprintln!("CPU time per full computation, every technique: {ms:.1} ms");
+    }
+
     let mut group = c.benchmark_group("coverage");
     group.sample_size(20);
     group.bench_function("full computation, one profile", |b| {
@@ -220,7 +235,35 @@ fn bench(c: &mut Criterion) {
             black_box(cov.overall.total())
         })
     });
+    let cpu = cpu_time_per(200, || {
+        let (rule, t) = &claimed[n % claimed.len()];
+        n += 1;
+        seq += 1;
+        let r = result(rule, &t.to_string(), Outcome::Pass, now);
+        state.apply(&JournalEntry::new(seq, now, "bench", Event::ResultRecorded(r)));
+        coverage::update_rule(&mut cov, &ix, &cat, &state, &scope, now, rule);
+        black_box(cov.overall.total());
+    });
+    if let Some(ms) = cpu {
+        eprintln!("CPU time per incremental update: {ms:.2} ms");
+    }
     group.finish();
+}
+
+/// This thread's CPU time in nanoseconds (Linux `/proc/thread-self/schedstat`), if readable.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Mean CPU milliseconds of `f` over `n` runs.
+fn cpu_time_per(n: u32, mut f: impl FnMut()) -> Option<f64> {
+    let start = thread_cpu_ns()?;
+    for _ in 0..n {
+        f();
+    }
+    let end = thread_cpu_ns()?;
+    Some(end.saturating_sub(start) as f64 / 1e6 / f64::from(n))
 }
 
 criterion_group!(benches, bench);

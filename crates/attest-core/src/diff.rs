@@ -241,7 +241,9 @@ fn causes(
                 let same = a.into_iter().chain(b).any(|t| {
                     t.rules.iter().any(|rc| {
                         rc.rule == res.rule
-                            && (rc.claimed_as.iter().any(|c| c.to_string().eq_ignore_ascii_case(res.technique.trim()))
+                            && (rc
+                                .remapped_from
+                                .is_some_and(|c| c.to_string().eq_ignore_ascii_case(res.technique.trim()))
                                 || res.technique.trim().eq_ignore_ascii_case(&id_str))
                     })
                 });

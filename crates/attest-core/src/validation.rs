@@ -202,8 +202,6 @@ impl ValidationStatus {
 /// The latest conclusive result behind a status, abridged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultRef {
-    /// The technique id as recorded on the result.
-    pub technique: String,
     /// The test used.
     pub test: Option<String>,
     /// Pass or fail.
@@ -217,7 +215,6 @@ pub struct ResultRef {
 impl ResultRef {
     fn of(r: &ValidationResult) -> ResultRef {
         ResultRef {
-            technique: r.technique.clone(),
             test: r.test.clone(),
             outcome: r.outcome,
             at: r.at,

@@ -372,7 +372,7 @@ fn revoked_and_unknown_claims_are_mapped_or_reported() {
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     let ps = at(&c, "T1059.001");
     assert_eq!(ps.state, CoverageState::Validated);
-    assert_eq!(ps.rules[0].claimed_as, vec![tid("T1086")]);
+    assert_eq!(ps.rules[0].remapped_from, Some(tid("T1086")));
     assert_eq!(c.claims.remapped.len(), 1);
     assert_eq!(c.claims.remapped[0].claimed, tid("T1086"));
     assert_eq!(c.claims.remapped[0].current, tid("T1059.001"));

@@ -8,10 +8,58 @@
 //! change there is absorbed here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use attest_attack::{GroupTechniqueOptions, KnowledgeBase, Resolution, TechniqueId, UsePath};
 
 use crate::source::LogSourceRef;
+
+/// A small multiplicative hasher (the Fx hash of rustc) for maps keyed by small ids on the hot
+/// path. SipHash's resistance to collision attacks buys nothing here: keys are ATT&CK ids and
+/// our own positions, not attacker-chosen strings. It is also seedless, so runs are identical.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// An active technique or sub-technique, with what coverage needs to know about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +212,7 @@ impl Unresolved {
 pub struct Catalog {
     release: String,
     techniques: Vec<CatalogTechnique>,
-    by_id: HashMap<TechniqueId, usize>,
+    by_id: FastMap<TechniqueId, usize>,
     /// Inactive ids and what they resolve to (`None`: no usable replacement).
     inactive: BTreeMap<TechniqueId, Claim>,
     tactics: Vec<CatalogTactic>,

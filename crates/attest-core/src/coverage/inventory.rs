@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
+use crate::coverage::catalog::FastMap;
 use crate::rule::Dependency;
 use crate::source::{DataSource, Health, PipelineState};
 use crate::state::{SourceDeclaration, State};
@@ -148,9 +149,10 @@ pub struct Inventory<'s> {
     /// The latest history instant among the sources under each key: a pass at or after it saw
     /// today's declarations.
     last_change: HashMap<Key, Timestamp>,
-    /// Memo of [`Inventory::loss_since`] for passes that saw today's declarations: the answer
-    /// then depends on the dependency only, and tens of thousands of passes ask it.
-    settled: RefCell<HashMap<Dependency, Option<SourceLoss>>>,
+    /// Memo per dependency: the latest change among its sources, and the answer of
+    /// [`Inventory::loss_since`] for passes after it (which then depends on the dependency
+    /// only). Tens of thousands of passes ask; a memo hit allocates nothing.
+    settled: RefCell<FastMap<Dependency, (Option<Timestamp>, Option<SourceLoss>)>>,
 }
 
 impl<'s> Inventory<'s> {
@@ -233,7 +235,7 @@ impl<'s> Inventory<'s> {
             current,
             ever,
             last_change,
-            settled: RefCell::new(HashMap::new()),
+            settled: RefCell::new(FastMap::default()),
         }
     }
 
@@ -325,17 +327,18 @@ impl<'s> Inventory<'s> {
     /// is nothing later to lose (the rule's dependency was unmet when it passed). The system
     /// scope does not apply: a pass is evidence about the rule, wherever it ran.
     pub fn loss_since(&self, dep: &Dependency, passed_at: Timestamp) -> Option<SourceLoss> {
+        if let Some((last, settled)) = self.settled.borrow().get(dep)
+            && last.is_none_or(|l| l <= passed_at)
+        {
+            return settled.clone();
+        }
         let key = key_of(dep);
-        let unchanged = self
-            .last_change
-            .get(&key)
-            .is_none_or(|&last| last <= passed_at);
-        if unchanged {
-            if let Some(memo) = self.settled.borrow().get(dep) {
-                return memo.clone();
-            }
+        let last = self.last_change.get(&key).copied();
+        if last.is_none_or(|l| l <= passed_at) {
             let loss = self.settled_loss(&key, dep);
-            self.settled.borrow_mut().insert(dep.clone(), loss.clone());
+            self.settled
+                .borrow_mut()
+                .insert(dep.clone(), (last, loss.clone()));
             return loss;
         }
         let mut loss = None;

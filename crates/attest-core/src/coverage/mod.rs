@@ -27,7 +27,7 @@
 pub mod catalog;
 pub mod inventory;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
@@ -38,6 +38,8 @@ pub use catalog::{
     UseVia,
 };
 pub use inventory::{DependencyState, Inventory};
+
+use catalog::FastMap;
 
 use crate::priority::TargetSet;
 use crate::result::ValidationResult;
@@ -332,8 +334,9 @@ pub struct RuleAssessment {
 pub struct RuleCoverage {
     /// The rule.
     pub rule: RuleId,
-    /// The ids it claims that map to this technique (a revoked id shows here).
-    pub claimed_as: Vec<TechniqueId>,
+    /// The revoked id through which the rule claims this technique (`revoked-by` followed);
+    /// `None` when it names the technique itself.
+    pub remapped_from: Option<TechniqueId>,
     /// Its lifecycle.
     pub status: RuleStatus,
     /// Enabled and every dependency met.
@@ -512,18 +515,19 @@ pub struct ClaimReport {
 /// The claims of every rule resolved for one scope: compute it once, evaluate many times.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
+    /// Rules claiming something evaluated, sorted by id (as `State` keeps them).
     rule_ids: Vec<RuleId>,
-    rule_pos: HashMap<RuleId, usize>,
-    /// Per rule: (technique evaluated, the claimed ids mapping to it).
-    claims: Vec<Vec<(TechniqueId, Vec<TechniqueId>)>>,
-    /// Technique evaluated → rules claiming it (positions, ascending = by rule id).
-    by_technique: HashMap<TechniqueId, Vec<usize>>,
+    /// Per rule: (technique evaluated, the revoked id it came through, if any).
+    claims: Vec<Vec<(TechniqueId, Option<TechniqueId>)>>,
+    /// Catalog position of a technique evaluated → rules claiming it (positions, ascending =
+    /// by rule id).
+    by_technique: Vec<Vec<u32>>,
     /// Techniques in scope, sorted.
     in_scope: Vec<TechniqueId>,
     /// Sub-techniques evaluated only to count a parent's validated sub-techniques.
     context: Vec<TechniqueId>,
     /// Technique in scope → (weight, tier) from the target set.
-    weights: HashMap<TechniqueId, (f64, Option<String>)>,
+    weights: FastMap<TechniqueId, (f64, Option<String>)>,
     report: ClaimReport,
 }
 
@@ -533,6 +537,18 @@ impl Index {
         &self.report
     }
 
+    fn position(&self, rule: &RuleId) -> Option<usize> {
+        self.rule_ids.binary_search(rule).ok()
+    }
+
+    fn rules_claiming(&self, catalog: &Catalog, t: TechniqueId) -> &[u32] {
+        catalog
+            .position(t)
+            .and_then(|p| self.by_technique.get(p))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     /// Techniques in scope, sorted.
     pub fn in_scope(&self) -> &[TechniqueId] {
         &self.in_scope
@@ -540,9 +556,8 @@ impl Index {
 
     /// The techniques a rule claims in this scope (after `revoked-by` mapping).
     pub fn claims_of(&self, rule: &RuleId) -> Vec<TechniqueId> {
-        self.rule_pos
-            .get(rule)
-            .and_then(|&i| self.claims.get(i))
+        self.position(rule)
+            .and_then(|i| self.claims.get(i))
             .map(|c| c.iter().map(|(t, _)| *t).collect())
             .unwrap_or_default()
     }
@@ -612,7 +627,7 @@ impl Coverage {
 /// Resolves every rule's claims for `scope`. Depends only on the rules' claimed ids, the catalog
 /// and the scope: recompute it after rules are imported or re-imported, not after results.
 pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
-    let mut weights = HashMap::new();
+    let mut weights = FastMap::default();
     let in_scope: Vec<TechniqueId> = match &scope.target {
         Some(target) => {
             let mut v: Vec<TechniqueId> = target
@@ -644,67 +659,73 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
         .collect();
     context.sort();
     context.dedup();
-    let evaluated = |t: TechniqueId| {
-        in_scope.binary_search(&t).is_ok() || context.binary_search(&t).is_ok()
-    };
+    // Evaluated techniques flagged by catalog position: one array read per claim.
+    let mut evaluated = vec![false; catalog.techniques().len()];
+    for t in in_scope.iter().chain(&context) {
+        if let Some(p) = catalog.position(*t) {
+            evaluated[p] = true;
+        }
+    }
 
-    let mut cache: HashMap<&str, Claim> = HashMap::new();
     let mut ix = Index {
-        in_scope: in_scope.clone(),
-        context: context.clone(),
+        in_scope,
+        context,
         weights,
+        by_technique: vec![Vec::new(); catalog.techniques().len()],
         ..Index::default()
     };
     for (id, rec) in &state.rules {
-        let mut mine: Vec<(TechniqueId, Vec<TechniqueId>)> = Vec::new();
+        let mut mine: Vec<(TechniqueId, Option<TechniqueId>)> = Vec::new();
         for raw in &rec.rule.techniques {
-            let claim = cache
-                .entry(raw.as_str())
-                .or_insert_with(|| catalog.resolve(raw))
-                .clone();
-            match &claim {
-                Claim::Unresolved(why) => ix.report.unresolved.push(UnresolvedClaim {
-                    rule: id.clone(),
-                    claimed: raw.clone(),
-                    why: why.clone(),
-                }),
+            let claim = catalog.resolve(raw);
+            let (current, via) = match claim {
+                Claim::Active(t) => (t, None),
                 Claim::Remapped {
                     claimed,
                     current,
                     chain,
-                } => ix.report.remapped.push(Remap {
-                    rule: id.clone(),
-                    claimed: *claimed,
-                    current: *current,
-                    chain: chain.clone(),
-                }),
-                Claim::Active(_) => {}
-            }
-            let claimed = match &claim {
-                Claim::Remapped { claimed, .. } => Some(*claimed),
-                other => other.current(),
-            };
-            if let (Some(t), Some(claimed)) = (claim.current().filter(|&t| evaluated(t)), claimed) {
-                match mine.iter_mut().find(|(x, _)| *x == t) {
-                    Some((_, raws)) => {
-                        if !raws.contains(&claimed) {
-                            raws.push(claimed)
-                        }
-                    }
-                    None => mine.push((t, vec![claimed])),
+                } => {
+                    ix.report.remapped.push(Remap {
+                        rule: id.clone(),
+                        claimed,
+                        current,
+                        chain,
+                    });
+                    (current, Some(claimed))
                 }
+                Claim::Unresolved(why) => {
+                    ix.report.unresolved.push(UnresolvedClaim {
+                        rule: id.clone(),
+                        claimed: raw.clone(),
+                        why,
+                    });
+                    continue;
+                }
+            };
+            if !catalog.position(current).is_some_and(|p| evaluated[p]) {
+                continue;
+            }
+            match mine.iter_mut().find(|(x, _)| *x == current) {
+                // Naming the technique itself wins over reaching it through a revoked id.
+                Some((_, v)) => {
+                    if via.is_none() {
+                        *v = None;
+                    }
+                }
+                None => mine.push((current, via)),
             }
         }
         if mine.is_empty() {
             continue;
         }
         mine.sort_by_key(|(t, _)| *t);
-        let pos = ix.rule_ids.len();
+        let pos = ix.rule_ids.len() as u32;
         for (t, _) in &mine {
-            ix.by_technique.entry(*t).or_default().push(pos);
+            if let Some(list) = catalog.position(*t).and_then(|p| ix.by_technique.get_mut(p)) {
+                list.push(pos);
+            }
         }
         ix.rule_ids.push(id.clone());
-        ix.rule_pos.insert(id.clone(), pos);
         ix.claims.push(mine);
     }
     ix
@@ -727,24 +748,31 @@ pub fn compute_indexed(
 ) -> Coverage {
     let inventory = Inventory::new(state, &scope.systems, now);
     let mut table = DependencyTable::default();
-    let rules: Vec<RuleAssessment> = ix
-        .rule_ids
-        .iter()
-        .map(|id| assess_rule(state, id, &mut table, &inventory, &scope.platforms))
-        .collect();
-    let dependencies = table.entries;
+    let mut rules: Vec<RuleAssessment> = Vec::with_capacity(ix.rule_ids.len());
     // Per rule and technique, the validation; each is moved into the one technique it is for.
-    let mut validations: Vec<Vec<Option<Validation>>> = ix
-        .rule_ids
-        .iter()
-        .enumerate()
-        .map(|(pos, id)| {
-            validate_rule(ix, catalog, state, &inventory, pos, id, now)
+    let mut validations: Vec<Vec<Option<Validation>>> = Vec::with_capacity(ix.rule_ids.len());
+    // Rules, their records and their results are all sorted by rule id: walk them together
+    // instead of searching the state's maps once per rule.
+    let mut records = state.rules.iter().peekable();
+    let mut results = state.results.iter().peekable();
+    let mut lists: Vec<(Option<TechniqueId>, &[ValidationResult])> = Vec::new();
+    for (pos, id) in ix.rule_ids.iter().enumerate() {
+        while records.next_if(|(r, _)| *r < id).is_some() {}
+        let rec = records.next_if(|(r, _)| *r == id).map(|(_, rec)| rec);
+        while results.next_if(|((r, _), _)| r < id).is_some() {}
+        lists.clear();
+        while let Some(((_, raw), list)) = results.next_if(|((r, _), _)| r == id) {
+            lists.push((catalog.resolve(raw).current(), list.as_slice()));
+        }
+        rules.push(assess_rule(id, rec, &mut table, &inventory, &scope.platforms));
+        validations.push(
+            validate_rule(ix, state, rec, &lists, &inventory, pos, now)
                 .into_iter()
                 .map(Some)
-                .collect()
-        })
-        .collect();
+                .collect(),
+        );
+    }
+    let dependencies = table.entries;
 
     let mut build = |t: TechniqueId, with_visibility: bool| {
         evaluate(
@@ -775,6 +803,21 @@ pub fn compute_indexed(
     cov
 }
 
+/// The result lists of one rule, each with the technique its recorded id resolves to: a result
+/// recorded under a revoked id counts for its replacement, as the rule's claim does.
+fn result_lists<'s>(
+    catalog: &Catalog,
+    state: &'s State,
+    id: &RuleId,
+) -> Vec<(Option<TechniqueId>, &'s [ValidationResult])> {
+    state
+        .results
+        .range((id.clone(), String::new())..)
+        .take_while(|((r, _), _)| r == id)
+        .map(|((_, raw), list)| (catalog.resolve(raw).current(), list.as_slice()))
+        .collect()
+}
+
 /// Re-evaluates the techniques `rule` claims, after a change that touched only that rule's
 /// results, status, owner or tuning (not its claims: re-run [`index`] after a re-import), then
 /// the parents' sub-technique counts and the headlines. `now` should be the instant `coverage`
@@ -789,23 +832,23 @@ pub fn update_rule(
     now: Timestamp,
     rule: &RuleId,
 ) {
-    let Some(&pos) = ix.rule_pos.get(rule) else {
+    let Some(pos) = ix.position(rule) else {
         return;
     };
-    let deps: Vec<Dependency> = state
-        .rules
-        .get(rule)
+    let rec = state.rules.get(rule);
+    let deps: Vec<Dependency> = rec
         .map(|r| r.rule.dependencies.iter().map(|d| d.dependency.clone()).collect())
         .unwrap_or_default();
     // Only this rule's dependencies need indexing: the rest of the inventory is untouched.
     let inventory = Inventory::for_dependencies(state, &scope.systems, now, &deps);
     let mut table = DependencyTable {
         entries: std::mem::take(&mut coverage.dependencies),
-        positions: HashMap::new(),
+        positions: FastMap::default(),
     };
-    let assessment = assess_rule(state, rule, &mut table, &inventory, &scope.platforms);
+    let assessment = assess_rule(rule, rec, &mut table, &inventory, &scope.platforms);
     coverage.dependencies = table.entries;
-    let fresh = validate_rule(ix, catalog, state, &inventory, pos, rule, now);
+    let lists = result_lists(catalog, state, rule);
+    let fresh = validate_rule(ix, state, rec, &lists, &inventory, pos, now);
     if let Some(slot) = coverage.rules.get_mut(pos) {
         *slot = assessment.clone();
     }
@@ -842,11 +885,16 @@ pub fn update_rule(
 #[derive(Default)]
 struct DependencyTable {
     entries: Vec<(Dependency, DependencyState)>,
-    positions: HashMap<Dependency, usize>,
+    positions: FastMap<Dependency, usize>,
 }
 
 impl DependencyTable {
-    fn position(&mut self, dep: &Dependency, inventory: &Inventory<'_>, platforms: &[String]) -> usize {
+    fn position(
+        &mut self,
+        dep: &Dependency,
+        inventory: &Inventory<'_>,
+        platforms: &[String],
+    ) -> usize {
         if let Some(&i) = self.positions.get(dep) {
             return i;
         }
@@ -868,15 +916,16 @@ impl DependencyTable {
     }
 }
 
-/// Lifecycle and dependencies of one rule in scope.
+/// Lifecycle and dependencies of one rule in scope (`rec` is `None` for a rule gone from the
+/// state since the index was made).
 fn assess_rule(
-    state: &State,
     id: &RuleId,
+    rec: Option<&crate::state::RuleRecord>,
     table: &mut DependencyTable,
     inventory: &Inventory<'_>,
     platforms: &[String],
 ) -> RuleAssessment {
-    let Some(rec) = state.rules.get(id) else {
+    let Some(rec) = rec else {
         return RuleAssessment {
             rule: id.clone(),
             status: RuleStatus::Retired,
@@ -902,18 +951,19 @@ fn assess_rule(
     }
 }
 
-/// The validation of rule `pos` for each technique it claims, in claim order.
+/// The validation of rule `pos` for each technique it claims, in claim order, from its result
+/// lists (see [`result_lists`]).
 fn validate_rule(
     ix: &Index,
-    catalog: &Catalog,
     state: &State,
+    rec: Option<&crate::state::RuleRecord>,
+    lists: &[(Option<TechniqueId>, &[ValidationResult])],
     inventory: &Inventory<'_>,
     pos: usize,
-    id: &RuleId,
     now: Timestamp,
 ) -> Vec<Validation> {
     let claims = ix.claims.get(pos).map(Vec::as_slice).unwrap_or(&[]);
-    let Some(rec) = state.rules.get(id) else {
+    let Some(rec) = rec else {
         return claims
             .iter()
             .map(|_| Validation {
@@ -922,14 +972,6 @@ fn validate_rule(
             })
             .collect();
     };
-    // Every result list of this rule, with the technique its recorded id resolves to: a result
-    // recorded under a revoked id counts for its replacement, as the rule's claim does.
-    let lists: Vec<(Option<TechniqueId>, &[ValidationResult])> = state
-        .results
-        .range((id.clone(), String::new())..)
-        .take_while(|((r, _), _)| r == id)
-        .map(|((_, raw), list)| (catalog.resolve(raw).current(), list.as_slice()))
-        .collect();
     claims
         .iter()
         .map(|(t, _)| {
@@ -957,8 +999,10 @@ fn evaluate(
     visibility: Option<(&Inventory<'_>, &Scope)>,
 ) -> TechniqueCoverage {
     let info = catalog.technique(t);
-    let mut covs = Vec::new();
-    for &pos in ix.by_technique.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
+    let claiming = ix.rules_claiming(catalog, t);
+    let mut covs = Vec::with_capacity(claiming.len());
+    for &pos in claiming {
+        let pos = pos as usize;
         let (Some(a), Some(claims)) = (rules.get(pos), ix.claims.get(pos)) else {
             continue;
         };
@@ -975,7 +1019,7 @@ fn evaluate(
             });
         covs.push(RuleCoverage {
             rule: a.rule.clone(),
-            claimed_as: claims.get(k).map(|(_, r)| r.clone()).unwrap_or_default(),
+            remapped_from: claims.get(k).and_then(|(_, via)| *via),
             status: a.status,
             usable: a.usable,
             validation,
@@ -1030,9 +1074,8 @@ fn derive(
                 });
             }
             let deps = ix
-                .rule_pos
-                .get(&r.rule)
-                .and_then(|&p| assessments.get(p))
+                .position(&r.rule)
+                .and_then(|p| assessments.get(p))
                 .map(|a| a.dependencies.as_slice())
                 .unwrap_or(&[]);
             for (dependency, st) in deps.iter().filter_map(|&i| dependencies.get(i)) {
@@ -1222,7 +1265,8 @@ pub fn rule_validations(
     let inventory = Inventory::new(state, &[], now);
     let mut out = Vec::new();
     for (pos, id) in ix.rule_ids.iter().enumerate() {
-        let vals = validate_rule(&ix, catalog, state, &inventory, pos, id, now);
+        let lists = result_lists(catalog, state, id);
+        let vals = validate_rule(&ix, state, state.rules.get(id), &lists, &inventory, pos, now);
         let claims = ix.claims.get(pos).map(Vec::as_slice).unwrap_or(&[]);
         for ((t, _), v) in claims.iter().zip(vals) {
             out.push((id.clone(), *t, v));
