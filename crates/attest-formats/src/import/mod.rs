@@ -12,21 +12,6 @@ pub mod sigma;
 pub mod splunk;
 pub mod splunk_conf;
 // --- end of issue #3 modules ---
-
-// --- tests, executions, alerts and validation results (issue #4) ---
-pub mod alerts;
-pub mod atomic;
-pub mod attire;
-pub mod invoke_atomic;
-pub mod results_jsonl;
-pub mod vectr;
-// --- profiles, intel, ownership and Navigator layers (issue #5) ---
-pub mod dettect_groups;
-pub mod navigator;
-pub mod ownership;
-pub mod profile;
-pub mod stix_intel;
-
 // --- rule importer trait and shared helpers (issue #3) ---
 
 /// The largest file any importer parses (16 MiB). The biggest published rule file is well under
@@ -398,3 +383,17 @@ pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 // --- end of issue #3 helpers ---
+
+// --- tests, executions, alerts and validation results (issue #4) ---
+pub mod alerts;
+pub mod atomic;
+pub mod attire;
+pub mod invoke_atomic;
+pub mod results_jsonl;
+pub mod vectr;
+// --- profiles, intel, ownership and Navigator layers (issue #5) ---
+pub mod dettect_groups;
+pub mod navigator;
+pub mod ownership;
+pub mod profile;
+pub mod stix_intel;
