@@ -150,3 +150,82 @@ fn technique_file_names() {
     assert!(!is_technique_file("atomics/Indexes/index.yaml"));
     assert!(!is_technique_file("atomics/T1003/src/T1003.ps1"));
 }
+
+#[test]
+fn unread_block_scalars_are_blanked_keeping_lines() {
+    let text = "attack_technique: T1001
+atomic_tests:
+- name: a
+  description: |
+    line one: |
+      nested-looking text
+
+    - name: fake
+  auto_generated_guid: 0be2230c-9ab3-4ac2-8826-3199b9a0ebf8
+  executor:
+    command: >-
+      whoami
+    name: sh
+- name: |
+    kept
+  executor: {name: sh}
+";
+    let stripped = read::strip_unread_blocks(text).unwrap_or_default();
+    assert_eq!(stripped.lines().count(), text.lines().count());
+    assert!(
+        !stripped.contains("fake") && !stripped.contains("whoami") && !stripped.contains("nested")
+    );
+    assert!(stripped.contains("    kept"), "blocks of read keys stay");
+    let (tests, diags) = read_technique(input("T1001.yaml", text));
+    assert_eq!(tests.len(), 1, "{diags:?}");
+    assert_eq!(tests[0].name, "a");
+    assert_eq!(tests[0].executor.as_deref(), Some("sh"));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].line, Some(15), "the GUID-less test keeps its line");
+    assert_eq!(read::strip_unread_blocks("a: 1\n"), None);
+}
+
+/// Blanking must not change any result on the real corpus: every file gives the same tests
+/// through the fast path as through the full parse.
+#[test]
+fn blanking_changes_nothing_on_the_real_corpus() {
+    let Some(dir) = std::env::var_os("ATTEST_CORPORA_DIR") else {
+        assert!(
+            std::env::var("ATTEST_REQUIRE_CORPORA").as_deref() != Ok("1"),
+            "ATTEST_REQUIRE_CORPORA=1 but ATTEST_CORPORA_DIR is not set"
+        );
+        eprintln!("SKIPPED: set ATTEST_CORPORA_DIR to run the Atomic blanking check");
+        return;
+    };
+    let atomics = std::path::Path::new(&dir).join("atomic-red-team/atomics");
+    let mut checked = 0;
+    let mut blanked = 0;
+    for folder in std::fs::read_dir(&atomics).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            let name = path.to_string_lossy().into_owned();
+            if !is_technique_file(&name) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let full: super::spec::RawTechnique =
+                yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Some(stripped) = read::strip_unread_blocks(&text) {
+                let fast: super::spec::RawTechnique =
+                    yaml_serde::from_str(&stripped).unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{name}");
+                blanked += 1;
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 341);
+    assert_eq!(
+        blanked, 338,
+        "files with block scalars to blank (3 have none)"
+    );
+}
