@@ -19,7 +19,8 @@
 //! [`validate_layer`] checks a layer file (one layer or a list of layers) against the 4.5 field
 //! rules: required fields, `versions.layer == "4.5"`, a known domain, numeric scores, technique
 //! ids of the ATT&CK shape and — through the caller's predicate — known to the release, tactic
-//! short names, `#rrggbb` colours, gradient and layout values. Output is deterministic.
+//! short names, `#rrggbb` colours (gradient colours may carry an alpha byte, `#rrggbbaa`, as
+//! Navigator writes them), gradient and layout values. Output is deterministic.
 
 mod spec;
 mod validate;

@@ -272,7 +272,13 @@ impl Validator<'_> {
         match colors {
             Some(c) if c.len() >= 2 => {
                 for color in c {
-                    self.color(color, "gradient color", line, at);
+                    // Navigator itself writes gradient colours with an alpha byte (#ff6666ff).
+                    let alpha = color.as_str().is_some_and(|s| {
+                        s.len() == 9 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+                    });
+                    if !alpha {
+                        self.color(color, "gradient color", line, at);
+                    }
                 }
             }
             _ => self.err(line, format!("{at}`gradient.colors` must list at least two colours")),
