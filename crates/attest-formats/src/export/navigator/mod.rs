@@ -32,6 +32,7 @@ pub use spec::{
     Gradient, Layer, LayerLayout, LayerFilters, LayerTechnique, LegendItem, MetadataItem,
     Versions, LAYER_FORMAT, NAVIGATOR_VERSION,
 };
+pub(crate) use validate::key_lines;
 pub use validate::validate_layer;
 pub use write::{
     LayerInfo, LayerState, OverlayTechnique, PriorityTechnique, StateTechnique, actor_layer,

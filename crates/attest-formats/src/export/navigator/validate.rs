@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::spec::LAYER_FORMAT;
-use crate::import::{line_of, normalize_technique};
+use crate::import::normalize_technique;
 use crate::{Diagnostic, Input};
 
 /// Checks a layer file (one layer object, or a list of them as Navigator downloads several)
@@ -330,15 +330,19 @@ impl Validator<'_> {
     }
 }
 
-/// The line of every occurrence of `needle` followed by `:` (a JSON key).
-fn key_lines(text: &str, needle: &str) -> Vec<usize> {
+/// The line of every occurrence of `needle` followed by `:` (a JSON key), counting lines in
+/// one pass (a layer has thousands of entries; recounting from the start for each is quadratic).
+pub(crate) fn key_lines(text: &str, needle: &str) -> Vec<usize> {
     let mut out = Vec::new();
+    let (mut line, mut counted) = (1usize, 0usize);
     let mut from = 0;
     while let Some(pos) = text[from..].find(needle) {
         let start = from + pos;
         from = start + needle.len();
         if text[from..].trim_start().starts_with(':') {
-            out.push(line_of(text, start));
+            line += text.as_bytes()[counted..start].iter().filter(|b| **b == b'\n').count();
+            counted = start;
+            out.push(line);
         }
     }
     out

@@ -3,7 +3,7 @@
 use attest_core::profile::Profile;
 use serde_json::Value;
 
-use crate::import::{MAX_INPUT_BYTES, line_of, normalize_tactic, normalize_technique};
+use crate::import::{MAX_INPUT_BYTES, normalize_tactic, normalize_technique};
 use crate::{Diagnostic, Input};
 
 /// A technique a layer claims is covered.
@@ -204,10 +204,7 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
     }
     let str_of = |key: &str| layer.get(key).and_then(Value::as_str).map(str::to_string);
     // The i-th `"techniqueID"` key in the file is the i-th entry's line, when the counts agree.
-    let lines: Vec<usize> = text
-        .match_indices("\"techniqueID\"")
-        .map(|(i, _)| line_of(text, i))
-        .collect();
+    let lines = crate::export::navigator::key_lines(text, "\"techniqueID\"");
     let lines = (lines.len() == techniques.len()).then_some(lines);
     let mut entries = Vec::new();
     for (i, t) in techniques.iter().enumerate() {
