@@ -12,7 +12,7 @@ use std::io::Read;
 use std::sync::mpsc::SyncSender;
 
 /// Decompressed bytes per piece (the last piece of a bundle may be shorter).
-pub(crate) const PIECE: usize = 4 << 20;
+pub(crate) const PIECE: usize = 1 << 20;
 
 const OPEN: &[u8] = b"{\"objects\":[";
 const CLOSE: &[u8] = b"]}";
