@@ -749,8 +749,10 @@ pub fn compute_indexed(
     let inventory = Inventory::new(state, &scope.systems, now);
     let mut table = DependencyTable::default();
     let mut rules: Vec<RuleAssessment> = Vec::with_capacity(ix.rule_ids.len());
-    // Per rule and technique, the validation; each is moved into the one technique it is for.
-    let mut validations: Vec<Vec<Option<Validation>>> = Vec::with_capacity(ix.rule_ids.len());
+    // Per rule and claimed technique, the validation, flat in claim order (rule `pos` starts
+    // at `starts[pos]`); each is moved into the one technique it is for.
+    let mut validations: Vec<Option<Validation>> = Vec::with_capacity(ix.rule_ids.len() * 2);
+    let mut starts: Vec<usize> = Vec::with_capacity(ix.rule_ids.len());
     // Rules, their records and their results are all sorted by rule id: walk them together
     // instead of searching the state's maps once per rule.
     let mut records = state.rules.iter().peekable();
@@ -765,11 +767,11 @@ pub fn compute_indexed(
             lists.push((catalog.resolve(raw).current(), list.as_slice()));
         }
         rules.push(assess_rule(id, rec, &mut table, &inventory, &scope.platforms));
-        validations.push(
+        starts.push(validations.len());
+        validations.extend(
             validate_rule(ix, state, rec, &lists, &inventory, pos, now)
                 .into_iter()
-                .map(Some)
-                .collect(),
+                .map(Some),
         );
     }
     let dependencies = table.entries;
@@ -780,7 +782,7 @@ pub fn compute_indexed(
             catalog,
             &rules,
             &dependencies,
-            &mut validations,
+            (&starts, &mut validations),
             t,
             with_visibility.then_some((&inventory, scope)),
         )
@@ -994,7 +996,7 @@ fn evaluate(
     catalog: &Catalog,
     rules: &[RuleAssessment],
     dependencies: &[(Dependency, DependencyState)],
-    validations: &mut [Vec<Option<Validation>>],
+    (starts, validations): (&[usize], &mut [Option<Validation>]),
     t: TechniqueId,
     visibility: Option<(&Inventory<'_>, &Scope)>,
 ) -> TechniqueCoverage {
@@ -1009,9 +1011,9 @@ fn evaluate(
         let Some(k) = claims.iter().position(|(x, _)| *x == t) else {
             continue;
         };
-        let validation = validations
-            .get_mut(pos)
-            .and_then(|v| v.get_mut(k))
+        let validation = starts
+            .get(pos)
+            .and_then(|&start| validations.get_mut(start + k))
             .and_then(Option::take)
             .unwrap_or(Validation {
                 status: ValidationStatus::Untested,
