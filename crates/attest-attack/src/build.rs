@@ -278,7 +278,7 @@ impl<'w> Builder<'w> {
                 })
                 .map_err(|_| ())?;
             for piece in rx.iter() {
-                let text = piece.ok_or(())?;
+                let text = piece.and_then(|p| String::from_utf8(p).ok()).ok_or(())?;
                 self.read_text_fast(bundle, &text, pending, facts, env)?;
             }
             Ok(())

@@ -53,16 +53,18 @@ pub(crate) fn find_boundary(buf: &[u8], min: usize) -> Option<(usize, usize)> {
 }
 
 /// Inflates `bytes` (gzip) and sends the text in self-contained pieces. Sends `None` and stops
-/// on any problem (corrupt gzip, invalid UTF-8): the caller then takes the robust path, which
-/// reports the problem precisely. Stops quietly when the receiver hangs up.
-pub(crate) fn gunzip_pieces(bytes: &[u8], piece: usize, tx: &SyncSender<Option<String>>) {
-    let mut dec = flate2::read::MultiGzDecoder::new(bytes);
+/// on a corrupt stream: the caller then takes the robust path, which reports the problem
+/// precisely. Stops quietly when the receiver hangs up. UTF-8 is checked by the receiver, which
+/// has time to spare, rather than here on the critical path.
+pub(crate) fn gunzip_pieces(bytes: &[u8], piece: usize, tx: &SyncSender<Option<Vec<u8>>>) {
+    // `&[u8]` is already buffered: the `bufread` decoder avoids a second copy of the input.
+    let mut dec = flate2::bufread::MultiGzDecoder::new(bytes);
     let mut buf: Vec<u8> = Vec::with_capacity(piece + piece / 4);
     loop {
         let want = piece.saturating_sub(buf.len()).max(piece / 4).max(1);
         match (&mut dec).take(want as u64).read_to_end(&mut buf) {
             Ok(0) => {
-                let _ = tx.send(String::from_utf8(buf).ok());
+                let _ = tx.send(Some(buf));
                 return;
             }
             Ok(_) => {}
@@ -83,11 +85,7 @@ pub(crate) fn gunzip_pieces(bytes: &[u8], piece: usize, tx: &SyncSender<Option<S
         buf.truncate(end);
         buf.extend_from_slice(CLOSE);
         let done = std::mem::replace(&mut buf, rest);
-        let Ok(text) = String::from_utf8(done) else {
-            let _ = tx.send(None);
-            return;
-        };
-        if tx.send(Some(text)).is_err() {
+        if tx.send(Some(done)).is_err() {
             return;
         }
     }
@@ -136,10 +134,11 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::sync_channel(100);
         gunzip_pieces(&gz, 4096, &tx);
         drop(tx);
-        let pieces: Vec<Option<String>> = rx.into_iter().collect();
+        let pieces: Vec<Option<Vec<u8>>> = rx.into_iter().collect();
         assert!(pieces.len() > 5, "{}", pieces.len());
         let mut ids = 0;
         for p in pieces {
+            let p = p.and_then(|p| String::from_utf8(p).ok());
             let p = p.unwrap_or_else(|| panic!("piece failed"));
             let v: serde_json::Value =
                 serde_json::from_str(&p).unwrap_or_else(|e| panic!("{e}: {p}"));
