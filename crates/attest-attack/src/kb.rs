@@ -206,6 +206,41 @@ impl<'a> Resolution<'a> {
     }
 }
 
+impl std::fmt::Display for Resolution<'_> {
+    /// One line for people: `T1003: active (OS Credential Dumping)`,
+    /// `T1150: revoked by T1547.011 → T1647 (Plist File Modification)`,
+    /// `T1685: unknown to ATT&CK v18.1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resolution::Active(t) => write!(f, "{}: active ({})", t.id, t.meta.name),
+            Resolution::Deprecated(t) => write!(f, "{}: deprecated ({})", t.id, t.meta.name),
+            Resolution::Revoked {
+                technique,
+                replacement,
+                chain,
+            } => {
+                write!(f, "{}: revoked", technique.id)?;
+                if !chain.is_empty() {
+                    let ids: Vec<String> = chain.iter().map(ToString::to_string).collect();
+                    write!(f, " by {}", ids.join(" → "))?;
+                }
+                match replacement {
+                    Some(r) if r.meta.deprecated => write!(f, " ({}, deprecated)", r.meta.name),
+                    Some(r) => write!(f, " ({})", r.meta.name),
+                    None => write!(f, " (no replacement found)"),
+                }
+            }
+            // A single release reads "v18.1"; several domains read as their own label.
+            Resolution::Unknown { id, release } if release.contains(' ') => {
+                write!(f, "{id}: unknown to ATT&CK ({release})")
+            }
+            Resolution::Unknown { id, release } => {
+                write!(f, "{id}: unknown to ATT&CK v{release}")
+            }
+        }
+    }
+}
+
 /// A resolution after applying a user remap table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemappedResolution<'a> {

@@ -332,6 +332,18 @@ fn revoked_chain_is_followed_transitively() {
         other => panic!("expected revoked, got {other:?}"),
     }
     assert_eq!(
+        kb.resolve_technique(tid("T1150")).to_string(),
+        "T1150: revoked by T1547.011 → T1647 (Plist File Modification)"
+    );
+    assert_eq!(
+        kb.resolve_technique(tid("T1099")).to_string(),
+        "T1099: deprecated (Timestomp)"
+    );
+    assert_eq!(
+        kb.resolve_technique(tid("T1685")).to_string(),
+        "T1685: unknown to ATT&CK v18.1"
+    );
+    assert_eq!(
         kb.resolve_technique(tid("T1150")).current().map(|t| t.id),
         Some(tid("T1647"))
     );
@@ -617,6 +629,10 @@ fn missing_release_is_a_warning() {
         kb.resolve_technique(tid("T1685")),
         Resolution::Unknown { release, .. } if release.contains("unknown")
     ));
+    assert_eq!(
+        kb.resolve_technique(tid("T1685")).to_string(),
+        "T1685: unknown to ATT&CK (enterprise-attack (release unknown))"
+    );
 }
 
 fn load_err(bytes: &[u8]) -> Error {
