@@ -191,6 +191,22 @@ mod tests {
     }
 
     #[test]
+    fn display_and_parse_round_trip() {
+        let mut checked = 0;
+        for number in (0..=9999).step_by(7).chain([0, 9999]) {
+            for sub in [None, Some(1), Some(10), Some(999)] {
+                let id = TechniqueId::new(number, sub).unwrap_or_else(|| panic!("{number}"));
+                let text = id.to_string();
+                assert_eq!(TechniqueId::parse(&text), Ok(id));
+                assert_eq!(TechniqueId::parse(&text.to_lowercase()), Ok(id));
+                assert_eq!(id.sub(), sub);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 4 * (1429 + 2));
+    }
+
+    #[test]
     fn new_checks_ranges() {
         assert!(TechniqueId::new(10000, None).is_none());
         assert!(TechniqueId::new(1003, Some(0)).is_none());
