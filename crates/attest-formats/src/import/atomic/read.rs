@@ -127,7 +127,21 @@ pub fn read_technique(input: Input<'_>) -> (Vec<Test>, Vec<Diagnostic>) {
 
 /// [`read_technique`], telling a file that did not parse (`None`) from one without tests.
 fn parse(input: Input<'_>) -> Parsed {
+    // The same limits as the rule importers: technique files are tens of kilobytes, so a huge
+    // file, an alias bomb or absurd nesting is refused before the parser spends time on it.
+    if input.bytes.len() > crate::import::MAX_INPUT_BYTES {
+        let message = format!(
+            "file is {} bytes, above the {}-byte limit; not parsed",
+            input.bytes.len(),
+            crate::import::MAX_INPUT_BYTES
+        );
+        return (None, vec![Diagnostic::error(input.path, None, message)]);
+    }
     let (text, mut diags) = decode_text(input.path, input.bytes);
+    if let Err(d) = crate::import::check_yaml_shape(&input, &text) {
+        diags.push(d);
+        return (None, diags);
+    }
     // Fast path: the YAML with the block scalars we do not read blanked out. If that does not
     // parse (or the file has none), the original text is parsed, so errors and results are
     // always those of the real file.

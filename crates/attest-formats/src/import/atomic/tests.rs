@@ -229,3 +229,22 @@ fn blanking_changes_nothing_on_the_real_corpus() {
         "files with block scalars to blank (3 have none)"
     );
 }
+
+#[test]
+fn alias_bombs_and_huge_files_are_refused() {
+    let mut bomb = String::from("a: &a [x, x]\n");
+    for i in 0..200 {
+        bomb.push_str(&format!("b{i}: &b{i} [*a, *a]\n"));
+    }
+    let (tests, diags) = read_technique(input("T1001.yaml", &bomb));
+    assert!(tests.is_empty());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].severity, Severity::Error);
+    let huge = vec![b' '; crate::import::MAX_INPUT_BYTES + 1];
+    let (tests, diags) = read_technique(Input {
+        path: "T1001.yaml",
+        bytes: &huge,
+    });
+    assert!(tests.is_empty());
+    assert!(diags[0].message.contains("limit"), "{}", diags[0]);
+}
