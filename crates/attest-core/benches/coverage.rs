@@ -76,7 +76,9 @@ fn result(rule: &RuleId, technique: &str, outcome: Outcome, at: Timestamp) -> Va
 /// The generated workspace as a folded state, with the instant it is evaluated at.
 fn workspace(cat: &Catalog) -> (State, Timestamp) {
     let mut rng = Rng(42);
-    let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+    let t0: Timestamp = "2026-01-01T00:00:00Z"
+        .parse()
+        .unwrap_or(Timestamp::UNIX_EPOCH);
     let now = t0 + SignedDuration::from_hours(24 * 150);
     let mut components: Vec<&str> = cat
         .techniques()
@@ -95,14 +97,20 @@ fn workspace(cat: &Catalog) -> (State, Timestamp) {
     for i in 0..SOURCES {
         let mut s = DataSource::new(format!("source-{i:03}"));
         for _ in 0..6 {
-            s.components.push(components[rng.below(components.len())].to_string());
+            s.components
+                .push(components[rng.below(components.len())].to_string());
         }
         if rng.below(3) > 0 {
-            s.platforms.push(platforms[rng.below(platforms.len())].to_string());
+            s.platforms
+                .push(platforms[rng.below(platforms.len())].to_string());
         }
         s.max_silence = Some(SignedDuration::from_hours(24));
         // One source in twenty is silent now.
-        s.last_seen = Some(if rng.below(20) == 0 { now - SignedDuration::from_hours(72) } else { now });
+        s.last_seen = Some(if rng.below(20) == 0 {
+            now - SignedDuration::from_hours(72)
+        } else {
+            now
+        });
         apply(&mut state, t0, Event::SourceUpserted(s));
     }
     let techniques = cat.techniques();
@@ -123,7 +131,9 @@ fn workspace(cat: &Catalog) -> (State, Timestamp) {
         }
         for _ in 0..=rng.below(2) {
             r.dependencies.push(RuleDependency {
-                dependency: Dependency::Component(components[rng.below(components.len())].to_string()),
+                dependency: Dependency::Component(
+                    components[rng.below(components.len())].to_string(),
+                ),
                 origin: DependencyOrigin::Inferred,
             });
         }
@@ -144,7 +154,11 @@ fn workspace(cat: &Catalog) -> (State, Timestamp) {
                 _ => Outcome::Pass,
             };
             let at = t0 + SignedDuration::from_hours(rng.below(24 * 145) as i64 + 1);
-            apply(&mut state, at, Event::ResultRecorded(result(&id, t, outcome, at)));
+            apply(
+                &mut state,
+                at,
+                Event::ResultRecorded(result(&id, t, outcome, at)),
+            );
         }
     }
     (state, now)
@@ -166,10 +180,16 @@ fn bench(c: &mut Criterion) {
             .iter()
             .take(3)
             .enumerate()
-            .map(|(i, g)| ProfileActor { actor: g.id.clone(), weight: 1.0 + i as f64 })
+            .map(|(i, g)| ProfileActor {
+                actor: g.id.clone(),
+                weight: 1.0 + i as f64,
+            })
             .collect(),
         platforms: vec!["Windows".into()],
-        paths: ActorPaths { via_software: true, via_campaigns: true },
+        paths: ActorPaths {
+            via_software: true,
+            via_campaigns: true,
+        },
         ..Profile::default()
     };
     let target = priority::target_set(&cat, &state.actors, &profile, &PriorityOptions::default());
@@ -230,7 +250,12 @@ fn bench(c: &mut Criterion) {
             n += 1;
             seq += 1;
             let r = result(rule, &t.to_string(), Outcome::Pass, now);
-            state.apply(&JournalEntry::new(seq, now, "bench", Event::ResultRecorded(r)));
+            state.apply(&JournalEntry::new(
+                seq,
+                now,
+                "bench",
+                Event::ResultRecorded(r),
+            ));
             coverage::update_rule(&mut cov, &ix, &cat, &state, &scope, now, rule);
             black_box(cov.overall.total())
         })
@@ -240,7 +265,12 @@ fn bench(c: &mut Criterion) {
         n += 1;
         seq += 1;
         let r = result(rule, &t.to_string(), Outcome::Pass, now);
-        state.apply(&JournalEntry::new(seq, now, "bench", Event::ResultRecorded(r)));
+        state.apply(&JournalEntry::new(
+            seq,
+            now,
+            "bench",
+            Event::ResultRecorded(r),
+        ));
         coverage::update_rule(&mut cov, &ix, &cat, &state, &scope, now, rule);
         black_box(cov.overall.total());
     });

@@ -12,7 +12,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use attest_attack::TechniqueId;
 
-use crate::coverage::{Catalog, Coverage, CoverageState, DependencyState, Reason, TechniqueCoverage};
+use crate::coverage::{
+    Catalog, Coverage, CoverageState, DependencyState, Reason, TechniqueCoverage,
+};
 use crate::priority::TargetSet;
 use crate::rule::{Dependency, RuleId, RuleStatus};
 use crate::state::State;
@@ -235,7 +237,9 @@ pub fn backlog(
             kind,
             technique: tt.technique,
             name: tc.name.clone(),
-            owner: ownership.owner_of(catalog, tt.technique).map(str::to_string),
+            owner: ownership
+                .owner_of(catalog, tt.technique)
+                .map(str::to_string),
             priority: tt.score,
             tier: tt.tier.clone(),
             state: tc.state,
@@ -257,7 +261,11 @@ fn tests_for(state: &State, technique: TechniqueId, platforms: &[String]) -> Vec
     state
         .tests
         .values()
-        .filter(|t| t.techniques.iter().any(|x| x.trim().eq_ignore_ascii_case(&id)))
+        .filter(|t| {
+            t.techniques
+                .iter()
+                .any(|x| x.trim().eq_ignore_ascii_case(&id))
+        })
         .filter(|t| {
             platforms.is_empty()
                 || t.platforms.is_empty()
@@ -347,18 +355,23 @@ fn next_steps(
                             .map(|rec| rec.rule.tests.clone())
                             .unwrap_or_default();
                         let mut picked: Vec<String> = own;
-                        picked.extend(tests.iter().filter(|t| !picked.contains(t)).cloned().collect::<Vec<_>>());
+                        picked.extend(
+                            tests
+                                .iter()
+                                .filter(|t| !picked.contains(t))
+                                .cloned()
+                                .collect::<Vec<_>>(),
+                        );
                         steps.extend(picked.into_iter().map(|t| NextStep::RunTest {
                             test: t,
                             rule: Some(r.rule.clone()),
                         }));
                     }
-                    ValidationStatus::Stale { .. } | ValidationStatus::Invalidated { .. } => {
-                        steps.push(NextStep::Retest {
+                    ValidationStatus::Stale { .. } | ValidationStatus::Invalidated { .. } => steps
+                        .push(NextStep::Retest {
                             rule: r.rule.clone(),
                             test: last_test,
-                        })
-                    }
+                        }),
                     ValidationStatus::Failing { .. } => steps.push(NextStep::FixRule {
                         rule: r.rule.clone(),
                         test: last_test,

@@ -231,7 +231,9 @@ fn causes(
                     status: *status,
                 }
             }
-            Event::RuleRetired { id: r } if claims(r) => EntryCause::RuleRetired { rule: r.clone() },
+            Event::RuleRetired { id: r } if claims(r) => {
+                EntryCause::RuleRetired { rule: r.clone() }
+            }
             Event::RuleTuned { id: r, tuning } if claims(r) => EntryCause::RuleTuned {
                 rule: r.clone(),
                 kind: tuning.kind,
@@ -241,10 +243,9 @@ fn causes(
                 let same = a.into_iter().chain(b).any(|t| {
                     t.rules.iter().any(|rc| {
                         rc.rule == res.rule
-                            && (rc
-                                .remapped_from
-                                .is_some_and(|c| c.to_string().eq_ignore_ascii_case(res.technique.trim()))
-                                || res.technique.trim().eq_ignore_ascii_case(&id_str))
+                            && (rc.remapped_from.is_some_and(|c| {
+                                c.to_string().eq_ignore_ascii_case(res.technique.trim())
+                            }) || res.technique.trim().eq_ignore_ascii_case(&id_str))
                     })
                 });
                 if !same {
@@ -257,8 +258,7 @@ fn causes(
                 }
             }
             Event::SourceUpserted(s)
-                if sources.contains(&s.name.as_str())
-                    || deps.iter().any(|d| provides(s, d)) =>
+                if sources.contains(&s.name.as_str()) || deps.iter().any(|d| provides(s, d)) =>
             {
                 EntryCause::SourceDeclared {
                     source: s.name.clone(),
@@ -285,7 +285,8 @@ fn causes(
         for rc in &a.rules {
             let was = b.and_then(|b| b.rules.iter().find(|x| x.rule == rc.rule));
             if let ValidationStatus::Stale { expired_at, .. } = rc.validation.status
-                && !was.is_some_and(|w| matches!(w.validation.status, ValidationStatus::Stale { .. }))
+                && !was
+                    .is_some_and(|w| matches!(w.validation.status, ValidationStatus::Stale { .. }))
             {
                 out.push(Cause::PassExpired {
                     rule: rc.rule.clone(),
@@ -309,9 +310,9 @@ fn causes(
                 .unwrap_or_default();
             for (d, st) in now_deps {
                 if let DependencyState::Silent { source, since } = st {
-                    let already = then_deps.iter().any(|(d0, s0)| {
-                        d0 == d && matches!(s0, DependencyState::Silent { .. })
-                    });
+                    let already = then_deps
+                        .iter()
+                        .any(|(d0, s0)| d0 == d && matches!(s0, DependencyState::Silent { .. }));
                     if !already {
                         push_silent(&mut out, &rc.rule, source, *since);
                     }

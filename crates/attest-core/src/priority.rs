@@ -166,29 +166,28 @@ pub fn target_set(
 ) -> TargetSet {
     let mut problems = Vec::new();
     let mut acc: BTreeMap<TechniqueId, Acc> = BTreeMap::new();
-    let resolve = |origin: &str, raw: &str, problems: &mut Vec<TargetProblem>| match catalog
-        .resolve(raw)
-    {
-        Claim::Active(t) => Some(t),
-        Claim::Remapped {
-            claimed, current, ..
-        } => {
-            problems.push(TargetProblem::Remapped {
-                origin: origin.to_string(),
-                technique: claimed,
-                current,
-            });
-            Some(current)
-        }
-        Claim::Unresolved(why) => {
-            problems.push(TargetProblem::UnresolvedTechnique {
-                origin: origin.to_string(),
-                technique: raw.to_string(),
-                why,
-            });
-            None
-        }
-    };
+    let resolve =
+        |origin: &str, raw: &str, problems: &mut Vec<TargetProblem>| match catalog.resolve(raw) {
+            Claim::Active(t) => Some(t),
+            Claim::Remapped {
+                claimed, current, ..
+            } => {
+                problems.push(TargetProblem::Remapped {
+                    origin: origin.to_string(),
+                    technique: claimed,
+                    current,
+                });
+                Some(current)
+            }
+            Claim::Unresolved(why) => {
+                problems.push(TargetProblem::UnresolvedTechnique {
+                    origin: origin.to_string(),
+                    technique: raw.to_string(),
+                    why,
+                });
+                None
+            }
+        };
 
     for pa in &profile.actors {
         let q = pa.actor.trim();
@@ -196,7 +195,8 @@ pub fn target_set(
         let intel = || {
             intel_by_id.or_else(|| {
                 actors.values().find(|a| {
-                    a.name.eq_ignore_ascii_case(q) || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(q))
+                    a.name.eq_ignore_ascii_case(q)
+                        || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(q))
                 })
             })
         };
@@ -312,7 +312,11 @@ pub fn target_set(
             .map(|(n, _)| n.clone())
             .unwrap_or_default();
     }
-    techniques.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.technique.cmp(&b.technique)));
+    techniques.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.technique.cmp(&b.technique))
+    });
     TargetSet {
         profile: profile.name.clone(),
         platforms: profile.platforms.clone(),

@@ -295,11 +295,11 @@ pub fn assess(
             latest: None,
         };
     };
-    let content_changed =
-        (rule.content_changed_at != rule.imported_at && rule.content_changed_at > result.at)
-            .then_some(Invalidation::ContentChanged {
-                at: rule.content_changed_at,
-            });
+    let content_changed = (rule.content_changed_at != rule.imported_at
+        && rule.content_changed_at > result.at)
+        .then_some(Invalidation::ContentChanged {
+            at: rule.content_changed_at,
+        });
     let status = match result.outcome {
         Outcome::Fail => match content_changed {
             Some(cause) => ValidationStatus::Invalidated {
@@ -388,16 +388,33 @@ mod tests {
     fn technique_window_wins_over_tier_which_wins_over_default() {
         let t = TechniqueId::parse("T1003.001").unwrap_or_else(|e| panic!("{e}"));
         let mut p = Policy::default();
-        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 90));
-        p.tier_windows.push(("Critical".into(), SignedDuration::from_hours(24 * 30)));
-        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 30));
-        assert_eq!(window(&p, t, Some("low")), SignedDuration::from_hours(24 * 90));
+        assert_eq!(
+            window(&p, t, Some("critical")),
+            SignedDuration::from_hours(24 * 90)
+        );
+        p.tier_windows
+            .push(("Critical".into(), SignedDuration::from_hours(24 * 30)));
+        assert_eq!(
+            window(&p, t, Some("critical")),
+            SignedDuration::from_hours(24 * 30)
+        );
+        assert_eq!(
+            window(&p, t, Some("low")),
+            SignedDuration::from_hours(24 * 90)
+        );
         assert_eq!(window(&p, t, None), SignedDuration::from_hours(24 * 90));
-        p.technique_windows.push(("t1003.001".into(), SignedDuration::from_hours(24 * 7)));
-        assert_eq!(window(&p, t, Some("critical")), SignedDuration::from_hours(24 * 7));
+        p.technique_windows
+            .push(("t1003.001".into(), SignedDuration::from_hours(24 * 7)));
+        assert_eq!(
+            window(&p, t, Some("critical")),
+            SignedDuration::from_hours(24 * 7)
+        );
         // The parent's window does not apply to the sub-technique, nor the reverse.
         let parent = TechniqueId::parse("T1003").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(window(&p, parent, None), SignedDuration::from_hours(24 * 90));
+        assert_eq!(
+            window(&p, parent, None),
+            SignedDuration::from_hours(24 * 90)
+        );
     }
 
     #[test]
@@ -421,7 +438,10 @@ mod tests {
         for k in ValidationKind::ALL {
             assert_eq!(ValidationKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(ValidationKind::parse(" STALE "), Some(ValidationKind::Stale));
+        assert_eq!(
+            ValidationKind::parse(" STALE "),
+            Some(ValidationKind::Stale)
+        );
         assert_eq!(ValidationKind::parse("fresh"), None);
     }
 }

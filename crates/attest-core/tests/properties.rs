@@ -15,7 +15,15 @@ use attest_core::rule::{RuleId, RuleStatus, Tuning, TuningKind};
 use common::*;
 use proptest::prelude::*;
 
-const TECHNIQUES: [&str; 7] = ["T1003", "T1003.001", "T1003.008", "T1059", "T1059.001", "T1078", "T1086"];
+const TECHNIQUES: [&str; 7] = [
+    "T1003",
+    "T1003.001",
+    "T1003.008",
+    "T1059",
+    "T1059.001",
+    "T1078",
+    "T1086",
+];
 const COMPONENTS: [&str; 3] = ["Process Access", "Process Creation", "Command Execution"];
 
 #[derive(Debug, Clone)]
@@ -61,12 +69,14 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::option::of(0u8..40),
         day_opt(),
     )
-        .prop_map(|(components, silence_bound, seen_day, removed_day)| GenSource {
-            components,
-            silence_bound,
-            seen_day,
-            removed_day,
-        });
+        .prop_map(
+            |(components, silence_bound, seen_day, removed_day)| GenSource {
+                components,
+                silence_bound,
+                seen_day,
+                removed_day,
+            },
+        );
     let rule = (
         prop::collection::vec(0..TECHNIQUES.len(), 1..3),
         prop::collection::vec(0..COMPONENTS.len(), 0..2),
@@ -74,13 +84,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         day_opt(),
         day_opt(),
     )
-        .prop_map(|(claims, deps, changed_day, disabled_day, tuned_day)| GenRule {
-            claims,
-            deps,
-            changed_day,
-            disabled_day,
-            tuned_day,
-        });
+        .prop_map(
+            |(claims, deps, changed_day, disabled_day, tuned_day)| GenRule {
+                claims,
+                deps,
+                changed_day,
+                disabled_day,
+                tuned_day,
+            },
+        );
     (
         prop::collection::vec(source, 0..4),
         prop::collection::vec(rule, 1..5),
@@ -133,7 +145,13 @@ fn journal(s: &Scenario) -> Journal {
         let name = src.name.clone();
         timed.push((t0, Event::SourceUpserted(src)));
         if let Some(d) = g.seen_day {
-            timed.push((at(d), Event::SourceSeen { name: name.clone(), at: at(d) }));
+            timed.push((
+                at(d),
+                Event::SourceSeen {
+                    name: name.clone(),
+                    at: at(d),
+                },
+            ));
         }
         if let Some(d) = g.removed_day {
             timed.push((at(d), Event::SourceRemoved { name }));
@@ -177,7 +195,10 @@ fn journal(s: &Scenario) -> Journal {
     for r in &s.results {
         let outcome = if r.pass { Outcome::Pass } else { Outcome::Fail };
         let t = claim_of(s, r.rule, r.claim);
-        timed.push((at(r.day), Event::ResultRecorded(result(&rule_id(r.rule), t, outcome, at(r.day)))));
+        timed.push((
+            at(r.day),
+            Event::ResultRecorded(result(&rule_id(r.rule), t, outcome, at(r.day))),
+        ));
     }
     timed.sort_by_key(|(t, _)| *t);
     let mut j = Journal::default();

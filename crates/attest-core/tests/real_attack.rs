@@ -20,11 +20,17 @@ fn coverage_over_the_enterprise_bundle() {
         Err(e) => panic!("{}: {e}", path.display()),
     };
     let cat = Catalog::from_kb(&kb);
-    let parents = cat.techniques().iter().filter(|t| t.parent.is_none()).count();
+    let parents = cat
+        .techniques()
+        .iter()
+        .filter(|t| t.parent.is_none())
+        .count();
     let subs = cat.techniques().len() - parents;
     assert_eq!((parents, subs), (216, 475));
     assert_eq!(cat.tactics().len(), 14);
-    assert!(matches!(cat.resolve("T1086"), Claim::Remapped { current, .. } if current == tid("T1059.001")));
+    assert!(
+        matches!(cat.resolve("T1086"), Claim::Remapped { current, .. } if current == tid("T1059.001"))
+    );
     let lsass_needs: Vec<String> = cat
         .technique(tid("T1003.001"))
         .map(|t| t.telemetry.iter().map(|n| n.component.clone()).collect())
@@ -34,12 +40,25 @@ fn coverage_over_the_enterprise_bundle() {
 
     let t0 = ts("2026-06-01T00:00:00Z");
     let mut j = Journal::default();
-    let mut sysmon = source("sysmon", &["Process Access", "Process Creation"], &["Windows"]);
+    let mut sysmon = source(
+        "sysmon",
+        &["Process Access", "Process Creation"],
+        &["Windows"],
+    );
     sysmon.max_silence = None;
     j.push(t0, Event::SourceUpserted(sysmon));
-    j.push(t0, Event::RuleUpserted(rule("lsass", &["T1003.001"], &["Process Access"])));
-    j.push(t0, Event::RuleUpserted(rule("old-ps", &["T1086"], &["Process Creation"])));
-    j.push(t0, Event::ResultRecorded(result("lsass", "T1003.001", Outcome::Pass, t0)));
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("lsass", &["T1003.001"], &["Process Access"])),
+    );
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("old-ps", &["T1086"], &["Process Creation"])),
+    );
+    j.push(
+        t0,
+        Event::ResultRecorded(result("lsass", "T1003.001", Outcome::Pass, t0)),
+    );
     let state = j.state();
     let cov = coverage::compute(&cat, &state, &Scope::all(), t0);
     assert_eq!(cov.overall.total(), 691);
@@ -49,16 +68,28 @@ fn coverage_over_the_enterprise_bundle() {
     assert_eq!(cov.claims.remapped.len(), 1);
     assert_eq!(cov.tactics.len(), 14);
     let lsass = cov.technique(tid("T1003.001"));
-    assert_eq!(lsass.map(|l| l.visibility.iter().map(|v| v.ratio()).collect::<Vec<_>>()), Some(vec![(2, 5)]));
+    assert_eq!(
+        lsass.map(|l| l.visibility.iter().map(|v| v.ratio()).collect::<Vec<_>>()),
+        Some(vec![(2, 5)])
+    );
     let parent = cov.technique(tid("T1003")).and_then(|t| t.subtechniques);
     assert_eq!(parent.map(|s| (s.validated, s.total)), Some((1, 8)));
-    assert_eq!(cov.technique(tid("T1003")).map(|t| t.state), Some(CoverageState::Gap));
+    assert_eq!(
+        cov.technique(tid("T1003")).map(|t| t.state),
+        Some(CoverageState::Gap)
+    );
 
     let p = Profile {
         name: "apt29".into(),
-        actors: vec![ProfileActor { actor: "APT29".into(), weight: 1.0 }],
+        actors: vec![ProfileActor {
+            actor: "APT29".into(),
+            weight: 1.0,
+        }],
         platforms: vec!["Windows".into()],
-        paths: ActorPaths { via_software: true, via_campaigns: true },
+        paths: ActorPaths {
+            via_software: true,
+            via_campaigns: true,
+        },
         ..Profile::default()
     };
     let target = priority::target_set(&cat, &state.actors, &p, &PriorityOptions::default());

@@ -52,7 +52,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
     assert_eq!(t.state.view(), View::Gap);
 
     // 2. A rule claims it but its data component is provided by nothing: degraded.
-    j.push(t0, Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])));
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])),
+    );
     let c = compute(&j, t0);
     let t = at(&c, LSASS);
     assert_eq!(t.state, CoverageState::Degraded);
@@ -67,7 +70,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 3. Sysmon arrives and is seen: usable, untested.
     let t1 = t0 + days(1);
-    j.push(t1, Event::SourceUpserted(source("sysmon", &["Process Access"], &["Windows"])));
+    j.push(
+        t1,
+        Event::SourceUpserted(source("sysmon", &["Process Access"], &["Windows"])),
+    );
     heartbeat(&mut j, "sysmon", t1);
     let c = compute(&j, t1);
     let t = at(&c, LSASS);
@@ -76,7 +82,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 4. A pass: validated, fresh for 90 days.
     let t2 = t0 + days(2);
-    j.push(t2, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t2)));
+    j.push(
+        t2,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t2)),
+    );
     heartbeat(&mut j, "sysmon", t2);
     let c = compute(&j, t2);
     let t = at(&c, LSASS);
@@ -107,7 +116,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 6. Re-tested, then a suppression is added: suppressed since test.
     let t4 = t3 + days(1);
-    j.push(t4, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t4)));
+    j.push(
+        t4,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t4)),
+    );
     heartbeat(&mut j, "sysmon", t4);
     assert_eq!(at(&compute(&j, t4), LSASS).state, CoverageState::Validated);
     let t5 = t4 + days(1);
@@ -131,7 +143,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 7. Re-tested, then the rule's content changes: invalidated.
     let t6 = t5 + days(1);
-    j.push(t6, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t6)));
+    j.push(
+        t6,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t6)),
+    );
     heartbeat(&mut j, "sysmon", t6);
     assert_eq!(at(&compute(&j, t6), LSASS).state, CoverageState::Validated);
     let t7 = t6 + days(1);
@@ -152,7 +167,10 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 8. Re-tested, then Sysmon goes silent: degraded, and the pass is invalidated.
     let t8 = t7 + days(1);
-    j.push(t8, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t8)));
+    j.push(
+        t8,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t8)),
+    );
     heartbeat(&mut j, "sysmon", t8);
     assert_eq!(at(&compute(&j, t8), LSASS).state, CoverageState::Validated);
     let t9 = t8 + days(3);
@@ -180,9 +198,15 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 
     // 10. A failing run: failing.
     let t10 = t9 + days(1);
-    j.push(t10, Event::ResultRecorded(result("r1", LSASS, Outcome::Fail, t10)));
+    j.push(
+        t10,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Fail, t10)),
+    );
     // Errors and skips after it say nothing about the rule.
-    j.push(t10, Event::ResultRecorded(result("r1", LSASS, Outcome::Error, t10 + days(1))));
+    j.push(
+        t10,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Error, t10 + days(1))),
+    );
     heartbeat(&mut j, "sysmon", t10 + days(1));
     let t = at(&compute(&j, t10 + days(1)), LSASS);
     assert_eq!(t.state, CoverageState::Failing);
@@ -208,12 +232,22 @@ fn one_technique_walks_through_every_state_with_its_reason() {
     assert_eq!(kinds(&t), ["rule-disabled"]);
 
     // 12. Retired: gap again, with the retired rule named.
-    j.push(t11, Event::RuleRetired { id: RuleId("r1".into()) });
+    j.push(
+        t11,
+        Event::RuleRetired {
+            id: RuleId("r1".into()),
+        },
+    );
     let t = at(&compute(&j, t11), LSASS);
     assert_eq!(t.state, CoverageState::Gap);
     assert_eq!(
         t.reasons,
-        vec![Reason::NoRule, Reason::RuleRetired { rule: RuleId("r1".into()) }]
+        vec![
+            Reason::NoRule,
+            Reason::RuleRetired {
+                rule: RuleId("r1".into())
+            }
+        ]
     );
 }
 
@@ -221,10 +255,19 @@ fn one_technique_walks_through_every_state_with_its_reason() {
 fn passing_journal() -> (Journal, jiff::Timestamp) {
     let t0 = ts("2026-03-01T00:00:00Z");
     let mut j = Journal::default();
-    j.push(t0, Event::SourceUpserted(source("sysmon", &["Process Access"], &["Windows"])));
-    j.push(t0, Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])));
+    j.push(
+        t0,
+        Event::SourceUpserted(source("sysmon", &["Process Access"], &["Windows"])),
+    );
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])),
+    );
     let t1 = t0 + days(1);
-    j.push(t1, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t1)));
+    j.push(
+        t1,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t1)),
+    );
     heartbeat(&mut j, "sysmon", t1);
     (j, t1)
 }
@@ -234,7 +277,12 @@ fn removing_the_source_behind_a_pass_degrades_and_invalidates() {
     let cat = catalog();
     let (mut j, t1) = passing_journal();
     let t2 = t1 + days(1) - jiff::SignedDuration::from_hours(1);
-    j.push(t2, Event::SourceRemoved { name: "sysmon".into() });
+    j.push(
+        t2,
+        Event::SourceRemoved {
+            name: "sysmon".into(),
+        },
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t2);
     let t = at(&c, LSASS);
     assert_eq!(t.state, CoverageState::Degraded);
@@ -261,7 +309,10 @@ fn a_replacement_source_keeps_the_rule_usable_but_the_pass_is_invalidated() {
     edr.max_silence = None;
     j.push(t2, Event::SourceUpserted(edr));
     // Sysmon is redeclared without the component: it no longer provides what r1 needs.
-    j.push(t2, Event::SourceUpserted(source("sysmon", &["Network Traffic"], &["Windows"])));
+    j.push(
+        t2,
+        Event::SourceUpserted(source("sysmon", &["Network Traffic"], &["Windows"])),
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t2);
     let t = at(&c, LSASS);
     assert_eq!(t.state, CoverageState::Unvalidated);
@@ -284,7 +335,9 @@ fn a_replacement_source_keeps_the_rule_usable_but_the_pass_is_invalidated() {
         r,
         Some(vec![(
             Dependency::Component("Process Access".into()),
-            DependencyState::Satisfied { by: vec!["edr".into()] }
+            DependencyState::Satisfied {
+                by: vec!["edr".into()]
+            }
         )])
     );
 }
@@ -298,8 +351,14 @@ fn results_uploaded_after_the_first_import_are_not_invalidated_by_it() {
     s.max_silence = None;
     j.push(t0, Event::SourceUpserted(s));
     // Last month's run, imported together with the rule today.
-    j.push(t0, Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])));
-    j.push(t0, Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t0 - days(30))));
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("r1", &[LSASS], &["Process Access"])),
+    );
+    j.push(
+        t0,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Pass, t0 - days(30))),
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     assert_eq!(at(&c, LSASS).state, CoverageState::Validated);
 }
@@ -310,22 +369,37 @@ fn failing_needs_every_usable_rule_to_fail_and_a_content_change_clears_a_fail() 
     let (mut j, t1) = passing_journal();
     let t2 = t1 + days(1);
     heartbeat(&mut j, "sysmon", t2);
-    j.push(t2, Event::RuleUpserted(rule("r2", &[LSASS], &["Process Access"])));
-    j.push(t2, Event::ResultRecorded(result("r1", LSASS, Outcome::Fail, t2)));
+    j.push(
+        t2,
+        Event::RuleUpserted(rule("r2", &[LSASS], &["Process Access"])),
+    );
+    j.push(
+        t2,
+        Event::ResultRecorded(result("r1", LSASS, Outcome::Fail, t2)),
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t2);
     let t = at(&c, LSASS);
     // r1 fails, r2 is untested: not every usable rule fails.
     assert_eq!(t.state, CoverageState::Unvalidated);
     assert_eq!(kinds(&t), ["failing", "untested"]);
-    j.push(t2, Event::ResultRecorded(result("r2", LSASS, Outcome::Fail, t2)));
-    let t = at(&coverage::compute(&cat, &j.state(), &Scope::all(), t2), LSASS);
+    j.push(
+        t2,
+        Event::ResultRecorded(result("r2", LSASS, Outcome::Fail, t2)),
+    );
+    let t = at(
+        &coverage::compute(&cat, &j.state(), &Scope::all(), t2),
+        LSASS,
+    );
     assert_eq!(t.state, CoverageState::Failing);
     // r1 is fixed: its fail no longer stands.
     let mut fixed = rule("r1", &[LSASS], &["Process Access"]);
     fixed.content_hash = "r1-v2".into();
     let t3 = t2 + jiff::SignedDuration::from_hours(1);
     j.push(t3, Event::RuleUpserted(fixed));
-    let t = at(&coverage::compute(&cat, &j.state(), &Scope::all(), t3), LSASS);
+    let t = at(
+        &coverage::compute(&cat, &j.state(), &Scope::all(), t3),
+        LSASS,
+    );
     assert_eq!(t.state, CoverageState::Unvalidated);
     assert_eq!(kinds(&t), ["invalidated", "failing"]);
 }
@@ -336,11 +410,20 @@ fn a_parent_tag_covers_the_parent_only_and_counts_validated_subtechniques() {
     let t0 = ts("2026-03-01T00:00:00Z");
     let mut j = Journal::default();
     j.push(t0, Event::RuleUpserted(rule("parent", &["T1003"], &[])));
-    j.push(t0, Event::ResultRecorded(result("parent", "T1003", Outcome::Pass, t0)));
+    j.push(
+        t0,
+        Event::ResultRecorded(result("parent", "T1003", Outcome::Pass, t0)),
+    );
     // A result for a sub-technique the rule does not claim does not count either.
-    j.push(t0, Event::ResultRecorded(result("parent", LSASS, Outcome::Pass, t0)));
+    j.push(
+        t0,
+        Event::ResultRecorded(result("parent", LSASS, Outcome::Pass, t0)),
+    );
     j.push(t0, Event::RuleUpserted(rule("sub", &[LSASS], &[])));
-    j.push(t0, Event::ResultRecorded(result("sub", LSASS, Outcome::Pass, t0)));
+    j.push(
+        t0,
+        Event::ResultRecorded(result("sub", LSASS, Outcome::Pass, t0)),
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     let parent = at(&c, "T1003");
     assert_eq!(parent.state, CoverageState::Validated);
@@ -356,7 +439,9 @@ fn a_parent_tag_covers_the_parent_only_and_counts_validated_subtechniques() {
     let linux = coverage::compute(&cat, &j.state(), &Scope::platform("linux"), t0);
     assert!(linux.technique(tid(LSASS)).is_none());
     assert_eq!(
-        at(&linux, "T1003").subtechniques.map(|s| (s.validated, s.total)),
+        at(&linux, "T1003")
+            .subtechniques
+            .map(|s| (s.validated, s.total)),
         Some((0, 1))
     );
 }
@@ -366,9 +451,15 @@ fn revoked_and_unknown_claims_are_mapped_or_reported() {
     let cat = catalog();
     let t0 = ts("2026-03-01T00:00:00Z");
     let mut j = Journal::default();
-    j.push(t0, Event::RuleUpserted(rule("old", &["T1086", "T1099", "T9999", "X1"], &[])));
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("old", &["T1086", "T1099", "T9999", "X1"], &[])),
+    );
     // Results recorded under the old id count for the replacement too.
-    j.push(t0, Event::ResultRecorded(result("old", "T1086", Outcome::Pass, t0)));
+    j.push(
+        t0,
+        Event::ResultRecorded(result("old", "T1086", Outcome::Pass, t0)),
+    );
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     let ps = at(&c, "T1059.001");
     assert_eq!(ps.state, CoverageState::Validated);
@@ -401,7 +492,9 @@ fn telemetry_visibility_is_per_platform_and_scopes_restrict_sources() {
     let mut j = Journal::default();
     let mut sec = source("security", &[], &["Windows"]);
     sec.max_silence = None;
-    sec.log_sources = vec![attest_core::source::LogSourceRef::parse("WinEventLog:Security")];
+    sec.log_sources = vec![attest_core::source::LogSourceRef::parse(
+        "WinEventLog:Security",
+    )];
     sec.scope = vec!["servers".into()];
     j.push(t0, Event::SourceUpserted(sec));
     let c = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
@@ -435,7 +528,10 @@ fn a_component_dependency_needs_a_source_on_the_scoped_platform() {
     let mut s = source("auditd", &["Process Access"], &["Linux"]);
     s.max_silence = None;
     j.push(t0, Event::SourceUpserted(s));
-    j.push(t0, Event::RuleUpserted(rule("r1", &["T1003"], &["Process Access"])));
+    j.push(
+        t0,
+        Event::RuleUpserted(rule("r1", &["T1003"], &["Process Access"])),
+    );
     let all = coverage::compute(&cat, &j.state(), &Scope::all(), t0);
     assert_eq!(at(&all, "T1003").state, CoverageState::Unvalidated);
     let win = coverage::compute(&cat, &j.state(), &Scope::platform("Windows"), t0);
@@ -452,7 +548,10 @@ fn policy_windows_per_technique_win_over_the_default() {
     j.push(t1, Event::PolicySet(policy));
     let now = t1 + days(8);
     heartbeat(&mut j, "sysmon", now);
-    let t = at(&coverage::compute(&cat, &j.state(), &Scope::all(), now), LSASS);
+    let t = at(
+        &coverage::compute(&cat, &j.state(), &Scope::all(), now),
+        LSASS,
+    );
     assert_eq!(kinds(&t), ["stale"]);
 }
 
@@ -479,7 +578,11 @@ fn headline_counts_per_tactic_and_overall() {
     // Matrix order; T1078 counts in both persistence and credential access.
     assert_eq!(
         tactics,
-        vec![("execution", 2, 0), ("persistence", 1, 0), ("credential-access", 4, 1)]
+        vec![
+            ("execution", 2, 0),
+            ("persistence", 1, 0),
+            ("credential-access", 4, 1)
+        ]
     );
 }
 
@@ -487,15 +590,32 @@ fn headline_counts_per_tactic_and_overall() {
 fn incremental_update_matches_a_full_computation() {
     let cat = catalog();
     let (mut j, t1) = passing_journal();
-    j.push(t1, Event::RuleUpserted(rule("r2", &[LSASS, "T1003", "T1086"], &["Process Access"])));
+    j.push(
+        t1,
+        Event::RuleUpserted(rule("r2", &[LSASS, "T1003", "T1086"], &["Process Access"])),
+    );
     let scope = Scope::all();
     let state = j.state();
     let ix = coverage::index(&cat, &state, &scope);
     let mut cov = coverage::compute_indexed(&ix, &cat, &state, &scope, t1);
-    j.push(t1, Event::ResultRecorded(result("r2", "T1003", Outcome::Pass, t1)));
-    j.push(t1, Event::ResultRecorded(result("r2", "T1086", Outcome::Fail, t1)));
+    j.push(
+        t1,
+        Event::ResultRecorded(result("r2", "T1003", Outcome::Pass, t1)),
+    );
+    j.push(
+        t1,
+        Event::ResultRecorded(result("r2", "T1086", Outcome::Fail, t1)),
+    );
     let state = j.state();
-    coverage::update_rule(&mut cov, &ix, &cat, &state, &scope, t1, &RuleId("r2".into()));
+    coverage::update_rule(
+        &mut cov,
+        &ix,
+        &cat,
+        &state,
+        &scope,
+        t1,
+        &RuleId("r2".into()),
+    );
     let full = coverage::compute(&cat, &state, &scope, t1);
     assert_eq!(cov, full);
     assert_eq!(at(&cov, "T1003").state, CoverageState::Validated);

@@ -363,7 +363,8 @@ impl Catalog {
             .find(|g| g.id.eq_ignore_ascii_case(q))
             .or_else(|| {
                 self.groups.iter().find(|g| {
-                    g.name.eq_ignore_ascii_case(q) || g.aliases.iter().any(|a| a.eq_ignore_ascii_case(q))
+                    g.name.eq_ignore_ascii_case(q)
+                        || g.aliases.iter().any(|a| a.eq_ignore_ascii_case(q))
                 })
             })
     }
@@ -412,14 +413,16 @@ fn telemetry_of(kb: &KnowledgeBase, id: TechniqueId) -> Vec<TelemetryNeed> {
     }
     by_component
         .into_iter()
-        .map(|(component, (platforms, log_sources, everywhere))| TelemetryNeed {
-            component,
-            platforms: if everywhere {
-                Vec::new()
-            } else {
-                platforms.into_iter().collect()
+        .map(
+            |(component, (platforms, log_sources, everywhere))| TelemetryNeed {
+                component,
+                platforms: if everywhere {
+                    Vec::new()
+                } else {
+                    platforms.into_iter().collect()
+                },
+                log_sources: log_sources.into_iter().collect(),
             },
-            log_sources: log_sources.into_iter().collect(),
-        })
+        )
         .collect()
 }

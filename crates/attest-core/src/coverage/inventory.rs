@@ -121,7 +121,9 @@ fn keys_of(source: &DataSource) -> impl Iterator<Item = Key> + '_ {
                 .iter()
                 .map(|l| Key::LogName(l.name.trim().to_lowercase())),
         )
-        .chain(std::iter::once(Key::Name(source.name.trim().to_lowercase())))
+        .chain(std::iter::once(Key::Name(
+            source.name.trim().to_lowercase(),
+        )))
 }
 
 /// One current source with its health at `now` and whether it is in the system scope.
@@ -138,6 +140,10 @@ impl Entry<'_> {
     }
 }
 
+/// A memo entry: the latest change among a dependency's sources, and the loss for passes after
+/// it.
+type Settled = (Option<Timestamp>, Option<SourceLoss>);
+
 /// The inventory of a [`State`] indexed for one instant and one system scope.
 #[derive(Debug)]
 pub struct Inventory<'s> {
@@ -152,7 +158,7 @@ pub struct Inventory<'s> {
     /// Memo per dependency: the latest change among its sources, and the answer of
     /// [`Inventory::loss_since`] for passes after it (which then depends on the dependency
     /// only). Tens of thousands of passes ask; a memo hit allocates nothing.
-    settled: RefCell<FastMap<Dependency, (Option<Timestamp>, Option<SourceLoss>)>>,
+    settled: RefCell<FastMap<Dependency, Settled>>,
 }
 
 impl<'s> Inventory<'s> {
@@ -227,7 +233,9 @@ impl<'s> Inventory<'s> {
                         *e = at;
                     }
                 }
-                ever.entry(k).or_default().push((name.as_str(), history.as_slice()));
+                ever.entry(k)
+                    .or_default()
+                    .push((name.as_str(), history.as_slice()));
             }
         }
         Inventory {

@@ -633,7 +633,11 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
             let mut v: Vec<TechniqueId> = target
                 .techniques
                 .iter()
-                .filter(|t| catalog.technique(t.technique).is_some_and(|c| scope.admits(c)))
+                .filter(|t| {
+                    catalog
+                        .technique(t.technique)
+                        .is_some_and(|c| scope.admits(c))
+                })
                 .map(|t| {
                     weights.insert(t.technique, (t.score, Some(t.tier.clone())));
                     t.technique
@@ -721,7 +725,10 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
         mine.sort_by_key(|(t, _)| *t);
         let pos = ix.rule_ids.len() as u32;
         for (t, _) in &mine {
-            if let Some(list) = catalog.position(*t).and_then(|p| ix.by_technique.get_mut(p)) {
+            if let Some(list) = catalog
+                .position(*t)
+                .and_then(|p| ix.by_technique.get_mut(p))
+            {
                 list.push(pos);
             }
         }
@@ -766,7 +773,13 @@ pub fn compute_indexed(
         while let Some(((_, raw), list)) = results.next_if(|((r, _), _)| r == id) {
             lists.push((catalog.resolve(raw).current(), list.as_slice()));
         }
-        rules.push(assess_rule(id, rec, &mut table, &inventory, &scope.platforms));
+        rules.push(assess_rule(
+            id,
+            rec,
+            &mut table,
+            &inventory,
+            &scope.platforms,
+        ));
         starts.push(validations.len());
         validations.extend(
             validate_rule(ix, state, rec, &lists, &inventory, pos, now)
@@ -787,8 +800,7 @@ pub fn compute_indexed(
             with_visibility.then_some((&inventory, scope)),
         )
     };
-    let techniques: Vec<TechniqueCoverage> =
-        ix.in_scope.iter().map(|&t| build(t, true)).collect();
+    let techniques: Vec<TechniqueCoverage> = ix.in_scope.iter().map(|&t| build(t, true)).collect();
     let context: Vec<TechniqueCoverage> = ix.context.iter().map(|&t| build(t, false)).collect();
     let mut cov = Coverage {
         at: now,
@@ -839,7 +851,13 @@ pub fn update_rule(
     };
     let rec = state.rules.get(rule);
     let deps: Vec<Dependency> = rec
-        .map(|r| r.rule.dependencies.iter().map(|d| d.dependency.clone()).collect())
+        .map(|r| {
+            r.rule
+                .dependencies
+                .iter()
+                .map(|d| d.dependency.clone())
+                .collect()
+        })
         .unwrap_or_default();
     // Only this rule's dependencies need indexing: the rest of the inventory is untouched.
     let inventory = Inventory::for_dependencies(state, &scope.systems, now, &deps);
@@ -1158,7 +1176,11 @@ fn derive(
 }
 
 /// Telemetry visibility of a technique on each platform in scope that it lists.
-fn visible(info: &CatalogTechnique, inventory: &Inventory<'_>, scope: &Scope) -> Vec<PlatformVisibility> {
+fn visible(
+    info: &CatalogTechnique,
+    inventory: &Inventory<'_>,
+    scope: &Scope,
+) -> Vec<PlatformVisibility> {
     let platforms: Vec<&String> = if scope.platforms.is_empty() {
         info.platforms.iter().collect()
     } else {
@@ -1218,12 +1240,14 @@ fn finish(cov: &mut Coverage, catalog: &Catalog, scope: &Scope) {
                     .collect()
             })
             .unwrap_or_default();
-        counts.push((!subs.is_empty()).then(|| SubtechniqueCount {
-            validated: subs
-                .iter()
-                .filter(|&&s| cov.state_of(s) == Some(CoverageState::Validated))
-                .count(),
-            total: subs.len(),
+        counts.push((!subs.is_empty()).then(|| {
+            SubtechniqueCount {
+                validated: subs
+                    .iter()
+                    .filter(|&&s| cov.state_of(s) == Some(CoverageState::Validated))
+                    .count(),
+                total: subs.len(),
+            }
         }));
     }
     for (t, c) in cov.techniques.iter_mut().zip(counts) {
@@ -1246,10 +1270,12 @@ fn finish(cov: &mut Coverage, catalog: &Catalog, scope: &Scope) {
         .iter()
         .filter(|t| seen.insert(t.shortname.clone()))
         .filter_map(|t| {
-            per_tactic.get(t.shortname.as_str()).map(|tally| TacticSummary {
-                tactic: t.clone(),
-                tally: *tally,
-            })
+            per_tactic
+                .get(t.shortname.as_str())
+                .map(|tally| TacticSummary {
+                    tactic: t.clone(),
+                    tally: *tally,
+                })
         })
         .collect();
     cov.overall = overall;
@@ -1268,7 +1294,15 @@ pub fn rule_validations(
     let mut out = Vec::new();
     for (pos, id) in ix.rule_ids.iter().enumerate() {
         let lists = result_lists(catalog, state, id);
-        let vals = validate_rule(&ix, state, state.rules.get(id), &lists, &inventory, pos, now);
+        let vals = validate_rule(
+            &ix,
+            state,
+            state.rules.get(id),
+            &lists,
+            &inventory,
+            pos,
+            now,
+        );
         let claims = ix.claims.get(pos).map(Vec::as_slice).unwrap_or(&[]);
         for ((t, _), v) in claims.iter().zip(vals) {
             out.push((id.clone(), *t, v));

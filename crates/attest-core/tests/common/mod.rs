@@ -6,7 +6,9 @@ use attest_attack::{BundleInput, KnowledgeBase, TechniqueId};
 use attest_core::coverage::Catalog;
 use attest_core::journal::{Event, JournalEntry};
 use attest_core::result::{Evidence, Outcome, ValidationResult};
-use attest_core::rule::{Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat, RuleId};
+use attest_core::rule::{
+    Dependency, DependencyOrigin, Origin, Rule, RuleDependency, RuleFormat, RuleId,
+};
 use attest_core::source::DataSource;
 use attest_core::state::State;
 use jiff::{SignedDuration, Timestamp};
@@ -214,7 +216,8 @@ impl Journal {
     /// Appends an event at `at`.
     pub fn push(&mut self, at: Timestamp, event: Event) -> &mut Journal {
         let seq = self.entries.len() as u64 + 1;
-        self.entries.push(JournalEntry::new(seq, at, "tester", event));
+        self.entries
+            .push(JournalEntry::new(seq, at, "tester", event));
         self
     }
 
