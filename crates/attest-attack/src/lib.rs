@@ -64,6 +64,7 @@ mod kb;
 pub mod load;
 mod model;
 mod pieces;
+mod query;
 mod raw;
 mod remap;
 #[cfg(test)]
@@ -72,14 +73,15 @@ mod tests;
 pub use build::{BundleInput, decode_bundle};
 pub use error::{Error, Warning, WarningKind, count_warnings};
 pub use id::{TechniqueId, TechniqueIdError};
-pub use kb::{
-    DomainCounts, GroupTechnique, GroupTechniqueOptions, KnowledgeBase, LookupOptions, MatchField,
-    ObjectRef, Procedure, RemappedResolution, Resolution, SearchHit, TelemetryOrigin,
-    TelemetryRequirement, UseEvidence, UsePath,
-};
+pub use kb::{KnowledgeBase, ObjectRef};
 pub use model::{
     Analytic, Campaign, DataComponent, DataModel, DataSource, DetectionStrategy, Domain, Group,
     LogSource, LogSourceReference, Meta, Mitigation, Relationship, RelationshipKind, Software,
     SoftwareKind, Tactic, Technique,
+};
+pub use query::{
+    DomainCounts, GroupTechnique, GroupTechniqueOptions, LookupOptions, MatchField, Procedure,
+    RemappedResolution, Resolution, SearchHit, TelemetryOrigin, TelemetryRequirement, UseEvidence,
+    UsePath,
 };
 pub use remap::RemapTable;
