@@ -298,14 +298,12 @@ fn assemble(source_count: usize, outputs: Vec<SourceOutput>) -> (RuleSet, Vec<Di
     let mut location = vec![(0usize, 0usize); metas.len()];
     for (key, rules) in bucket_rules {
         let b = buckets.len();
-        let mut engine = Engine::new();
         let mut compiled = Vec::with_capacity(rules.len());
         for (pos, (rule, index)) in rules.into_iter().enumerate() {
             location[index] = (b, pos);
             compiled.push(rule);
         }
-        engine.extend_compiled_rules(compiled);
-        buckets.push(Bucket { key, engine });
+        buckets.push(Bucket::new(key, compiled));
     }
 
     let mut filter_count = 0;
@@ -390,9 +388,11 @@ fn apply_filter(
         return false;
     }
     for b in targets {
-        if let Some(bucket) = buckets.get_mut(b)
-            && let Err(e) = bucket.engine.apply_filter(filter)
-        {
+        let Some(bucket) = buckets.get_mut(b) else { continue };
+        // rsigma applies filters to the rules held by an engine; borrow one for the rewrite.
+        let mut engine = Engine::new();
+        engine.extend_compiled_rules(bucket.rules.clone());
+        if let Err(e) = engine.apply_filter(filter) {
             diagnostics.push(Diagnostic {
                 origin: String::new(),
                 rule_id: None,
@@ -403,6 +403,7 @@ fn apply_filter(
             });
             return false;
         }
+        *bucket = Bucket::new(bucket.key.clone(), engine.rules().to_vec());
     }
     true
 }

@@ -36,12 +36,12 @@
 //! ```
 //!
 //! Design choices a reader would not guess:
-//! - Rules are grouped into one rsigma engine per routing bucket (`(product, category, service)`
-//!   after the fallback in [`route`]); within a bucket, rsigma's own candidate index (one
-//!   Aho-Corasick automaton per field over the rules' required literals) picks the rules an event
-//!   can match. Both together are the literal pre-filter.
-//! - All rules of a bucket are added in one batch (adding them one at a time is quadratic in
-//!   rsigma 0.23).
+//! - Rules are grouped per routing bucket (`(product, category, service)` after the fallback in
+//!   [`route`]); within a bucket, our own literal pre-filter (one Aho-Corasick automaton per field
+//!   over the literals each rule requires, several required clauses per rule) picks the few rules
+//!   an event can match, and only those are evaluated by rsigma. We do not use rsigma's `Engine`:
+//!   its candidate index keeps one witness per rule, so every rule sharing a common literal
+//!   (`\powershell.exe`) is evaluated, and its DFA construction dominated compile time.
 //! - `expand` placeholders are resolved from [`CompileOptions::placeholders`] before compiling
 //!   (rsigma would resolve them from the event).
 //! - Regular expressions are compiled by the `regex` crate, whose matching is linear-time and
@@ -56,6 +56,7 @@ mod diagnostic;
 mod event;
 mod expand;
 mod meta;
+mod prefilter;
 pub mod route;
 mod ruleset;
 

@@ -3,13 +3,16 @@
 
 use std::collections::HashMap;
 
-use rsigma_eval::{CorrelationConfig, CorrelationEngine, Engine, EvaluationResult, ResultBody, explain_rule};
+use rsigma_eval::{
+    CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult, ResultBody, evaluate_rule, explain_rule,
+};
 use rsigma_parser::CorrelationRule;
 
 use crate::compile::CompileStats;
 use crate::event::Event;
 use crate::meta::SigmaRule;
-use crate::route::{BucketKey, route_event};
+use crate::prefilter::Prefilter;
+use crate::route::{BucketKey, EventRoute, WINDOWS_ROUTES, route_event};
 
 /// Index of a rule in [`RuleSet::rules`].
 pub type RuleIndex = usize;
@@ -25,6 +28,8 @@ pub struct RuleSet {
     buckets: Vec<Bucket>,
     /// Every bucket, for events that cannot be routed.
     all_buckets: Vec<usize>,
+    /// Buckets per channel and event id, precomputed from the routing table.
+    routes: RouteCache,
     /// Per detection rule: (bucket, position in that bucket's engine).
     location: Vec<(usize, usize)>,
     correlation: Option<CorrelationSetup>,
@@ -42,10 +47,18 @@ impl std::fmt::Debug for RuleSet {
     }
 }
 
-/// Rules sharing one routing key, compiled into one rsigma engine.
+/// Rules sharing one routing key, with their literal pre-filter.
 pub(crate) struct Bucket {
     pub key: BucketKey,
-    pub engine: Engine,
+    pub rules: Vec<CompiledRule>,
+    prefilter: Prefilter,
+}
+
+impl Bucket {
+    pub(crate) fn new(key: BucketKey, rules: Vec<CompiledRule>) -> Self {
+        let prefilter = Prefilter::build(&rules);
+        Bucket { key, rules, prefilter }
+    }
 }
 
 /// What a [`Correlator`] needs to build its own correlation engine.
@@ -54,6 +67,78 @@ pub(crate) struct CorrelationSetup {
     /// The detection rules the correlations refer to (so names resolve), with internal ids.
     pub referenced_rules: Vec<rsigma_parser::SigmaRule>,
     pub referenced: Vec<RuleIndex>,
+}
+
+/// The buckets each (channel, event id) of the routing table reaches, so routing an event costs
+/// two hash lookups instead of a walk over the table.
+struct RouteCache {
+    /// Channel as written in the table → its routes.
+    channels: HashMap<&'static str, ChannelRoutes>,
+    /// Buckets for a channel the table does not know.
+    unknown_channel: Vec<usize>,
+}
+
+struct ChannelRoutes {
+    by_event_id: HashMap<u32, Vec<usize>>,
+    other: Vec<usize>,
+}
+
+impl RouteCache {
+    fn build(buckets: &[Bucket]) -> Self {
+        let accepting = |route: &EventRoute| -> Vec<usize> {
+            buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| route.accepts(&b.key))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let route_of = |channel: &str, event_id: Option<u32>| {
+            let mut fields = serde_json::Map::new();
+            fields.insert(crate::FIELD_CHANNEL.to_owned(), channel.into());
+            if let Some(id) = event_id {
+                fields.insert(crate::FIELD_EVENT_ID.to_owned(), id.into());
+            }
+            route_event(&Event::new(fields)).unwrap_or_default()
+        };
+        let mut channels: HashMap<&'static str, ChannelRoutes> = HashMap::new();
+        for entry in WINDOWS_ROUTES {
+            for &channel in entry.channels {
+                if channels.contains_key(channel) {
+                    continue;
+                }
+                let mut by_event_id = HashMap::new();
+                for e in WINDOWS_ROUTES.iter().filter(|e| e.channels.contains(&channel)) {
+                    for &id in e.event_ids {
+                        by_event_id
+                            .entry(id)
+                            .or_insert_with(|| accepting(&route_of(channel, Some(id))));
+                    }
+                }
+                let other = accepting(&route_of(channel, None));
+                channels.insert(channel, ChannelRoutes { by_event_id, other });
+            }
+        }
+        RouteCache {
+            channels,
+            unknown_channel: accepting(&EventRoute::default()),
+        }
+    }
+
+    fn lookup(&self, channel: &str, event_id: Option<u32>) -> &[usize] {
+        let routes = self.channels.get(channel).or_else(|| {
+            self.channels
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(channel))
+                .map(|(_, r)| r)
+        });
+        match routes {
+            None => &self.unknown_channel,
+            Some(r) => event_id
+                .and_then(|id| r.by_event_id.get(&id))
+                .unwrap_or(&r.other),
+        }
+    }
 }
 
 /// One rule that matched.
@@ -133,7 +218,9 @@ impl RuleSet {
                 }
             }
         }
+        let routes = RouteCache::build(&buckets);
         RuleSet {
+            routes,
             all_buckets: (0..buckets.len()).collect(),
             rules,
             by_key,
@@ -196,25 +283,45 @@ impl RuleSet {
             .collect()
     }
 
-    fn bucket_indices(&self, event: &Event) -> Vec<usize> {
-        match route_event(event) {
-            None => self.all_buckets.clone(),
-            Some(route) => self
-                .buckets
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| route.accepts(&b.key))
-                .map(|(i, _)| i)
-                .collect(),
+    /// How many detection rules the literal pre-filter can skip (they have at least one required
+    /// literal), out of all detection rules. The others are evaluated on every event routed to them.
+    pub fn prefilter_coverage(&self) -> (usize, usize) {
+        self.buckets
+            .iter()
+            .map(|b| b.prefilter.coverage())
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    }
+
+    /// Like [`RuleSet::evaluate`] but without the literal pre-filter: every rule the event is
+    /// routed to is evaluated. The reference that tests hold the pre-filter to; much slower.
+    pub fn evaluate_exhaustive(&self, event: &Event) -> Vec<RuleMatch> {
+        let view = event.as_rsigma();
+        let mut out = Vec::new();
+        for &b in self.bucket_indices(event) {
+            let Some(bucket) = self.buckets.get(b) else { continue };
+            out.extend(bucket.rules.iter().filter_map(|rule| evaluate_rule(rule, &view)));
+        }
+        out.into_iter().filter_map(|r| self.to_match(r)).collect()
+    }
+
+    fn bucket_indices(&self, event: &Event) -> &[usize] {
+        match event.channel() {
+            None => &self.all_buckets,
+            Some(channel) => self.routes.lookup(channel, event.event_id()),
         }
     }
 
     fn evaluate_raw(&self, event: &Event) -> Vec<EvaluationResult> {
         let view = event.as_rsigma();
         let mut out = Vec::new();
-        for b in self.bucket_indices(event) {
-            if let Some(bucket) = self.buckets.get(b) {
-                out.extend(bucket.engine.evaluate(&view));
+        for &b in self.bucket_indices(event) {
+            let Some(bucket) = self.buckets.get(b) else { continue };
+            for pos in bucket.prefilter.candidates(event.fields()) {
+                if let Some(rule) = bucket.rules.get(pos as usize)
+                    && let Some(m) = evaluate_rule(rule, &view)
+                {
+                    out.push(m);
+                }
             }
         }
         out
@@ -255,7 +362,7 @@ impl RuleSet {
     /// rules and unknown indexes.
     pub fn explain(&self, rule: RuleIndex, event: &Event) -> Option<Explanation> {
         let &(b, pos) = self.location.get(rule)?;
-        let compiled = self.buckets.get(b)?.engine.rules().get(pos)?;
+        let compiled = self.buckets.get(b)?.rules.get(pos)?;
         let trace = explain_rule(compiled, &event.as_rsigma());
         let mut items = Vec::new();
         for c in &trace.conditions {
