@@ -14,7 +14,13 @@ pub fn attack_dir(test: &str) -> Option<PathBuf> {
                 !required,
                 "{test}: ATTEST_ATTACK_DIR is not set but ATTEST_REQUIRE_CORPORA=1"
             );
-            eprintln!("SKIPPED: {test}: set ATTEST_ATTACK_DIR to run");
+            // Written to the stderr handle directly: the test harness captures `eprintln!` of
+            // passing tests, and a skip must be visible.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: {test}: set ATTEST_ATTACK_DIR to run"
+            );
             None
         }
     }
