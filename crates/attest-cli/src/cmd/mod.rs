@@ -4,6 +4,8 @@ pub mod attack;
 pub mod init;
 pub mod rules;
 pub mod sources;
+pub mod tests;
+pub mod validate;
 pub mod workspace;
 
 use std::process::ExitCode;
@@ -39,6 +41,10 @@ pub enum Command {
     Sources(sources::Args),
     /// The detection rule registry: import, list, show, enable/disable, assign, suppress.
     Rules(rules::Args),
+    /// The test catalogue: Atomic Red Team tests, scenarios, replay datasets.
+    Tests(tests::Args),
+    /// Record validation results, import them, or replay recorded telemetry through the rules.
+    Validate(validate::Args),
 }
 
 /// Runs the parsed command.
@@ -49,6 +55,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => block_on(init::run(&ctx, args)),
         Command::Sources(args) => block_on(sources::run(&ctx, args)),
         Command::Rules(args) => block_on(rules::run(&ctx, args)),
+        Command::Tests(args) => block_on(tests::run(&ctx, args)),
+        Command::Validate(args) => block_on(validate::run(&ctx, args)),
     }
 }
 
