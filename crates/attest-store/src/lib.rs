@@ -169,7 +169,7 @@ macro_rules! dispatch {
 
 enum Target {
     Sqlite(PathBuf),
-    Postgres(PgConnectOptions),
+    Postgres(Box<PgConnectOptions>),
 }
 
 fn parse_url(url: &str) -> Result<Target> {
@@ -179,7 +179,7 @@ fn parse_url(url: &str) -> Result<Target> {
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let options = PgConnectOptions::from_str(url).map_err(|e| invalid(&e.to_string()))?;
-        return Ok(Target::Postgres(options));
+        return Ok(Target::Postgres(Box::new(options)));
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
@@ -237,7 +237,7 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(60))
-                    .connect_with(options)
+                    .connect_with(*options)
                     .await
                     .map_err(error::db("connecting", BackendKind::Postgres))?;
                 Backend::Postgres(pool)
@@ -387,20 +387,21 @@ impl JournalListener {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn urls_choose_the_backend() {
         assert!(
-            matches!(parse_url("sqlite://a/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("a/b.db"))
+            matches!(parse_url("sqlite://a/b.db"), Ok(Target::Sqlite(p)) if p == Path::new("a/b.db"))
         );
         assert!(
-            matches!(parse_url("sqlite:///abs/b.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("/abs/b.db"))
+            matches!(parse_url("sqlite:///abs/b.db"), Ok(Target::Sqlite(p)) if p == Path::new("/abs/b.db"))
         );
         assert!(
-            matches!(parse_url("sqlite:rel.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("rel.db"))
+            matches!(parse_url("sqlite:rel.db"), Ok(Target::Sqlite(p)) if p == Path::new("rel.db"))
         );
         assert!(
-            matches!(parse_url("ws/attest.db"), Ok(Target::Sqlite(p)) if p == PathBuf::from("ws/attest.db"))
+            matches!(parse_url("ws/attest.db"), Ok(Target::Sqlite(p)) if p == Path::new("ws/attest.db"))
         );
         assert!(matches!(
             parse_url("postgres://u@localhost:5432/db"),

@@ -77,6 +77,9 @@ async fn run_writer(spec: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// A test of this harness: builds the future to run.
+type TestFn = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
 fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Ok(spec) = std::env::var(WRITER_ENV) {
@@ -88,10 +91,7 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    let tests: [(
-        &str,
-        fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-    ); 2] = [
+    let tests: [(&str, TestFn); 2] = [
         (
             "a_writer_killed_mid_append_leaves_the_previous_state",
             || Box::pin(a_writer_killed_mid_append_leaves_the_previous_state()),

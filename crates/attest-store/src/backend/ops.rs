@@ -265,7 +265,9 @@ async fn insert_journal(
     .await
 }
 
-/// Inserts rows with multi-row `VALUES`, chunked under the bind limit.
+/// Inserts rows with multi-row `VALUES`, chunked under the bind limit. The statements are not
+/// kept in the connection's statement cache: their text depends on the row count, so caching
+/// them would only evict the fixed statements.
 async fn insert_rows<T>(
     conn: &mut Conn,
     op: &'static str,
@@ -277,7 +279,11 @@ async fn insert_rows<T>(
     for chunk in rows.chunks((MAX_BINDS / columns).max(1)) {
         let mut qb = QueryBuilder::<Db>::new(head);
         qb.push_values(chunk, |mut b, row| push(&mut b, row));
-        qb.build().execute(&mut *conn).await.map_err(db(op, KIND))?;
+        qb.build()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(db(op, KIND))?;
     }
     Ok(())
 }
@@ -298,7 +304,11 @@ async fn delete_in(
             sep.push_bind(*key);
         }
         sep.push_unseparated(")");
-        qb.build().execute(&mut *conn).await.map_err(db(op, KIND))?;
+        qb.build()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(db(op, KIND))?;
     }
     Ok(())
 }
@@ -325,6 +335,7 @@ where
         sep.push_unseparated(")");
         let rows: Vec<R> = qb
             .build_query_as()
+            .persistent(false)
             .fetch_all(&mut *conn)
             .await
             .map_err(db(op, KIND))?;

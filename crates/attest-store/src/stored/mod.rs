@@ -196,26 +196,26 @@ mod tests {
     #[test]
     fn v1_wire_form_is_stable() {
         let event = Event::RuleUpserted(sample_rule());
-        assert_eq!(encode_event(&event).unwrap(), RULE_V1);
-        assert_eq!(decode_event(RULE_V1).unwrap(), event);
+        assert_eq!(encode_event(&event).expect("encodes"), RULE_V1);
+        assert_eq!(decode_event(RULE_V1).expect("decodes"), event);
     }
 
     #[test]
     fn minimal_v1_payloads_decode_with_defaults() {
         // Written by hand, as an older or foreign writer might: optional fields omitted.
         let payload = r#"{"version":1,"event":{"rule_upserted":{"id":"r","title":"t","origin":{"format":"sigma","path":"p","root":"x"},"status":"disabled"}}}"#;
-        let Event::RuleUpserted(rule) = decode_event(payload).unwrap() else {
+        let Event::RuleUpserted(rule) = decode_event(payload).expect("decodes") else {
             panic!("wrong kind");
         };
         assert_eq!(rule.status, attest_core::rule::RuleStatus::Disabled);
         assert!(rule.techniques.is_empty() && rule.content_hash.is_empty());
         let seen = r#"{"version":1,"event":{"source_seen":{"name":"okta","at":"2026-01-02T03:04:05.123456789Z"}}}"#;
-        let Event::SourceSeen { at, .. } = decode_event(seen).unwrap() else {
+        let Event::SourceSeen { at, .. } = decode_event(seen).expect("decodes") else {
             panic!("wrong kind");
         };
         assert_eq!(at.subsec_nanosecond(), 123_456_789);
         let policy = r#"{"version":1,"event":{"policy_set":{"default_window":"PT720H"}}}"#;
-        let Event::PolicySet(p) = decode_event(policy).unwrap() else {
+        let Event::PolicySet(p) = decode_event(policy).expect("decodes") else {
             panic!("wrong kind");
         };
         assert_eq!(p.default_window.as_hours(), 720);
