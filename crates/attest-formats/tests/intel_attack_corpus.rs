@@ -47,7 +47,8 @@ fn enterprise_17() -> Option<&'static [u8]> {
 }
 
 fn live(o: &Value) -> bool {
-    o.get("revoked") != Some(&Value::Bool(true)) && o.get("x_mitre_deprecated") != Some(&Value::Bool(true))
+    o.get("revoked") != Some(&Value::Bool(true))
+        && o.get("x_mitre_deprecated") != Some(&Value::Bool(true))
 }
 
 fn mitre_id(o: &Value) -> Option<String> {
@@ -77,15 +78,29 @@ fn enterprise_bundle_as_intel() {
     assert_eq!(actors.len(), 166);
     let pairs: usize = actors.iter().map(|a| a.techniques.len()).sum();
     assert_eq!(pairs, 4046);
-    assert!(actors.iter().all(|a| a.techniques.iter().all(|t| !t.low_confidence)));
+    assert!(
+        actors
+            .iter()
+            .all(|a| a.techniques.iter().all(|t| !t.low_confidence))
+    );
     assert_eq!(diags.len(), 4, "{diags:#?}");
-    assert!(diags.iter().all(|d| d.message.contains("uses no resolvable attack-pattern") && d.line.is_some()));
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.message.contains("uses no resolvable attack-pattern") && d.line.is_some())
+    );
     let apt29 = actors.iter().find(|a| a.name == "APT29").expect("APT29");
-    assert_eq!(apt29.id, "intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542");
+    assert_eq!(
+        apt29.id,
+        "intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542"
+    );
     assert_eq!(apt29.techniques.len(), 66);
     assert!(apt29.techniques.iter().any(|t| t.technique == "T1059.001"));
     assert!(apt29.aliases.iter().any(|a| a == "Cozy Bear"));
-    assert!(!apt29.aliases.iter().any(|a| a == "APT29"), "the name is not an alias");
+    assert!(
+        !apt29.aliases.iter().any(|a| a == "APT29"),
+        "the name is not an alias"
+    );
 
     // Ladder step 3: strip every external reference and x_mitre id from the attack-patterns;
     // a knowledge-base lookup by STIX id must give the same actors.
@@ -144,7 +159,11 @@ fn state_layer_of_every_enterprise_technique_validates() {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|k| k.get("phase_name").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|k| {
+                k.get("phase_name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect();
         let state = LayerState::ALL[techniques.len() % 5];
         techniques.push(StateTechnique {

@@ -31,7 +31,10 @@ fn opencti_export() {
     let (actors, diags) = read_stix_intel(input, &options("opencti"), &lookup);
     assert_eq!(actors.len(), 2);
     let heron = &actors[0];
-    assert_eq!(heron.id, "intrusion-set--7a1e2f3c-55d4-4a8b-9c3e-2b1d0e9f8a77");
+    assert_eq!(
+        heron.id,
+        "intrusion-set--7a1e2f3c-55d4-4a8b-9c3e-2b1d0e9f8a77"
+    );
     assert_eq!(heron.name, "Scarlet Heron");
     assert_eq!(heron.aliases, ["SH-01", "Heron Team"]);
     assert_eq!(heron.origin, ActorOrigin::Intel("opencti".into()));
@@ -41,7 +44,10 @@ fn opencti_export() {
         .map(|t| (t.technique.as_str(), t.low_confidence))
         .collect();
     // Extension id, external reference, name via the knowledge base (low confidence).
-    assert_eq!(t, [("T1059.001", false), ("T1003", false), ("T1021.001", true)]);
+    assert_eq!(
+        t,
+        [("T1059.001", false), ("T1003", false), ("T1021.001", true)]
+    );
     let ops = &actors[1];
     assert_eq!(ops.name, "Heron Operators");
     assert!(ops.aliases.is_empty());
@@ -113,7 +119,11 @@ fn dettect_group_administration() {
         .collect();
     assert_eq!(
         weighted,
-        [("T1003.001", 405.0), ("T1059.001", 1774.0), ("T1218.011", 794.0)]
+        [
+            ("T1003.001", 405.0),
+            ("T1059.001", 1774.0),
+            ("T1218.011", 794.0)
+        ]
     );
 }
 
@@ -153,9 +163,24 @@ fn ownership_file() {
     });
     assert!(diags.is_empty(), "{diags:?}");
     let map = map.expect("map");
-    assert_eq!(map.owner_of("T1003.001", &["credential-access", "TA0006"]), Some("carol"));
-    assert_eq!(map.owner_of("T1003.006", &["credential-access", "TA0006"]), Some("bob"));
-    assert_eq!(map.owner_of("T1110", &["credential-access", "TA0006"]), Some("alice"));
-    assert_eq!(map.owner_of("T1059", &["execution", "TA0002"]), Some("dave"));
-    assert_eq!(map.owner_of("T1486", &["impact", "TA0040"]), Some("detection-engineering"));
+    assert_eq!(
+        map.owner_of("T1003.001", &["credential-access", "TA0006"]),
+        Some("carol")
+    );
+    assert_eq!(
+        map.owner_of("T1003.006", &["credential-access", "TA0006"]),
+        Some("bob")
+    );
+    assert_eq!(
+        map.owner_of("T1110", &["credential-access", "TA0006"]),
+        Some("alice")
+    );
+    assert_eq!(
+        map.owner_of("T1059", &["execution", "TA0002"]),
+        Some("dave")
+    );
+    assert_eq!(
+        map.owner_of("T1486", &["impact", "TA0040"]),
+        Some("detection-engineering")
+    );
 }

@@ -1,12 +1,12 @@
 //! Navigator layers on a hand-written fixture in Navigator's own export shape, and the
 //! exporter's layers checked by the validator.
 
+use attest_formats::Input;
 use attest_formats::export::navigator::{
     LayerInfo, LayerState, OverlayTechnique, PriorityTechnique, StateTechnique, actor_layer,
     layer_to_json, priority_layer, state_layer, validate_layer,
 };
 use attest_formats::import::navigator::{read_layer_claims, read_layer_profile};
-use attest_formats::Input;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/intel/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -26,7 +26,11 @@ fn navigator_export_shape_is_valid_and_reads_as_claims() {
     let claims = claims.expect("claims");
     assert_eq!(claims.name, "SOC coverage (hand-coloured)");
     assert_eq!(claims.attack_version.as_deref(), Some("16"));
-    let ids: Vec<_> = claims.techniques.iter().map(|t| t.technique.as_str()).collect();
+    let ids: Vec<_> = claims
+        .techniques
+        .iter()
+        .map(|t| t.technique.as_str())
+        .collect();
     // Colour only, score 100, score 50; score 0 and the disabled entry are not claims.
     assert_eq!(ids, ["T1059", "T1059.001", "T1003.001"]);
     assert_eq!(claims.techniques[1].comment.as_deref(), Some("EDR + Sigma"));

@@ -20,9 +20,9 @@
 //! splittable.
 
 mod spec;
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use spec::{LOOKUP_COLUMNS, LookupRow, LookupStatus};
 pub use write::lookup_csv;

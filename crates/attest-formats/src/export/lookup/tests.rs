@@ -29,7 +29,12 @@ fn rows() -> Vec<LookupRow> {
 fn columns_and_values_read_back() {
     let text = lookup_csv(&rows());
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().expect("header").iter().map(String::from).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
     assert_eq!(header, LOOKUP_COLUMNS);
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     assert_eq!(records.len(), 2);

@@ -23,14 +23,14 @@
 //! Navigator writes them), gradient and layout values. Output is deterministic.
 
 mod spec;
-mod validate;
-mod write;
 #[cfg(test)]
 mod tests;
+mod validate;
+mod write;
 
 pub use spec::{
-    Gradient, Layer, LayerLayout, LayerFilters, LayerTechnique, LegendItem, MetadataItem,
-    Versions, LAYER_FORMAT, NAVIGATOR_VERSION,
+    Gradient, LAYER_FORMAT, Layer, LayerFilters, LayerLayout, LayerTechnique, LegendItem,
+    MetadataItem, NAVIGATOR_VERSION, Versions,
 };
 pub(crate) use validate::key_lines;
 pub use validate::validate_layer;

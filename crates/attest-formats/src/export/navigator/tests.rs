@@ -88,17 +88,29 @@ fn state_layer_is_valid_and_complete() {
             Some("initial-access")
         ]
     );
-    let gap = layer.techniques.iter().find(|t| t.technique_id == "T1486").expect("gap");
+    let gap = layer
+        .techniques
+        .iter()
+        .find(|t| t.technique_id == "T1486")
+        .expect("gap");
     assert_eq!(gap.tactic, None);
     assert_eq!(gap.color, LayerState::Gap.color());
     let parent = &layer.techniques[0];
     assert!(parent.show_subtechniques);
-    assert_eq!(parent.comment, "State: rule exists (unvalidated). Rules: sigma:abc. Reasons: untested.");
+    assert_eq!(
+        parent.comment,
+        "State: rule exists (unvalidated). Rules: sigma:abc. Reasons: untested."
+    );
     assert_eq!(layer.techniques[1].technique_id, "T1059.001");
     assert_eq!(layer.legend_items.len(), 5);
-    let colors: std::collections::HashSet<_> = layer.legend_items.iter().map(|l| &l.color).collect();
+    let colors: std::collections::HashSet<_> =
+        layer.legend_items.iter().map(|l| &l.color).collect();
     assert_eq!(colors.len(), 5, "distinct colours");
-    let meta: Vec<_> = layer.metadata.iter().map(|m| (m.name.as_str(), m.value.as_str())).collect();
+    let meta: Vec<_> = layer
+        .metadata
+        .iter()
+        .map(|m| (m.name.as_str(), m.value.as_str()))
+        .collect();
     assert_eq!(
         meta,
         [
@@ -142,7 +154,11 @@ fn priority_layer_scores_open_techniques_only() {
     ];
     let layer = priority_layer(&info(), &input);
     assert_eq!(validate(&layer_to_json(&layer)), vec![]);
-    let scores: Vec<_> = layer.techniques.iter().map(|t| (t.technique_id.as_str(), t.score)).collect();
+    let scores: Vec<_> = layer
+        .techniques
+        .iter()
+        .map(|t| (t.technique_id.as_str(), t.score))
+        .collect();
     assert_eq!(scores, [("T1003", Some(7.46)), ("T1486", Some(2.0))]);
     assert_eq!(layer.gradient.max_value, 7.46);
     assert_eq!(layer.techniques[0].color, "");
@@ -166,7 +182,10 @@ fn actor_overlay_is_valid() {
     );
     assert_eq!(validate(&layer_to_json(&layer)), vec![]);
     assert_eq!(layer.techniques[0].score, Some(2.0));
-    assert_eq!(layer.techniques[0].comment, "Used by APT29 (weight 2); our state: gap.");
+    assert_eq!(
+        layer.techniques[0].comment,
+        "Used by APT29 (weight 2); our state: gap."
+    );
     assert_eq!(layer.metadata[1], MetadataItem::new("actor", "APT29"));
 }
 
@@ -189,21 +208,76 @@ fn validator_finds_each_rule_with_lines() {
     let diags = validate(bad);
     let got: Vec<_> = diags
         .iter()
-        .map(|d| (d.severity, d.line, d.message.split(':').next().unwrap_or("").to_string()))
+        .map(|d| {
+            (
+                d.severity,
+                d.line,
+                d.message.split(':').next().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     let lines: Vec<_> = got.iter().map(|g| g.1).collect();
-    assert!(diags.iter().any(|d| d.message.contains("`versions.layer` must be \"4.5\"") && d.line == Some(3)), "{diags:#?}");
-    assert!(diags.iter().any(|d| d.message.contains("`domain`") && d.line == Some(4)));
-    assert!(diags.iter().any(|d| d.message.contains("`sorting`") && d.line == Some(5)));
-    assert!(diags.iter().any(|d| d.message.contains("at least two colours") && d.line == Some(6)));
-    assert!(diags.iter().any(|d| d.message.contains("maxValue") && d.line == Some(6)));
-    assert!(diags.iter().any(|d| d.message.contains("layout.layout") && d.line == Some(7)));
-    assert!(diags.iter().any(|d| d.message.contains("`score` must be a number") && d.line == Some(9)));
-    assert!(diags.iter().any(|d| d.message.contains("`t1003` is not a technique id") && d.line == Some(10)));
-    assert!(diags.iter().any(|d| d.message.contains("#rrggbb") && d.line == Some(10)));
-    assert!(diags.iter().any(|d| d.message.contains("T9999 is not in this ATT&CK release") && d.line == Some(11)));
-    assert!(diags.iter().any(|d| d.message.contains("`tactic` must be") && d.line == Some(11)));
-    assert!(diags.iter().any(|d| d.severity == Severity::Warning && d.message.contains("`colour`")));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`versions.layer` must be \"4.5\"") && d.line == Some(3)),
+        "{diags:#?}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`domain`") && d.line == Some(4))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`sorting`") && d.line == Some(5))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("at least two colours") && d.line == Some(6))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("maxValue") && d.line == Some(6))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("layout.layout") && d.line == Some(7))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`score` must be a number") && d.line == Some(9))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`t1003` is not a technique id") && d.line == Some(10))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("#rrggbb") && d.line == Some(10))
+    );
+    assert!(
+        diags.iter().any(
+            |d| d.message.contains("T9999 is not in this ATT&CK release") && d.line == Some(11)
+        )
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("`tactic` must be") && d.line == Some(11))
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.severity == Severity::Warning && d.message.contains("`colour`"))
+    );
     assert_eq!(diags.len(), 12, "{got:#?} {lines:?}");
 }
 

@@ -19,7 +19,13 @@ pub fn validate_layer(input: Input<'_>, is_known: &dyn Fn(&str) -> bool) -> Vec<
     };
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return vec![Diagnostic::error(path, Some(e.line()), format!("invalid JSON: {e}"))],
+        Err(e) => {
+            return vec![Diagnostic::error(
+                path,
+                Some(e.line()),
+                format!("invalid JSON: {e}"),
+            )];
+        }
     };
     let mut v = Validator {
         path,
@@ -39,22 +45,47 @@ pub fn validate_layer(input: Input<'_>, is_known: &dyn Fn(&str) -> bool) -> Vec<
                 }
             }
         }
-        _ => v.err(Some(1), "a layer file is a layer object or a non-empty list of layers"),
+        _ => v.err(
+            Some(1),
+            "a layer file is a layer object or a non-empty list of layers",
+        ),
     }
     v.diags
 }
 
 /// Keys a 4.5 layer may have.
 const LAYER_KEYS: &[&str] = &[
-    "name", "versions", "domain", "description", "customDataURL", "filters", "sorting", "layout",
-    "hideDisabled", "techniques", "gradient", "legendItems", "showTacticRowBackground",
-    "tacticRowBackground", "selectTechniquesAcrossTactics", "selectSubtechniquesWithParent",
-    "selectVisibleTechniques", "metadata", "links",
+    "name",
+    "versions",
+    "domain",
+    "description",
+    "customDataURL",
+    "filters",
+    "sorting",
+    "layout",
+    "hideDisabled",
+    "techniques",
+    "gradient",
+    "legendItems",
+    "showTacticRowBackground",
+    "tacticRowBackground",
+    "selectTechniquesAcrossTactics",
+    "selectSubtechniquesWithParent",
+    "selectVisibleTechniques",
+    "metadata",
+    "links",
 ];
 
 /// Keys a technique entry may have.
 const TECHNIQUE_KEYS: &[&str] = &[
-    "techniqueID", "tactic", "comment", "enabled", "score", "color", "metadata", "links",
+    "techniqueID",
+    "tactic",
+    "comment",
+    "enabled",
+    "score",
+    "color",
+    "metadata",
+    "links",
     "showSubtechniques",
 ];
 
@@ -85,12 +116,18 @@ impl Validator<'_> {
         for key in layer.keys() {
             if !LAYER_KEYS.contains(&key.as_str()) {
                 let line = self.key_line(key);
-                self.warn(line, format!("{at}`{key}` is not a layer format 4.5 property"));
+                self.warn(
+                    line,
+                    format!("{at}`{key}` is not a layer format 4.5 property"),
+                );
             }
         }
         match layer.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => {}
-            _ => self.err(self.key_line("name"), format!("{at}`name` is required and must be a non-empty string")),
+            _ => self.err(
+                self.key_line("name"),
+                format!("{at}`name` is required and must be a non-empty string"),
+            ),
         }
         match layer.get("domain").and_then(Value::as_str) {
             Some("enterprise-attack" | "mobile-attack" | "ics-attack") => {}
@@ -108,17 +145,30 @@ impl Validator<'_> {
                     Some(l) if l == LAYER_FORMAT => {}
                     other => self.err(
                         self.key_line("layer"),
-                        format!("{at}`versions.layer` must be \"{LAYER_FORMAT}\" (found {other:?})"),
+                        format!(
+                            "{at}`versions.layer` must be \"{LAYER_FORMAT}\" (found {other:?})"
+                        ),
                     ),
                 }
                 if !v.get("navigator").is_some_and(Value::is_string) {
-                    self.err(self.key_line("versions"), format!("{at}`versions.navigator` is required (a string, at least 4.9.0)"));
+                    self.err(
+                        self.key_line("versions"),
+                        format!("{at}`versions.navigator` is required (a string, at least 4.9.0)"),
+                    );
                 }
                 if v.get("attack").is_some_and(|a| !a.is_string()) {
-                    self.err(self.key_line("attack"), format!("{at}`versions.attack` must be a string"));
+                    self.err(
+                        self.key_line("attack"),
+                        format!("{at}`versions.attack` must be a string"),
+                    );
                 }
             }
-            _ => self.err(self.key_line("versions"), format!("{at}`versions` with `layer: \"{LAYER_FORMAT}\"` and `navigator` is required")),
+            _ => self.err(
+                self.key_line("versions"),
+                format!(
+                    "{at}`versions` with `layer: \"{LAYER_FORMAT}\"` and `navigator` is required"
+                ),
+            ),
         }
         self.optional_string(layer, "description", at);
         self.optional_bool(layer, "hideDisabled", at);
@@ -127,19 +177,30 @@ impl Validator<'_> {
         self.optional_bool(layer, "selectSubtechniquesWithParent", at);
         self.optional_bool(layer, "selectVisibleTechniques", at);
         if let Some(c) = layer.get("tacticRowBackground") {
-            self.color(c, "tacticRowBackground", self.key_line("tacticRowBackground"), at);
+            self.color(
+                c,
+                "tacticRowBackground",
+                self.key_line("tacticRowBackground"),
+                at,
+            );
         }
-        if let Some(s) = layer.get("sorting") {
-            if !s.as_u64().is_some_and(|n| n <= 3) {
-                self.err(self.key_line("sorting"), format!("{at}`sorting` must be 0, 1, 2 or 3"));
-            }
+        if let Some(s) = layer.get("sorting")
+            && s.as_u64().is_none_or(|n| n > 3)
+        {
+            self.err(
+                self.key_line("sorting"),
+                format!("{at}`sorting` must be 0, 1, 2 or 3"),
+            );
         }
         if let Some(f) = layer.get("filters") {
             let ok = f
                 .get("platforms")
                 .is_none_or(|p| p.as_array().is_some_and(|a| a.iter().all(Value::is_string)));
             if !f.is_object() || !ok {
-                self.err(self.key_line("filters"), format!("{at}`filters.platforms` must be a list of strings"));
+                self.err(
+                    self.key_line("filters"),
+                    format!("{at}`filters.platforms` must be a list of strings"),
+                );
             }
         }
         if let Some(l) = layer.get("layout") {
@@ -154,11 +215,16 @@ impl Validator<'_> {
                 Some(items) => {
                     for item in items {
                         if !item.get("label").is_some_and(Value::is_string) {
-                            self.err(line, format!("{at}every legend item needs a string `label`"));
+                            self.err(
+                                line,
+                                format!("{at}every legend item needs a string `label`"),
+                            );
                         }
                         match item.get("color") {
                             Some(c) => self.color(c, "legend item color", line, at),
-                            None => self.err(line, format!("{at}every legend item needs a `color`")),
+                            None => {
+                                self.err(line, format!("{at}every legend item needs a `color`"))
+                            }
                         }
                     }
                 }
@@ -177,7 +243,10 @@ impl Validator<'_> {
                     self.technique(t, line, at);
                 }
             }
-            Some(_) => self.err(self.key_line("techniques"), format!("{at}`techniques` must be a list")),
+            Some(_) => self.err(
+                self.key_line("techniques"),
+                format!("{at}`techniques` must be a list"),
+            ),
         }
     }
 
@@ -188,18 +257,29 @@ impl Validator<'_> {
         };
         let id = match t.get("techniqueID").and_then(Value::as_str) {
             None => {
-                self.err(line, format!("{at}a technique entry needs a string `techniqueID`"));
+                self.err(
+                    line,
+                    format!("{at}a technique entry needs a string `techniqueID`"),
+                );
                 "?".to_string()
             }
             Some(raw) => match normalize_technique(raw) {
                 Some(id) if id == raw => {
                     if !(self.is_known)(&id) {
-                        self.err(line, format!("{at}technique {id} is not in this ATT&CK release"));
+                        self.err(
+                            line,
+                            format!("{at}technique {id} is not in this ATT&CK release"),
+                        );
                     }
                     id
                 }
                 _ => {
-                    self.err(line, format!("{at}`{raw}` is not a technique id (T1234 or T1234.001, upper case)"));
+                    self.err(
+                        line,
+                        format!(
+                            "{at}`{raw}` is not a technique id (T1234 or T1234.001, upper case)"
+                        ),
+                    );
                     raw.to_string()
                 }
             },
@@ -218,15 +298,19 @@ impl Validator<'_> {
                 self.err(line, format!("{at}`tactic` must be a tactic short name such as `defense-evasion` (found {tactic})"));
             }
         }
-        if let Some(score) = t.get("score") {
-            if !score.is_number() && !score.is_null() {
-                self.err(line, format!("{at}`score` must be a number (found {score})"));
-            }
+        if let Some(score) = t.get("score")
+            && !score.is_number()
+            && !score.is_null()
+        {
+            self.err(
+                line,
+                format!("{at}`score` must be a number (found {score})"),
+            );
         }
-        if let Some(c) = t.get("color") {
-            if c.as_str() != Some("") {
-                self.color(c, "color", line, &at);
-            }
+        if let Some(c) = t.get("color")
+            && c.as_str() != Some("")
+        {
+            self.color(c, "color", line, &at);
         }
         for key in ["enabled", "showSubtechniques"] {
             if t.get(key).is_some_and(|v| !v.is_boolean()) {
@@ -253,10 +337,13 @@ impl Validator<'_> {
             ("expandedSubtechniques", &["none", "all", "annotated"]),
         ];
         for (key, values) in allowed {
-            if let Some(v) = l.get(key) {
-                if !v.as_str().is_some_and(|s| values.contains(&s)) {
-                    self.err(line, format!("{at}`layout.{key}` must be one of {}", values.join(", ")));
-                }
+            if let Some(v) = l.get(key)
+                && !v.as_str().is_some_and(|s| values.contains(&s))
+            {
+                self.err(
+                    line,
+                    format!("{at}`layout.{key}` must be one of {}", values.join(", ")),
+                );
             }
         }
         for key in ["showID", "showName", "showAggregateScores", "countUnscored"] {
@@ -274,21 +361,32 @@ impl Validator<'_> {
                 for color in c {
                     // Navigator itself writes gradient colours with an alpha byte (#ff6666ff).
                     let alpha = color.as_str().is_some_and(|s| {
-                        s.len() == 9 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+                        s.len() == 9
+                            && s.starts_with('#')
+                            && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
                     });
                     if !alpha {
                         self.color(color, "gradient color", line, at);
                     }
                 }
             }
-            _ => self.err(line, format!("{at}`gradient.colors` must list at least two colours")),
+            _ => self.err(
+                line,
+                format!("{at}`gradient.colors` must list at least two colours"),
+            ),
         }
         let min = g.get("minValue").and_then(Value::as_f64);
         let max = g.get("maxValue").and_then(Value::as_f64);
         match (min, max) {
             (Some(a), Some(b)) if b > a => {}
-            (Some(_), Some(_)) => self.err(line, format!("{at}`gradient.maxValue` must be above `minValue`")),
-            _ => self.err(line, format!("{at}`gradient.minValue` and `maxValue` must be numbers")),
+            (Some(_), Some(_)) => self.err(
+                line,
+                format!("{at}`gradient.maxValue` must be above `minValue`"),
+            ),
+            _ => self.err(
+                line,
+                format!("{at}`gradient.minValue` and `maxValue` must be numbers"),
+            ),
         }
     }
 
@@ -299,9 +397,13 @@ impl Validator<'_> {
         };
         for item in items {
             let divider = item.get("divider").is_some_and(Value::is_boolean);
-            let pair = item.get("name").is_some_and(Value::is_string) && item.get("value").is_some_and(Value::is_string);
+            let pair = item.get("name").is_some_and(Value::is_string)
+                && item.get("value").is_some_and(Value::is_string);
             if !divider && !pair {
-                self.err(line, format!("{at}a metadata entry needs string `name` and `value` (or `divider`)"));
+                self.err(
+                    line,
+                    format!("{at}a metadata entry needs string `name` and `value` (or `divider`)"),
+                );
             }
         }
     }
@@ -311,7 +413,10 @@ impl Validator<'_> {
             s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
         });
         if !ok {
-            self.err(line, format!("{at}{what} must be a #rrggbb colour (found {c})"));
+            self.err(
+                line,
+                format!("{at}{what} must be a #rrggbb colour (found {c})"),
+            );
         }
     }
 
@@ -340,7 +445,10 @@ pub(crate) fn key_lines(text: &str, needle: &str) -> Vec<usize> {
         let start = from + pos;
         from = start + needle.len();
         if text[from..].trim_start().starts_with(':') {
-            line += text.as_bytes()[counted..start].iter().filter(|b| **b == b'\n').count();
+            line += text.as_bytes()[counted..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             counted = start;
             out.push(line);
         }

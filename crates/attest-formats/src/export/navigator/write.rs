@@ -129,7 +129,16 @@ pub fn state_layer(info: &LayerInfo, techniques: &[StateTechnique]) -> Layer {
             MetadataItem::new("state", t.state.label()),
             MetadataItem::new("rules", t.rules.len().to_string()),
         ];
-        push_entries(&mut layer, &ids, &t.id, &t.tactics, None, t.state.color(), &comment, &metadata);
+        push_entries(
+            &mut layer,
+            &ids,
+            &t.id,
+            &t.tactics,
+            None,
+            t.state.color(),
+            &comment,
+            &metadata,
+        );
     }
     layer.legend_items = legend();
     layer.metadata = counts(techniques.iter().map(|t| t.state));
@@ -148,7 +157,11 @@ pub fn priority_layer(info: &LayerInfo, techniques: &[PriorityTechnique]) -> Lay
     let ids: Vec<&str> = open.iter().map(|t| t.id.as_str()).collect();
     let max = open.iter().map(|t| t.priority).fold(0.0_f64, f64::max);
     for t in &open {
-        let mut comment = format!("Priority {}; state: {}.", round(t.priority), t.state.label());
+        let mut comment = format!(
+            "Priority {}; state: {}.",
+            round(t.priority),
+            t.state.label()
+        );
         if !t.reasons.is_empty() {
             comment.push_str(&format!(" {}.", t.reasons.join("; ")));
         }
@@ -156,7 +169,16 @@ pub fn priority_layer(info: &LayerInfo, techniques: &[PriorityTechnique]) -> Lay
             MetadataItem::new("state", t.state.label()),
             MetadataItem::new("priority", round(t.priority).to_string()),
         ];
-        push_entries(&mut layer, &ids, &t.id, &t.tactics, Some(round(t.priority)), "", &comment, &metadata);
+        push_entries(
+            &mut layer,
+            &ids,
+            &t.id,
+            &t.tactics,
+            Some(round(t.priority)),
+            "",
+            &comment,
+            &metadata,
+        );
     }
     layer.gradient = Gradient {
         colors: vec!["#ffffff".into(), "#e69f00".into(), "#d55e00".into()],
@@ -167,7 +189,9 @@ pub fn priority_layer(info: &LayerInfo, techniques: &[PriorityTechnique]) -> Lay
     layer.sorting = 3;
     layer.layout.show_aggregate_scores = true;
     layer.metadata = counts(open.iter().map(|t| t.state));
-    layer.metadata.insert(0, MetadataItem::new("kind", "priority"));
+    layer
+        .metadata
+        .insert(0, MetadataItem::new("kind", "priority"));
     layer
 }
 
@@ -177,13 +201,26 @@ pub fn actor_layer(info: &LayerInfo, actor: &str, techniques: &[OverlayTechnique
     let mut layer = base(info);
     let ids: Vec<&str> = techniques.iter().map(|t| t.id.as_str()).collect();
     for t in techniques {
-        let comment = format!("Used by {actor} (weight {}); our state: {}.", round(t.weight), t.state.label());
+        let comment = format!(
+            "Used by {actor} (weight {}); our state: {}.",
+            round(t.weight),
+            t.state.label()
+        );
         let metadata = vec![
             MetadataItem::new("actor", actor),
             MetadataItem::new("state", t.state.label()),
         ];
         let score = t.weight.is_finite().then(|| round(t.weight));
-        push_entries(&mut layer, &ids, &t.id, &t.tactics, score, t.state.color(), &comment, &metadata);
+        push_entries(
+            &mut layer,
+            &ids,
+            &t.id,
+            &t.tactics,
+            score,
+            t.state.color(),
+            &comment,
+            &metadata,
+        );
     }
     layer.legend_items = legend();
     layer.metadata = counts(techniques.iter().map(|t| t.state));
@@ -249,7 +286,10 @@ fn push_entries(
 ) {
     let id = id.trim().to_ascii_uppercase();
     let prefix = format!("{id}.");
-    let show_subtechniques = !id.contains('.') && all_ids.iter().any(|x| x.to_ascii_uppercase().starts_with(&prefix));
+    let show_subtechniques = !id.contains('.')
+        && all_ids
+            .iter()
+            .any(|x| x.to_ascii_uppercase().starts_with(&prefix));
     let tactics: Vec<Option<String>> = if tactics.is_empty() {
         vec![None]
     } else {

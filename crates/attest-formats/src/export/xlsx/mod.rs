@@ -8,9 +8,9 @@
 //! `[ ] : * ? / \`, unique ignoring case); a bad name is an [`XlsxError`], not a corrupt file.
 
 mod spec;
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use spec::{Cell, Sheet, XlsxError};
 pub use write::write_workbook;

@@ -59,7 +59,9 @@ pub enum XlsxError {
         reason: &'static str,
     },
     /// A sheet larger than a worksheet can hold.
-    #[error("sheet `{sheet}` has {rows} rows and {columns} columns; a worksheet holds at most 1,048,575 data rows and 16,384 columns")]
+    #[error(
+        "sheet `{sheet}` has {rows} rows and {columns} columns; a worksheet holds at most 1,048,575 data rows and 16,384 columns"
+    )]
     TooLarge {
         /// The sheet.
         sheet: String,

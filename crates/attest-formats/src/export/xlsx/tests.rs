@@ -17,7 +17,11 @@ fn sheets() -> Vec<Sheet> {
         Sheet {
             name: "Rules".into(),
             header: vec!["rule".into(), "name".into()],
-            rows: vec![vec!["sigma:1".into(), "=cmd|' /C calc'!A0".into(), Cell::Empty]],
+            rows: vec![vec![
+                "sigma:1".into(),
+                "=cmd|' /C calc'!A0".into(),
+                Cell::Empty,
+            ]],
         },
     ]
 }
@@ -39,10 +43,22 @@ fn sheets_cells_freeze_and_filter() {
     let s1 = part(&bytes, "xl/worksheets/sheet1.xml");
     assert!(s1.contains(r#"<pane ySplit="1""#), "frozen header: {s1}");
     assert!(s1.contains(r#"<autoFilter ref="A1:C3"/>"#), "{s1}");
-    assert!(s1.contains("<v>12</v>") && s1.contains("<v>0.75</v>"), "{s1}");
+    assert!(
+        s1.contains("<v>12</v>") && s1.contains("<v>0.75</v>"),
+        "{s1}"
+    );
     let shared = part(&bytes, "xl/sharedStrings.xml");
-    for text in ["state", "validated", "gap", "sigma:1", "=cmd|&apos; /C calc&apos;!A0"] {
-        assert!(shared.contains(text) || shared.contains(&text.replace("&apos;", "'")), "{text}: {shared}");
+    for text in [
+        "state",
+        "validated",
+        "gap",
+        "sigma:1",
+        "=cmd|&apos; /C calc&apos;!A0",
+    ] {
+        assert!(
+            shared.contains(text) || shared.contains(&text.replace("&apos;", "'")),
+            "{text}: {shared}"
+        );
     }
     let s2 = part(&bytes, "xl/worksheets/sheet2.xml");
     assert!(!s2.contains("<f>"), "text is never a formula: {s2}");
@@ -67,7 +83,10 @@ fn bad_sheet_names_are_errors() {
             ..Sheet::default()
         },
     ];
-    assert!(matches!(write_workbook(&twice), Err(XlsxError::SheetName { .. })));
+    assert!(matches!(
+        write_workbook(&twice),
+        Err(XlsxError::SheetName { .. })
+    ));
 }
 
 #[test]

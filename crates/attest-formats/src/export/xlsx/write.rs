@@ -38,7 +38,8 @@ pub fn write_workbook(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
         // Widths in characters, from the longest value of each column.
         let mut widths = vec![0usize; columns];
         for (c, title) in sheet.header.iter().enumerate() {
-            ws.write_string_with_format(0, col(c), title, &bold).map_err(wrap)?;
+            ws.write_string_with_format(0, col(c), title, &bold)
+                .map_err(wrap)?;
             widths[c] = widths[c].max(title.chars().count());
         }
         for (r, row) in sheet.rows.iter().enumerate() {
@@ -68,10 +69,12 @@ pub fn write_workbook(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
                 .map_err(wrap)?;
         }
     }
-    workbook.save_to_buffer().map_err(|source| XlsxError::Write {
-        sheet: String::new(),
-        source,
-    })
+    workbook
+        .save_to_buffer()
+        .map_err(|source| XlsxError::Write {
+            sheet: String::new(),
+            source,
+        })
 }
 
 /// Column index as the library's type; sizes were checked against [`MAX_COLUMNS`].

@@ -99,7 +99,9 @@ pub fn read_dettect_groups(
                 diags.push(Diagnostic::error(
                     path,
                     token_line(text, raw_id.trim()).or(line),
-                    format!("group `{name}`: score {weight} of {technique} is not a number ≥ 0; skipped"),
+                    format!(
+                        "group `{name}`: score {weight} of {technique} is not a number ≥ 0; skipped"
+                    ),
                 ));
                 continue;
             }
@@ -120,7 +122,10 @@ pub fn read_dettect_groups(
             ));
         }
         let (id, display) = match campaign {
-            Some(c) => (format!("{}--{}", slug(name), slug(c)), format!("{name} ({c})")),
+            Some(c) => (
+                format!("{}--{}", slug(name), slug(c)),
+                format!("{name} ({c})"),
+            ),
             None => (slug(name), name.to_string()),
         };
         if actors.iter().any(|a| a.id == id) {
@@ -147,7 +152,12 @@ pub fn read_dettect_groups(
 fn strip_yaml_directive(text: &str) -> std::borrow::Cow<'_, str> {
     let first = text.lines().next().unwrap_or_default();
     if first.trim_start().starts_with("%YAML") {
-        std::borrow::Cow::Owned(format!("\n{}", &text[first.len()..].trim_start_matches('\r').trim_start_matches('\n')))
+        std::borrow::Cow::Owned(format!(
+            "\n{}",
+            &text[first.len()..]
+                .trim_start_matches('\r')
+                .trim_start_matches('\n')
+        ))
     } else {
         std::borrow::Cow::Borrowed(text)
     }

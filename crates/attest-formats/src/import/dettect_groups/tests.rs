@@ -5,7 +5,10 @@ use attest_core::profile::ActorOrigin;
 use super::*;
 use crate::{Input, Severity};
 
-fn read(text: &str, include_disabled: bool) -> (Vec<attest_core::profile::Actor>, Vec<crate::Diagnostic>) {
+fn read(
+    text: &str,
+    include_disabled: bool,
+) -> (Vec<attest_core::profile::Actor>, Vec<crate::Diagnostic>) {
     read_dettect_groups(
         Input {
             path: "groups.yaml",
@@ -53,11 +56,19 @@ fn list_and_weighted_forms() {
     assert_eq!(a.id, "red-team--scenario-1");
     assert_eq!(a.name, "Red team (Scenario 1)");
     assert_eq!(a.origin, ActorOrigin::Intel("dettect".into()));
-    let t: Vec<_> = a.techniques.iter().map(|t| (t.technique.as_str(), t.weight)).collect();
+    let t: Vec<_> = a
+        .techniques
+        .iter()
+        .map(|t| (t.technique.as_str(), t.weight))
+        .collect();
     assert_eq!(t, [("T1086", 1.0), ("T1053.005", 1.0), ("T1193", 1.0)]);
     let b = &actors[1];
     assert_eq!(b.id, "report-overall");
-    let t: Vec<_> = b.techniques.iter().map(|t| (t.technique.as_str(), t.weight)).collect();
+    let t: Vec<_> = b
+        .techniques
+        .iter()
+        .map(|t| (t.technique.as_str(), t.weight))
+        .collect();
     // BTreeMap order: by id.
     assert_eq!(t, [("T1064", 794.0), ("T1086", 1774.0)]);
 }
@@ -81,13 +92,19 @@ fn bad_ids_are_reported_with_their_line() {
 
 #[test]
 fn other_file_types_are_refused() {
-    let (actors, diags) = read("version: 1.2\nfile_type: technique-administration\ntechniques: []\n", false);
+    let (actors, diags) = read(
+        "version: 1.2\nfile_type: technique-administration\ntechniques: []\n",
+        false,
+    );
     assert!(actors.is_empty());
     assert_eq!(diags[0].line, Some(2));
     assert!(diags[0].message.contains("technique-administration"));
     for bytes in [&b"\x00"[..], b"groups: 3", b"", b": : :"] {
         let (a, d) = read_dettect_groups(
-            Input { path: "g.yaml", bytes },
+            Input {
+                path: "g.yaml",
+                bytes,
+            },
             &DettectGroupsOptions::default(),
         );
         assert!(a.is_empty());

@@ -55,7 +55,10 @@ struct Parsed {
 
 /// Reads a threat layer as a profile named `name` (default: the layer's name). `None` when the
 /// file is not a layer.
-pub fn read_layer_profile(input: Input<'_>, name: Option<&str>) -> (Option<Profile>, Vec<Diagnostic>) {
+pub fn read_layer_profile(
+    input: Input<'_>,
+    name: Option<&str>,
+) -> (Option<Profile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let Some(parsed) = parse(input, &mut diags) else {
         return (None, diags);
@@ -146,19 +149,30 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
         diags.push(Diagnostic::error(
             path,
             None,
-            format!("file is {} bytes, above the {MAX_INPUT_BYTES}-byte limit; not parsed", input.bytes.len()),
+            format!(
+                "file is {} bytes, above the {MAX_INPUT_BYTES}-byte limit; not parsed",
+                input.bytes.len()
+            ),
         ));
         return None;
     }
     let Ok(text) = std::str::from_utf8(input.bytes) else {
-        diags.push(Diagnostic::error(path, None, "not valid UTF-8; a layer is UTF-8 JSON"));
+        diags.push(Diagnostic::error(
+            path,
+            None,
+            "not valid UTF-8; a layer is UTF-8 JSON",
+        ));
         return None;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            diags.push(Diagnostic::error(path, Some(e.line()), format!("invalid JSON: {e}")));
+            diags.push(Diagnostic::error(
+                path,
+                Some(e.line()),
+                format!("invalid JSON: {e}"),
+            ));
             return None;
         }
     };
@@ -169,24 +183,39 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
                 diags.push(Diagnostic::warning(
                     path,
                     Some(1),
-                    format!("the file holds {} layers; only the first is read", layers.len()),
+                    format!(
+                        "the file holds {} layers; only the first is read",
+                        layers.len()
+                    ),
                 ));
             }
             match layers.swap_remove(0) {
                 Value::Object(o) => o,
                 _ => {
-                    diags.push(Diagnostic::error(path, Some(1), "the first layer is not an object"));
+                    diags.push(Diagnostic::error(
+                        path,
+                        Some(1),
+                        "the first layer is not an object",
+                    ));
                     return None;
                 }
             }
         }
         _ => {
-            diags.push(Diagnostic::error(path, Some(1), "not a Navigator layer (expected a JSON object)"));
+            diags.push(Diagnostic::error(
+                path,
+                Some(1),
+                "not a Navigator layer (expected a JSON object)",
+            ));
             return None;
         }
     };
     let Some(techniques) = layer.get("techniques").and_then(Value::as_array) else {
-        diags.push(Diagnostic::error(path, Some(1), "not a Navigator layer: no `techniques` list"));
+        diags.push(Diagnostic::error(
+            path,
+            Some(1),
+            "not a Navigator layer: no `techniques` list",
+        ));
         return None;
     };
     let version = layer
@@ -199,7 +228,10 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
         other => diags.push(Diagnostic::warning(
             path,
             Some(1),
-            format!("layer format {} is not 4.x; technique fields are read as in 4.5", other.unwrap_or("unknown")),
+            format!(
+                "layer format {} is not 4.x; technique fields are read as in 4.5",
+                other.unwrap_or("unknown")
+            ),
         )),
     }
     let str_of = |key: &str| layer.get(key).and_then(Value::as_str).map(str::to_string);
@@ -210,11 +242,19 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
     for (i, t) in techniques.iter().enumerate() {
         let line = lines.as_ref().and_then(|l| l.get(i).copied());
         let Some(raw) = t.get("techniqueID").and_then(Value::as_str) else {
-            diags.push(Diagnostic::error(path, line, format!("technique entry {} has no `techniqueID`; skipped", i + 1)));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("technique entry {} has no `techniqueID`; skipped", i + 1),
+            ));
             continue;
         };
         let Some(technique) = normalize_technique(raw) else {
-            diags.push(Diagnostic::error(path, line, format!("`{raw}` is not a technique id; entry skipped")));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("`{raw}` is not a technique id; entry skipped"),
+            ));
             continue;
         };
         if t.get("enabled").and_then(Value::as_bool) == Some(false) {
@@ -268,7 +308,12 @@ fn parse(input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
             .get("filters")
             .and_then(|f| f.get("platforms"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         entries,
     })

@@ -41,7 +41,11 @@ fn layer_as_profile() {
         vec![("T1078".to_string(), 3.0), ("T1059.001".to_string(), 1.0)]
     );
     let lines: Vec<_> = diags.iter().map(|d| (d.severity, d.line)).collect();
-    assert_eq!(lines, [(Severity::Error, Some(14)), (Severity::Error, Some(15))], "{diags:?}");
+    assert_eq!(
+        lines,
+        [(Severity::Error, Some(14)), (Severity::Error, Some(15))],
+        "{diags:?}"
+    );
     let (p, _) = read_layer_profile(input(LAYER), Some("mine"));
     assert_eq!(p.expect("profile").name, "mine");
 }
@@ -60,7 +64,11 @@ fn layer_as_claims() {
     assert_eq!(
         got,
         [
-            ("T1078", vec!["defense-evasion".to_string(), "persistence".to_string()], Some(3.0)),
+            (
+                "T1078",
+                vec!["defense-evasion".to_string(), "persistence".to_string()],
+                Some(3.0)
+            ),
             ("T1059.001", vec![], None)
         ]
     );
@@ -105,6 +113,9 @@ fn older_versions_warn_and_bad_files_fail() {
     for text in ["", "{", "{\"name\": \"x\"}", "[1]", "42", "[]"] {
         let (p, d) = read_layer_claims(input(text));
         assert!(p.is_none(), "{text}");
-        assert!(d.iter().any(|d| d.severity == Severity::Error), "{text}: {d:?}");
+        assert!(
+            d.iter().any(|d| d.severity == Severity::Error),
+            "{text}: {d:?}"
+        );
     }
 }

@@ -3,7 +3,9 @@
 use serde::Deserialize;
 
 use crate::import::profile::{last_token_line, token_line};
-use crate::import::{check_yaml_shape, input_text, normalize_tactic, normalize_technique, yaml_error};
+use crate::import::{
+    check_yaml_shape, input_text, normalize_tactic, normalize_technique, yaml_error,
+};
 use crate::{Diagnostic, Input};
 
 /// The file.
@@ -101,7 +103,8 @@ impl OwnershipMap {
 fn tactic_key(raw: &str) -> String {
     let t = raw.trim();
     let upper = t.to_ascii_uppercase();
-    if upper.len() == 6 && upper.starts_with("TA") && upper[2..].bytes().all(|b| b.is_ascii_digit()) {
+    if upper.len() == 6 && upper.starts_with("TA") && upper[2..].bytes().all(|b| b.is_ascii_digit())
+    {
         upper
     } else {
         normalize_tactic(t)
@@ -135,7 +138,11 @@ pub fn read_ownership(input: Input<'_>) -> (Option<OwnershipMap>, Vec<Diagnostic
     for entry in doc.owners {
         let owner = entry.owner.trim().to_string();
         if owner.is_empty() {
-            diags.push(Diagnostic::error(path, token_line(text, "owner"), "an entry with an empty owner; skipped"));
+            diags.push(Diagnostic::error(
+                path,
+                token_line(text, "owner"),
+                "an entry with an empty owner; skipped",
+            ));
             continue;
         }
         let mut e = OwnershipEntry {
@@ -151,11 +158,19 @@ pub fn read_ownership(input: Input<'_>) -> (Option<OwnershipMap>, Vec<Diagnostic
                 ));
                 continue;
             };
-            if let Some(prev) = map.entries.iter().chain([&e]).find(|x| x.techniques.contains(&id)) {
+            if let Some(prev) = map
+                .entries
+                .iter()
+                .chain([&e])
+                .find(|x| x.techniques.contains(&id))
+            {
                 diags.push(Diagnostic::error(
                     path,
                     last_token_line(text, raw.trim()),
-                    format!("{id} is already owned by {}; `{}` does not get it", prev.owner, e.owner),
+                    format!(
+                        "{id} is already owned by {}; `{}` does not get it",
+                        prev.owner, e.owner
+                    ),
                 ));
                 continue;
             }
@@ -166,11 +181,19 @@ pub fn read_ownership(input: Input<'_>) -> (Option<OwnershipMap>, Vec<Diagnostic
             if key.is_empty() {
                 continue;
             }
-            if let Some(prev) = map.entries.iter().chain([&e]).find(|x| x.tactics.contains(&key)) {
+            if let Some(prev) = map
+                .entries
+                .iter()
+                .chain([&e])
+                .find(|x| x.tactics.contains(&key))
+            {
                 diags.push(Diagnostic::error(
                     path,
                     last_token_line(text, raw.trim()),
-                    format!("tactic {key} is already owned by {}; `{}` does not get it", prev.owner, e.owner),
+                    format!(
+                        "tactic {key} is already owned by {}; `{}` does not get it",
+                        prev.owner, e.owner
+                    ),
                 ));
                 continue;
             }

@@ -25,12 +25,24 @@ fn most_specific_match_wins() {
     let (map, diags) = read(OWNERS);
     assert!(diags.is_empty(), "{diags:?}");
     let map = map.expect("map");
-    assert_eq!(map.owner_of("T1003.001", &["credential-access"]), Some("carol"));
-    assert_eq!(map.owner_of("t1003.002", &["credential-access"]), Some("bob"));
+    assert_eq!(
+        map.owner_of("T1003.001", &["credential-access"]),
+        Some("carol")
+    );
+    assert_eq!(
+        map.owner_of("t1003.002", &["credential-access"]),
+        Some("bob")
+    );
     assert_eq!(map.owner_of("T1003", &["credential-access"]), Some("bob"));
     assert_eq!(map.owner_of("T1110", &["credential-access"]), Some("alice"));
-    assert_eq!(map.owner_of("T1059", &["execution", "TA0002"]), Some("alice"));
-    assert_eq!(map.owner_of("T1059", &["Execution"]), Some("detection-team"));
+    assert_eq!(
+        map.owner_of("T1059", &["execution", "TA0002"]),
+        Some("alice")
+    );
+    assert_eq!(
+        map.owner_of("T1059", &["Execution"]),
+        Some("detection-team")
+    );
     assert_eq!(map.owner_of("T1486", &["impact"]), Some("detection-team"));
 }
 
@@ -57,7 +69,11 @@ fn double_ownership_and_bad_ids_are_errors_with_lines() {
     let map = map.expect("map");
     assert_eq!(map.owner_of("T1003", &[]), Some("a"));
     assert_eq!(diags.len(), 2, "{diags:?}");
-    assert!(diags.iter().all(|d| d.severity == Severity::Error && d.line == Some(5)));
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.severity == Severity::Error && d.line == Some(5))
+    );
 }
 
 #[test]
@@ -65,5 +81,9 @@ fn unknown_keys_are_refused() {
     let (map, diags) = read("owners:\n  - owner: a\n    technique: [T1003]\n");
     assert!(map.is_none());
     assert_eq!(diags[0].line, Some(3));
-    assert!(diags[0].message.contains("technique"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("technique"),
+        "{}",
+        diags[0].message
+    );
 }

@@ -36,6 +36,6 @@ mod spec;
 mod tests;
 mod write;
 
-pub(crate) use read::{last_token_line, slug, token_line};
 pub use read::read_profile;
+pub(crate) use read::{last_token_line, slug, token_line};
 pub use write::write_profile;

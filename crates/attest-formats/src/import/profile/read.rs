@@ -52,7 +52,11 @@ pub fn read_profile(input: Input<'_>) -> (Option<Profile>, Vec<Diagnostic>) {
     for entry in &doc.actors {
         let actor = entry.value.trim();
         if actor.is_empty() {
-            diags.push(Diagnostic::error(path, token_line(text, "actor"), "empty actor; skipped"));
+            diags.push(Diagnostic::error(
+                path,
+                token_line(text, "actor"),
+                "empty actor; skipped",
+            ));
             continue;
         }
         let Some(weight) = weight_ok(actor, entry.weight, &mut diags) else {
@@ -134,7 +138,10 @@ fn technique(path: &str, text: &str, raw: &str, diags: &mut Vec<Diagnostic>) -> 
         diags.push(Diagnostic::error(
             path,
             token_line(text, raw.trim()),
-            format!("`{}` is not an ATT&CK technique id (T1234 or T1234.001); skipped", raw.trim()),
+            format!(
+                "`{}` is not an ATT&CK technique id (T1234 or T1234.001); skipped",
+                raw.trim()
+            ),
         ));
     }
     id

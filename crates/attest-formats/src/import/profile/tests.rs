@@ -100,7 +100,11 @@ fn unknown_key_is_an_error_with_its_line() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].severity, Severity::Error);
     assert_eq!(diags[0].line, Some(2));
-    assert!(diags[0].message.contains("platfroms"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("platfroms"),
+        "{}",
+        diags[0].message
+    );
 }
 
 #[test]
@@ -148,7 +152,13 @@ fn duplicate_actor_is_a_warning() {
 
 #[test]
 fn binary_and_non_yaml_never_panic() {
-    for bytes in [&b"\x00\x01\x02"[..], b"[[[[", b"name: [unclosed", b"- a\n- b\n", b""] {
+    for bytes in [
+        &b"\x00\x01\x02"[..],
+        b"[[[[",
+        b"name: [unclosed",
+        b"- a\n- b\n",
+        b"",
+    ] {
         let (p, d) = read_profile(Input {
             path: "p.yaml",
             bytes,

@@ -33,4 +33,6 @@ mod spec;
 mod tests;
 
 pub use read::read_stix_intel;
-pub use spec::{MITRE_EXTENSION, MAX_BUNDLE_BYTES, MapLookup, NoLookup, StixIntelOptions, TechniqueLookup};
+pub use spec::{
+    MAX_BUNDLE_BYTES, MITRE_EXTENSION, MapLookup, NoLookup, StixIntelOptions, TechniqueLookup,
+};

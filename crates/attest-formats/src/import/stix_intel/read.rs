@@ -47,7 +47,10 @@ pub fn read_stix_intel(
 
     // Pattern ids per actor, in relationship order.
     let mut uses: Vec<Vec<&str>> = vec![Vec::new(); actors.len()];
-    for rel in objects.iter().filter(|o| o.kind == "relationship" && live(o)) {
+    for rel in objects
+        .iter()
+        .filter(|o| o.kind == "relationship" && live(o))
+    {
         if rel.relationship_type.as_deref() != Some("uses") {
             continue;
         }
@@ -60,10 +63,10 @@ pub fn read_stix_intel(
         if by_id.get(dst).is_some_and(|p| !live(p)) {
             continue;
         }
-        if let Some(&i) = actor_index.get(src) {
-            if !uses[i].contains(&dst) {
-                uses[i].push(dst);
-            }
+        if let Some(&i) = actor_index.get(src)
+            && !uses[i].contains(&dst)
+        {
+            uses[i].push(dst);
         }
     }
 
@@ -147,7 +150,10 @@ pub fn read_stix_intel(
             diags.push(Diagnostic::warning(
                 path,
                 object_line(text, &actor.id),
-                format!("{} `{name}` ({}) uses no resolvable attack-pattern", actor.kind, actor.id),
+                format!(
+                    "{} `{name}` ({}) uses no resolvable attack-pattern",
+                    actor.kind, actor.id
+                ),
             ));
         }
         let mut aliases: Vec<String> = Vec::new();
@@ -187,7 +193,10 @@ fn resolve(
                 .source_name
                 .as_deref()
                 .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("mitre"));
-            if let (true, Some(id)) = (mitre, r.external_id.as_deref().and_then(normalize_technique)) {
+            if let (true, Some(id)) = (
+                mitre,
+                r.external_id.as_deref().and_then(normalize_technique),
+            ) {
                 return confident(id);
             }
         }
@@ -207,7 +216,10 @@ fn resolve(
         }
     }
     // 3. A known MITRE STIX id.
-    if let Some(id) = lookup.by_stix_id(stix_id).and_then(|t| normalize_technique(&t)) {
+    if let Some(id) = lookup
+        .by_stix_id(stix_id)
+        .and_then(|t| normalize_technique(&t))
+    {
         return confident(id);
     }
     let p = pattern?;
@@ -254,7 +266,9 @@ pub(crate) fn technique_in_text(text: &str) -> Option<String> {
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b[i + 1..i + 5].iter().all(u8::is_ascii_digit);
         if starts {
-            let sub = b.len() >= i + 9 && b[i + 5] == b'.' && b[i + 6..i + 9].iter().all(u8::is_ascii_digit);
+            let sub = b.len() >= i + 9
+                && b[i + 5] == b'.'
+                && b[i + 6..i + 9].iter().all(u8::is_ascii_digit);
             let end = if sub { i + 9 } else { i + 5 };
             if b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric()) {
                 return normalize_technique(&text[i..end]);
@@ -281,7 +295,13 @@ fn bundle_text<'a>(input: &Input<'a>) -> Result<&'a str, Diagnostic> {
         Ok(t) => Ok(t.strip_prefix('\u{feff}').unwrap_or(t)),
         Err(e) => Err(Diagnostic::error(
             input.path,
-            Some(input.bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
+            Some(
+                input.bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1,
+            ),
             "not valid UTF-8; a STIX bundle is UTF-8 JSON",
         )),
     }
@@ -363,10 +383,10 @@ fn object_line(text: &str, id: &str) -> Option<usize> {
     while let Some(pos) = text[from..].find(&quoted) {
         let start = from + pos;
         let before = text[..start].trim_end();
-        if let Some(rest) = before.strip_suffix(':') {
-            if rest.trim_end().ends_with("\"id\"") {
-                return Some(line_of(text, start));
-            }
+        if let Some(rest) = before.strip_suffix(':')
+            && rest.trim_end().ends_with("\"id\"")
+        {
+            return Some(line_of(text, start));
         }
         from = start + quoted.len();
     }

@@ -76,7 +76,10 @@ impl TechniqueLookup for MapLookup {
         self.stix_ids.get(stix_id).cloned()
     }
     fn by_name(&self, name: &str) -> Option<String> {
-        self.names.get(&name.trim().to_lowercase()).cloned().flatten()
+        self.names
+            .get(&name.trim().to_lowercase())
+            .cloned()
+            .flatten()
     }
 }
 

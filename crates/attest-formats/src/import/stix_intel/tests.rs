@@ -102,7 +102,8 @@ fn without_lookup_only_ids_and_names_with_numbers_resolve() {
     let objects = [
         ACTOR.to_string(),
         r#"{"type": "attack-pattern", "id": "attack-pattern--6", "name": "Scheduled Task"}"#.into(),
-        r#"{"type": "attack-pattern", "id": "attack-pattern--5", "name": "Phishing (T1566)"}"#.into(),
+        r#"{"type": "attack-pattern", "id": "attack-pattern--5", "name": "Phishing (T1566)"}"#
+            .into(),
         uses(6, "attack-pattern--6"),
         uses(5, "attack-pattern--5"),
     ];
@@ -132,9 +133,16 @@ fn misp_report_attributes_patterns_to_its_only_actor() {
     ];
     let (actors, diags) = read(&bundle(&objects.join(",\n")), &NoLookup);
     assert_eq!(actors.len(), 1);
-    assert_eq!(techniques(&actors[0]), [("T1566.001", false), ("T1059.001", false)]);
+    assert_eq!(
+        techniques(&actors[0]),
+        [("T1566.001", false), ("T1059.001", false)]
+    );
     assert_eq!(diags.len(), 1);
-    assert!(diags[0].message.contains("report--e"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("report--e"),
+        "{}",
+        diags[0].message
+    );
     assert_eq!(diags[0].line, Some(1));
 }
 
@@ -181,16 +189,18 @@ fn not_a_bundle_is_one_error_with_a_line() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].line, Some(2));
     let (_, d) = read(r#"{"type": "indicator", "id": "indicator--1"}"#, &NoLookup);
-    assert!(d[0].message.contains("not a STIX bundle"), "{}", d[0].message);
+    assert!(
+        d[0].message.contains("not a STIX bundle"),
+        "{}",
+        d[0].message
+    );
     for bytes in [&b"\xff\xfe"[..], b"", b"[]", b"null", b"{\"objects\": 3}"] {
         let (a, d) = read_stix_intel(
             Input {
                 path: "x.json",
                 bytes,
             },
-            &StixIntelOptions {
-                label: "x".into(),
-            },
+            &StixIntelOptions { label: "x".into() },
             &NoLookup,
         );
         assert!(a.is_empty());
@@ -200,8 +210,14 @@ fn not_a_bundle_is_one_error_with_a_line() {
 
 #[test]
 fn t_numbers_in_text() {
-    assert_eq!(technique_in_text("Access - T1134").as_deref(), Some("T1134"));
-    assert_eq!(technique_in_text("x (t1059.001)").as_deref(), Some("T1059.001"));
+    assert_eq!(
+        technique_in_text("Access - T1134").as_deref(),
+        Some("T1134")
+    );
+    assert_eq!(
+        technique_in_text("x (t1059.001)").as_deref(),
+        Some("T1059.001")
+    );
     assert_eq!(technique_in_text("T1059.1"), Some("T1059".into()));
     assert_eq!(technique_in_text("AT1134 T12345"), None);
 }
