@@ -22,7 +22,8 @@
 //! **MISP events.** MISP exports an event as a `report` whose `object_refs` list the event's
 //! galaxy clusters, often without `uses` relationships. When a `report` or `grouping` refers to
 //! exactly one actor and to attack-patterns the actor has no explicit relationship to, those
-//! patterns are attributed to the actor, with a warning saying so.
+//! patterns are attributed to the actor, with a warning saying so. When it refers to several
+//! actors nothing is guessed: a warning says how many patterns stay unattributed.
 //!
 //! Every actor gets [`ActorOrigin::Intel`](attest_core::profile::ActorOrigin::Intel) with the
 //! caller's label and weight 1 per technique. Actor ids are STIX ids.

@@ -81,6 +81,24 @@ pub fn read_stix_intel(
             .filter_map(|r| actor_index.get(r.as_str()).copied())
             .collect();
         let [actor] = in_report[..] else {
+            // Several actors: which one used which pattern is not said, so nothing is guessed.
+            let orphans = refs
+                .iter()
+                .filter(|r| r.starts_with("attack-pattern--"))
+                .filter(|r| !in_report.iter().any(|&a| uses[a].contains(&r.as_str())))
+                .count();
+            if in_report.len() > 1 && orphans > 0 {
+                diags.push(Diagnostic::warning(
+                    path,
+                    object_line(text, &report.id),
+                    format!(
+                        "{} `{}` names {} actors and {orphans} attack-pattern(s) without `uses` relationships; they are not attributed to any actor",
+                        report.kind,
+                        report.id,
+                        in_report.len()
+                    ),
+                ));
+            }
             continue;
         };
         let mut added = 0;

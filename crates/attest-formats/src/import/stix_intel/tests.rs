@@ -221,3 +221,19 @@ fn t_numbers_in_text() {
     assert_eq!(technique_in_text("T1059.1"), Some("T1059".into()));
     assert_eq!(technique_in_text("AT1134 T12345"), None);
 }
+
+#[test]
+fn report_with_two_actors_attributes_nothing() {
+    let objects = [
+        r#"{"type": "report", "id": "report--e", "object_refs": ["threat-actor--t", "intrusion-set--a", "attack-pattern--1"]}"#,
+        r#"{"type": "threat-actor", "id": "threat-actor--t", "name": "Evil Corp"}"#,
+        ACTOR,
+        r#"{"type": "attack-pattern", "id": "attack-pattern--1", "x_mitre_id": "T1001"}"#,
+    ];
+    let (actors, diags) = read(&bundle(&objects.join(",\n")), &NoLookup);
+    assert_eq!(actors.len(), 2);
+    assert!(actors.iter().all(|a| a.techniques.is_empty()));
+    // One warning for the report, one per actor without techniques.
+    assert_eq!(diags.len(), 3, "{diags:?}");
+    assert!(diags[0].message.contains("not attributed to any actor"));
+}
