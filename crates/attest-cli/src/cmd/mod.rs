@@ -1,7 +1,13 @@
 //! One module per noun (`attest <noun> <verb>`); this file only lists them and dispatches.
 
+pub mod analysis;
 pub mod attack;
+pub mod backlog;
+pub mod coverage;
+pub mod history;
 pub mod init;
+pub mod layer;
+pub mod profiles;
 pub mod rules;
 pub mod sources;
 pub mod tests;
@@ -45,6 +51,22 @@ pub enum Command {
     Tests(tests::Args),
     /// Record validation results, import them, or replay recorded telemetry through the rules.
     Validate(validate::Args),
+    /// Intel actors: import from STIX bundles or DeTT&CT, list with ATT&CK groups.
+    Actors(profiles::ActorsArgs),
+    /// Profiles: the prioritised target set of techniques and why.
+    Profiles(profiles::ProfilesArgs),
+    /// Coverage per technique and tactic with reasons, the headline, claimed vs validated, lookups.
+    Coverage(coverage::Args),
+    /// ATT&CK Navigator layers (4.5): coverage states, priorities, actor overlays.
+    Layer(layer::Args),
+    /// Gaps in a profile as work items with owners and next steps; due re-validations.
+    Backlog(backlog::BacklogArgs),
+    /// An exercise plan: Atomic tests, rules and data sources for a profile's unvalidated techniques.
+    Plan(backlog::PlanArgs),
+    /// Techniques whose state changed between two instants, with the events that caused it.
+    Diff(history::DiffArgs),
+    /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
+    Check(history::CheckArgs),
 }
 
 /// Runs the parsed command.
@@ -57,6 +79,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(args) => block_on(rules::run(&ctx, args)),
         Command::Tests(args) => block_on(tests::run(&ctx, args)),
         Command::Validate(args) => block_on(validate::run(&ctx, args)),
+        Command::Actors(args) => block_on(profiles::run_actors(&ctx, args)),
+        Command::Profiles(args) => block_on(profiles::run_profiles(&ctx, args)),
+        Command::Coverage(args) => block_on(coverage::run(&ctx, args)),
+        Command::Layer(args) => block_on(layer::run(&ctx, args)),
+        Command::Backlog(args) => block_on(backlog::run_backlog(&ctx, args)),
+        Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
+        Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
+        Command::Check(args) => block_on(history::run_check(&ctx, args)),
     }
 }
 

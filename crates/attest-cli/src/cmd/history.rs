@@ -1,0 +1,256 @@
+//! `attest diff` and `attest check`: what got worse, why, and whether CI should fail.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use attest_core::coverage::CoverageState;
+use attest_core::diff::{Cause, Direction, EntryCause, diff};
+use serde_json::json;
+
+use crate::cmd::analysis::{self, ScopeArgs};
+use crate::cmd::workspace;
+use crate::global::Context;
+use crate::output::{Format, Table};
+
+/// `attest diff` arguments.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// From this instant.
+    #[arg(long)]
+    from: String,
+    /// To this instant (default now).
+    #[arg(long)]
+    to: Option<String>,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+/// `attest check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// Fail when a technique is worse than in this baseline: a file written by
+    /// --write-baseline, or an instant (the journal as of then).
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Fail when the validated share (of priority weight, with --profile) is below this percent.
+    #[arg(long)]
+    min_validated: Option<f64>,
+    /// Write the current states as a baseline file and exit 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+}
+
+fn cause_text(c: &Cause) -> String {
+    match c {
+        Cause::Entry {
+            at, who, why, what, ..
+        } => {
+            let what = match what {
+                EntryCause::RuleImported {
+                    rule,
+                    content_changed,
+                } => {
+                    if *content_changed {
+                        format!("rule {rule} content changed")
+                    } else {
+                        format!("rule {rule} imported")
+                    }
+                }
+                EntryCause::RuleStatusChanged { rule, status } => {
+                    format!("rule {rule} {}", status.as_str())
+                }
+                EntryCause::RuleRetired { rule } => format!("rule {rule} retired"),
+                EntryCause::RuleTuned { rule, kind, what } => {
+                    format!("{} added to rule {rule}: {what}", kind.as_str())
+                }
+                EntryCause::ResultRecorded {
+                    rule,
+                    outcome,
+                    ran_at,
+                } => format!("rule {rule} {} at {ran_at}", outcome.as_str()),
+                EntryCause::SourceDeclared { source } => format!("source {source} changed"),
+                EntryCause::SourceRemoved { source } => format!("source {source} removed"),
+                EntryCause::PolicyChanged => "re-validation policy changed".into(),
+            };
+            match why {
+                Some(w) => format!("{what} by {who} on {at} ({w})"),
+                None => format!("{what} by {who} on {at}"),
+            }
+        }
+        Cause::SourceSilent {
+            rule,
+            source,
+            since,
+        } => match since {
+            Some(s) => format!("source {source} (needed by {rule}) silent since {s}"),
+            None => format!("source {source} (needed by {rule}) never seen"),
+        },
+        Cause::PassExpired { rule, expired_at } => {
+            format!("pass of rule {rule} expired at {expired_at}")
+        }
+    }
+}
+
+/// Runs `attest diff`.
+pub async fn run_diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode> {
+    let store = workspace::open(ctx).await?;
+    let from = workspace::parse_time(&args.from)?;
+    let to = match &args.to {
+        Some(t) => workspace::parse_time(t)?,
+        None => workspace::now(),
+    };
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    let before = analysis::analyse(ctx, &store, &args.scope, Some(from)).await?;
+    let after_state = store.state(Some(to)).await?;
+    let entries = store
+        .journal(&attest_store::JournalQuery {
+            as_of: Some(to),
+            ..Default::default()
+        })
+        .await?;
+    store.close().await;
+    let (_, after) = analysis::coverage_for(&before.catalog, &after_state, &args.scope, to)?;
+    let changes = diff(&before.coverage, &after, &entries);
+    let mut t = Table::new(&["technique", "from", "to", "direction", "causes"]);
+    for c in &changes {
+        t.push(vec![
+            c.technique.to_string(),
+            c.from.map(|s| s.as_str()).unwrap_or("-").into(),
+            c.to.map(|s| s.as_str()).unwrap_or("-").into(),
+            match c.direction {
+                Direction::Better => "better",
+                Direction::Worse => "worse",
+            }
+            .into(),
+            c.causes
+                .iter()
+                .map(cause_text)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ]);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if ctx.format == Format::Table {
+        let worse = changes
+            .iter()
+            .filter(|c| c.direction == Direction::Worse)
+            .count();
+        writeln!(
+            out,
+            "{} techniques changed between {from} and {to}: {} worse, {} better",
+            changes.len(),
+            worse,
+            changes.len() - worse
+        )?;
+    }
+    t.write(ctx.format, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `attest check`: exit 0 when coverage holds, 1 when it regressed or is below the bar.
+pub async fn run_check(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
+    let store = workspace::open(ctx).await?;
+    let now = workspace::now();
+    let current = analysis::analyse(ctx, &store, &args.scope, Some(now)).await?;
+    if let Some(path) = &args.write_baseline {
+        let states: serde_json::Map<String, serde_json::Value> = current
+            .coverage
+            .techniques
+            .iter()
+            .map(|t| (t.technique.to_string(), json!(t.state.as_str())))
+            .collect();
+        let doc = json!({"attest_baseline": 1, "at": now.to_string(), "profile": args.scope.profile, "states": states});
+        std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "baseline of {} techniques written to {}",
+            states.len(),
+            path.display()
+        );
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut failures = Vec::new();
+    let share = 100.0 * current.coverage.overall.share(CoverageState::Validated);
+    if let Some(min) = args.min_validated
+        && share + 1e-9 < min
+    {
+        failures.push(format!(
+            "validated share {share:.1}% is below --min-validated {min}%"
+        ));
+    }
+    if let Some(b) = &args.baseline {
+        let baseline: Vec<(String, CoverageState)> = if std::path::Path::new(b).is_file() {
+            let text = std::fs::read_to_string(b).with_context(|| format!("reading {b}"))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{b} is not a baseline written by --write-baseline"))?;
+            let Some(states) = doc.get("states").and_then(|s| s.as_object()) else {
+                bail!("{b} is not a baseline written by --write-baseline (no `states`)");
+            };
+            states
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), CoverageState::parse(v.as_str()?)?)))
+                .collect()
+        } else {
+            let at = workspace::parse_time(b)
+                .with_context(|| format!("--baseline {b:?} is neither a file nor a time"))?;
+            let then = analysis::analyse(ctx, &store, &args.scope, Some(at)).await?;
+            then.coverage
+                .techniques
+                .iter()
+                .map(|t| (t.technique.to_string(), t.state))
+                .collect()
+        };
+        for (id, was) in baseline {
+            let Ok(tid) = attest_attack::TechniqueId::parse(&id) else {
+                continue;
+            };
+            if let Some(now_tc) = current.coverage.technique(tid)
+                && now_tc.state.rank() > was.rank()
+            {
+                let why = now_tc
+                    .reasons
+                    .iter()
+                    .map(analysis::reason_text)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                failures.push(format!(
+                    "{id} {}: {} → {} ({why})",
+                    now_tc.name,
+                    was.as_str(),
+                    now_tc.state.as_str()
+                ));
+            }
+        }
+    }
+    store.close().await;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(
+        out,
+        "validated: {share:.1}% of {} techniques{}",
+        current.coverage.overall.total(),
+        args.scope
+            .profile
+            .as_ref()
+            .map(|p| format!(" (profile {p}, priority-weighted)"))
+            .unwrap_or_default()
+    )?;
+    if failures.is_empty() {
+        writeln!(out, "check passed")?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        writeln!(out, "check FAILED:")?;
+        for f in &failures {
+            writeln!(out, "  {f}")?;
+        }
+        Ok(ExitCode::from(crate::EXIT_NO))
+    }
+}
