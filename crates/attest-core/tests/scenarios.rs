@@ -621,3 +621,28 @@ fn incremental_update_matches_a_full_computation() {
     assert_eq!(at(&cov, "T1003").state, CoverageState::Validated);
     assert_eq!(at(&cov, "T1059.001").state, CoverageState::Failing);
 }
+
+#[test]
+fn rule_validations_list_every_claim_for_filters() {
+    let cat = catalog();
+    let (mut j, t1) = passing_journal();
+    j.push(
+        t1,
+        Event::RuleUpserted(rule("r2", &["T1086", "T1003"], &["Process Access"])),
+    );
+    let now = t1 + days(100);
+    heartbeat(&mut j, "sysmon", now);
+    let list = coverage::rule_validations(&cat, &j.state(), now);
+    let got: Vec<(String, String, ValidationKind)> = list
+        .iter()
+        .map(|(r, t, v)| (r.0.clone(), t.to_string(), v.status.kind()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("r1".into(), LSASS.into(), ValidationKind::Stale),
+            ("r2".into(), "T1003".into(), ValidationKind::Untested),
+            ("r2".into(), "T1059.001".into(), ValidationKind::Untested),
+        ]
+    );
+}
