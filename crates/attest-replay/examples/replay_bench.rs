@@ -64,7 +64,10 @@ fn main() {
     );
     let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for d in diags.iter().filter(|d| d.severity == Severity::Error) {
-        reasons.entry(d.kind.as_str().to_owned()).or_default().push(d.to_string());
+        reasons
+            .entry(d.kind.as_str().to_owned())
+            .or_default()
+            .push(d.to_string());
     }
     println!("    skipped {} rule(s):", stats.skipped);
     for (kind, list) in &reasons {
@@ -82,7 +85,11 @@ fn main() {
 
     // Samples.
     let samples = sample_records(&corpora.join("sigma/regression_data"));
-    println!("(b) {} recorded sample records from {} files", samples.records.len(), samples.files.len());
+    println!(
+        "(b) {} recorded sample records from {} files",
+        samples.records.len(),
+        samples.files.len()
+    );
     let start = Instant::now();
     let mut decoded = 0u64;
     let rounds = 20;
@@ -167,7 +174,11 @@ fn windows_rules(sigma: &Path) -> Vec<SourceRule> {
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("rules")))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("rules"))
+                })
                 .map(|p| p.join("windows"))
                 .filter(|p| p.is_dir())
                 .flat_map(|root| {
@@ -211,7 +222,12 @@ fn sample_records(root: &Path) -> Samples {
         if let Ok(mut parser) = evtx::EvtxParser::from_path(f) {
             let settings = evtx::ParserSettings::default().num_threads(1);
             parser = parser.with_configuration(settings);
-            records.extend(parser.records_json_value().filter_map(Result::ok).map(|r| r.data));
+            records.extend(
+                parser
+                    .records_json_value()
+                    .filter_map(Result::ok)
+                    .map(|r| r.data),
+            );
         }
     }
     Samples { files, records }
@@ -221,11 +237,20 @@ fn sample_records(root: &Path) -> Samples {
 /// the event data, so events are not byte-identical.
 fn vary(record: &Value, i: usize) -> Value {
     let mut v = record.clone();
-    if let Some(system) = v.pointer_mut("/Event/System").and_then(Value::as_object_mut) {
+    if let Some(system) = v
+        .pointer_mut("/Event/System")
+        .and_then(Value::as_object_mut)
+    {
         system.insert("EventRecordID".into(), Value::from(i as u64));
-        system.insert("Computer".into(), Value::from(format!("host-{}.corp.local", i % 997)));
+        system.insert(
+            "Computer".into(),
+            Value::from(format!("host-{}.corp.local", i % 997)),
+        );
     }
-    if let Some(data) = v.pointer_mut("/Event/EventData").and_then(Value::as_object_mut) {
+    if let Some(data) = v
+        .pointer_mut("/Event/EventData")
+        .and_then(Value::as_object_mut)
+    {
         if let Some(Value::Number(_)) = data.get("ProcessId") {
             data.insert("ProcessId".into(), Value::from((i % 65_000) as u64 + 4));
         }

@@ -134,7 +134,9 @@ pub fn load_datasets(path: &Path) -> Result<Vec<Dataset>, Error> {
         if is_event_file(path) {
             return Ok(vec![plain(path, vec![path.to_owned()])]);
         }
-        return Err(Error::NotADataset { path: path.to_owned() });
+        return Err(Error::NotADataset {
+            path: path.to_owned(),
+        });
     }
     for name in ["dataset.yml", "dataset.yaml"] {
         let manifest = path.join(name);
@@ -199,7 +201,11 @@ pub fn load_regression(info_path: &Path) -> Result<Dataset, Error> {
     let mut files = Vec::new();
     let mut min_matches = 1;
     for test in &info.regression_tests_info {
-        if test.kind.as_deref().is_some_and(|k| !k.eq_ignore_ascii_case("evtx")) {
+        if test
+            .kind
+            .as_deref()
+            .is_some_and(|k| !k.eq_ignore_ascii_case("evtx"))
+        {
             continue;
         }
         if let Some(n) = test.match_count {
@@ -278,7 +284,10 @@ pub fn load_manifest(path: &Path) -> Result<Dataset, Error> {
             .expected_rules
             .into_iter()
             .map(|r| match r {
-                ManifestRule::Id(rule) => ExpectedRule { rule, min_matches: 1 },
+                ManifestRule::Id(rule) => ExpectedRule {
+                    rule,
+                    min_matches: 1,
+                },
                 ManifestRule::Detailed { id, min_matches } => ExpectedRule {
                     rule: id,
                     min_matches: min_matches.max(1),
@@ -317,7 +326,13 @@ mod tests {
         let sets = load_datasets(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sets.len(), 1);
         assert_eq!(sets[0].files, vec![d.join("abc.evtx")]);
-        assert_eq!(sets[0].expected_rules, vec![ExpectedRule { rule: "abc".into(), min_matches: 4 }]);
+        assert_eq!(
+            sets[0].expected_rules,
+            vec![ExpectedRule {
+                rule: "abc".into(),
+                min_matches: 4
+            }]
+        );
     }
 
     #[test]
@@ -333,8 +348,17 @@ mod tests {
         let sets = load_datasets(&m).unwrap_or_else(|e| panic!("{e}"));
         let s = &sets[0];
         assert_eq!(s.name, "demo");
-        assert_eq!(s.files, vec![dir.path().join("logs/a.jsonl"), dir.path().join("b.evtx")]);
-        assert_eq!(s.expected_rules[1], ExpectedRule { rule: "r2".into(), min_matches: 3 });
+        assert_eq!(
+            s.files,
+            vec![dir.path().join("logs/a.jsonl"), dir.path().join("b.evtx")]
+        );
+        assert_eq!(
+            s.expected_rules[1],
+            ExpectedRule {
+                rule: "r2".into(),
+                min_matches: 3
+            }
+        );
         assert_eq!(s.expected_techniques, vec!["T1059.001".to_owned()]);
     }
 
@@ -344,7 +368,10 @@ mod tests {
         let m = write(dir.path(), "m.yml", "files: []\nexpected: [x]\n");
         assert!(matches!(load_datasets(&m), Err(Error::Manifest { .. })));
         let m = write(dir.path(), "n.yml", "files: [nothere.evtx]\n");
-        let err = load_datasets(&m).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = load_datasets(&m)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("nothere.evtx"), "{err}");
     }
 

@@ -32,7 +32,9 @@ pub enum Error {
         message: String,
     },
     /// A dataset path is neither a folder, a manifest, nor an event file.
-    #[error("{path}: not a dataset (expected a folder, a .yml manifest, or an .evtx/.json/.jsonl file)")]
+    #[error(
+        "{path}: not a dataset (expected a folder, a .yml manifest, or an .evtx/.json/.jsonl file)"
+    )]
     NotADataset {
         /// The path.
         path: PathBuf,

@@ -40,8 +40,8 @@ pub use error::{Error, ReplayWarning};
 pub use normalize::{Normalized, normalize};
 pub use read::{FileSummary, Format, ReadEvent, read_events};
 pub use replay::{
-    DatasetResult, EventRef, ExpectedOutcome, ReplayOptions, ReplaySink, ReplaySummary, RuleFired, replay,
-    replay_dataset,
+    DatasetResult, EventRef, ExpectedOutcome, ReplayOptions, ReplaySink, ReplaySummary, RuleFired,
+    replay, replay_dataset,
 };
 
 /// A `tracing`/`env_logger` filter directive that quiets the `evtx` crate's per-chunk logging.

@@ -25,13 +25,16 @@ pub fn normalize(value: Value) -> Option<Normalized> {
         return None;
     };
     // `{"Event": {...}}` or the inner object directly.
-    let inner_is_evtx = matches!(top.get("Event"), Some(Value::Object(e)) if e.contains_key("System"));
+    let inner_is_evtx =
+        matches!(top.get("Event"), Some(Value::Object(e)) if e.contains_key("System"));
     let record = if inner_is_evtx {
         match top.remove("Event") {
             Some(Value::Object(e)) => e,
             _ => return None,
         }
-    } else if top.contains_key("System") && (top.contains_key("EventData") || top.contains_key("UserData")) {
+    } else if top.contains_key("System")
+        && (top.contains_key("EventData") || top.contains_key("UserData"))
+    {
         top
     } else {
         return Some(flat(top));
@@ -43,9 +46,17 @@ fn flat(map: Map<String, Value>) -> Normalized {
     let record_id = ["EventRecordID", "RecordNumber", "record_id"]
         .iter()
         .find_map(|k| map.get(*k).and_then(as_u64));
-    let timestamp = ["@timestamp", "timestamp", "TimeCreated", "SystemTime", "UtcTime", "EventTime", "TimeGenerated"]
-        .iter()
-        .find_map(|k| map.get(*k).and_then(Value::as_str).and_then(parse_time));
+    let timestamp = [
+        "@timestamp",
+        "timestamp",
+        "TimeCreated",
+        "SystemTime",
+        "UtcTime",
+        "EventTime",
+        "TimeGenerated",
+    ]
+    .iter()
+    .find_map(|k| map.get(*k).and_then(Value::as_str).and_then(parse_time));
     Normalized {
         event: Event::new(map).with_timestamp(timestamp),
         record_id,
@@ -75,7 +86,8 @@ fn evtx_shape(mut record: Map<String, Value>) -> Normalized {
                             out.entry("Provider_Guid").or_insert_with(|| guid.clone());
                         }
                         if let Some(source) = attrs.get("EventSourceName") {
-                            out.entry("EventSourceName").or_insert_with(|| source.clone());
+                            out.entry("EventSourceName")
+                                .or_insert_with(|| source.clone());
                         }
                     }
                 }
@@ -83,7 +95,10 @@ fn evtx_shape(mut record: Map<String, Value>) -> Normalized {
                     out.insert("EventID".to_owned(), text_of(value));
                 }
                 "TimeCreated" => {
-                    if let Some(t) = attributes(&value).and_then(|a| a.get("SystemTime")).and_then(Value::as_str) {
+                    if let Some(t) = attributes(&value)
+                        .and_then(|a| a.get("SystemTime"))
+                        .and_then(Value::as_str)
+                    {
                         timestamp = parse_time(t);
                     }
                 }
@@ -129,7 +144,10 @@ fn alias_security_process_creation(out: &mut Map<String, Value>) {
     if !is_4688 {
         return;
     }
-    for (sysmon, security) in [("Image", "NewProcessName"), ("ParentImage", "ParentProcessName")] {
+    for (sysmon, security) in [
+        ("Image", "NewProcessName"),
+        ("ParentImage", "ParentProcessName"),
+    ] {
         if !out.contains_key(sysmon)
             && let Some(v) = out.get(security).cloned()
         {
@@ -170,7 +188,9 @@ fn flatten_user_data(data: Value, out: &mut Map<String, Value>) {
                 continue;
             }
             match value {
-                Value::Object(inner) if depth < 8 && !inner.contains_key("#text") => walk(inner, out, depth + 1),
+                Value::Object(inner) if depth < 8 && !inner.contains_key("#text") => {
+                    walk(inner, out, depth + 1)
+                }
                 other => {
                     out.entry(key).or_insert_with(|| text_of(other));
                 }
@@ -185,7 +205,9 @@ fn flatten_user_data(data: Value, out: &mut Map<String, Value>) {
 /// `{"#attributes": {...}, "#text": x}` → `x`; anything else unchanged.
 fn text_of(value: Value) -> Value {
     match value {
-        Value::Object(mut map) if map.contains_key("#text") => map.remove("#text").unwrap_or(Value::Null),
+        Value::Object(mut map) if map.contains_key("#text") => {
+            map.remove("#text").unwrap_or(Value::Null)
+        }
         other => other,
     }
 }
@@ -249,8 +271,14 @@ mod tests {
         assert_eq!(e.get("Image"), Some(&json!("C:\\cmd.exe")));
         assert_eq!(e.get("ProcessId"), Some(&json!(10048)));
         assert_eq!(e.get("EventID"), Some(&json!(11)));
-        assert_eq!(e.get("Channel"), Some(&json!("Microsoft-Windows-Sysmon/Operational")));
-        assert_eq!(e.get("Provider_Name"), Some(&json!("Microsoft-Windows-Sysmon")));
+        assert_eq!(
+            e.get("Channel"),
+            Some(&json!("Microsoft-Windows-Sysmon/Operational"))
+        );
+        assert_eq!(
+            e.get("Provider_Name"),
+            Some(&json!("Microsoft-Windows-Sysmon"))
+        );
         assert_eq!(e.get("Computer"), Some(&json!("host")));
         assert_eq!(n.record_id, Some(24322));
         assert_eq!(e.timestamp().map(|t| t.as_second()), Some(1_761_349_308));
@@ -266,9 +294,11 @@ mod tests {
 
     #[test]
     fn user_data_fields_reach_the_top_level() {
-        let n = norm(json!({"Event": {"System": {"EventID": 1102, "Channel": "Security"},
+        let n = norm(
+            json!({"Event": {"System": {"EventID": 1102, "Channel": "Security"},
             "UserData": {"LogFileCleared": {"#attributes": {"xmlns": "x"}, "SubjectUserName": "bob",
-                "Nested": {"Inner": "v"}}}}}));
+                "Nested": {"Inner": "v"}}}}}),
+        );
         assert_eq!(n.event.get("SubjectUserName"), Some(&json!("bob")));
         assert_eq!(n.event.get("Inner"), Some(&json!("v")));
         assert_eq!(n.event.get("EventID"), Some(&json!(1102)));
@@ -276,24 +306,34 @@ mod tests {
 
     #[test]
     fn security_4688_gets_sysmon_names() {
-        let n = norm(json!({"Event": {"System": {"EventID": 4688, "Channel": "Security"},
-            "EventData": {"NewProcessName": "C:\\a.exe", "ParentProcessName": "C:\\p.exe"}}}));
+        let n = norm(
+            json!({"Event": {"System": {"EventID": 4688, "Channel": "Security"},
+            "EventData": {"NewProcessName": "C:\\a.exe", "ParentProcessName": "C:\\p.exe"}}}),
+        );
         assert_eq!(n.event.get("Image"), Some(&json!("C:\\a.exe")));
         assert_eq!(n.event.get("ParentImage"), Some(&json!("C:\\p.exe")));
     }
 
     #[test]
     fn flat_json_is_kept() {
-        let n = norm(json!({"Image": "x", "EventID": 1, "@timestamp": "2024-01-01T00:00:00Z", "RecordNumber": "7"}));
+        let n = norm(
+            json!({"Image": "x", "EventID": 1, "@timestamp": "2024-01-01T00:00:00Z", "RecordNumber": "7"}),
+        );
         assert_eq!(n.event.get("Image"), Some(&json!("x")));
         assert_eq!(n.record_id, Some(7));
-        assert_eq!(n.event.timestamp().map(|t| t.as_second()), Some(1_704_067_200));
+        assert_eq!(
+            n.event.timestamp().map(|t| t.as_second()),
+            Some(1_704_067_200)
+        );
         assert!(normalize(json!([1])).is_none());
     }
 
     #[test]
     fn times_without_zone_are_utc() {
-        assert_eq!(parse_time("2024-01-01 00:00:01.5").map(|t| t.as_second()), Some(1_704_067_201));
+        assert_eq!(
+            parse_time("2024-01-01 00:00:01.5").map(|t| t.as_second()),
+            Some(1_704_067_201)
+        );
         assert_eq!(parse_time("garbage"), None);
     }
 }

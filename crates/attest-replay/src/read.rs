@@ -58,7 +58,10 @@ pub fn detect_format(path: &Path) -> Result<Format, Error> {
     if n == 8 && &magic == b"ElfFile\0" {
         return Ok(Format::Evtx);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     Ok(if ext.eq_ignore_ascii_case("evtx") {
         Format::Evtx
     } else {
@@ -68,7 +71,11 @@ pub fn detect_format(path: &Path) -> Result<Format, Error> {
 
 /// Whether a path looks like an event file replay can read (by extension).
 pub fn is_event_file(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     matches!(ext.as_str(), "evtx" | "json" | "jsonl" | "ndjson")
 }
 
@@ -224,7 +231,12 @@ fn emit(value: Value, path: &Path, summary: &mut FileSummary, on_event: &mut dyn
     }
 }
 
-fn emit_one(value: Value, path: &Path, summary: &mut FileSummary, on_event: &mut dyn FnMut(ReadEvent)) {
+fn emit_one(
+    value: Value,
+    path: &Path,
+    summary: &mut FileSummary,
+    on_event: &mut dyn FnMut(ReadEvent),
+) {
     match normalize(value) {
         Some(normalized) => {
             summary.events += 1;
@@ -237,7 +249,10 @@ fn emit_one(value: Value, path: &Path, summary: &mut FileSummary, on_event: &mut
             path: path.to_owned(),
             chunk: None,
             line: None,
-            message: format!("value #{} is not a JSON object; skipped", summary.events + 1),
+            message: format!(
+                "value #{} is not a JSON object; skipped",
+                summary.events + 1
+            ),
         }),
     }
 }
@@ -251,9 +266,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let path = dir.path().join(name);
         let mut f = File::create(&path).unwrap_or_else(|e| panic!("create: {e}"));
-        f.write_all(text.as_bytes()).unwrap_or_else(|e| panic!("write: {e}"));
+        f.write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("write: {e}"));
         let mut events = Vec::new();
-        let summary = read_events(&path, &mut |e| events.push(e)).unwrap_or_else(|e| panic!("read: {e}"));
+        let summary =
+            read_events(&path, &mut |e| events.push(e)).unwrap_or_else(|e| panic!("read: {e}"));
         (events, summary)
     }
 
@@ -263,7 +280,10 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(summary.warnings.len(), 1);
         assert_eq!(summary.warnings[0].line, Some(3));
-        assert_eq!(events[1].normalized.event.get("a"), Some(&serde_json::json!(2)));
+        assert_eq!(
+            events[1].normalized.event.get("a"),
+            Some(&serde_json::json!(2))
+        );
     }
 
     #[test]
@@ -272,7 +292,10 @@ mod tests {
         let (events, summary) = read(text, "x.json");
         assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
         assert_eq!(events.len(), 2);
-        assert_eq!(events[0].normalized.event.get("Image"), Some(&serde_json::json!("a")));
+        assert_eq!(
+            events[0].normalized.event.get("Image"),
+            Some(&serde_json::json!("a"))
+        );
         assert_eq!(events[0].normalized.event.event_id(), Some(1));
         assert_eq!(events[1].ordinal, 2);
     }
@@ -296,7 +319,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let path = dir.path().join("bad.evtx");
         std::fs::write(&path, b"ElfFile\0garbage").unwrap_or_else(|e| panic!("write: {e}"));
-        let err = read_events(&path, &mut |_| {}).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = read_events(&path, &mut |_| {})
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("bad.evtx"), "{err}");
     }
 }

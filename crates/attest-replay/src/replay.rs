@@ -139,7 +139,12 @@ pub struct ReplaySummary {
 /// Replays every dataset against `rules`, pushing each result into `sink` in dataset order.
 /// Datasets run in parallel ([`ReplayOptions::threads`]); each one's events run in order
 /// through its own [`attest_sigma::Correlator`], so correlation rules see the stream.
-pub fn replay(datasets: &[Dataset], rules: &RuleSet, options: &ReplayOptions, sink: &mut dyn ReplaySink) -> ReplaySummary {
+pub fn replay(
+    datasets: &[Dataset],
+    rules: &RuleSet,
+    options: &ReplayOptions,
+    sink: &mut dyn ReplaySink,
+) -> ReplaySummary {
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -206,7 +211,11 @@ struct Tally {
 }
 
 /// Replays one dataset.
-pub fn replay_dataset(dataset: &Dataset, rules: &RuleSet, options: &ReplayOptions) -> DatasetResult {
+pub fn replay_dataset(
+    dataset: &Dataset,
+    rules: &RuleSet,
+    options: &ReplayOptions,
+) -> DatasetResult {
     let mut result = empty_result(dataset);
     let mut tallies: HashMap<RuleIndex, Tally> = HashMap::new();
     let mut correlator = rules.correlator();
@@ -254,12 +263,19 @@ pub fn replay_dataset(dataset: &Dataset, rules: &RuleSet, options: &ReplayOption
         .filter(|(rule, _)| !expected_rules.contains(rule))
         .map(|(rule, t)| RuleFired {
             rule,
-            rule_key: rules.rule(rule).map(|r| r.key().to_owned()).unwrap_or_default(),
+            rule_key: rules
+                .rule(rule)
+                .map(|r| r.key().to_owned())
+                .unwrap_or_default(),
             match_count: t.count,
             events: t.events,
         })
         .collect();
-    others.sort_by(|a, b| b.match_count.cmp(&a.match_count).then(a.rule_key.cmp(&b.rule_key)));
+    others.sort_by(|a, b| {
+        b.match_count
+            .cmp(&a.match_count)
+            .then(a.rule_key.cmp(&b.rule_key))
+    });
     result.other_fired = others;
     result
 }

@@ -14,13 +14,21 @@ fn corpus_rules(corpora: &Path) -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     RULES.get_or_init(|| {
         let sources = common::sigma_sources(corpora);
-        assert!(sources.len() > 3000, "only {} rule files found", sources.len());
+        assert!(
+            sources.len() > 3000,
+            "only {} rule files found",
+            sources.len()
+        );
         let (rules, diags) = RuleSet::compile(sources, &CompileOptions::default());
         for d in diags.iter().filter(|d| d.severity == Severity::Error) {
             eprintln!("rule not compiled: {d}");
         }
         // One deprecated rule uses the retired `| count() by` aggregation syntax.
-        assert!(rules.stats().skipped <= 5, "{} rules skipped", rules.stats().skipped);
+        assert!(
+            rules.stats().skipped <= 5,
+            "{} rules skipped",
+            rules.stats().skipped
+        );
         assert!(rules.len() > 3000, "only {} rules compiled", rules.len());
         rules
     })
@@ -40,7 +48,11 @@ fn literal_prefilter_never_drops_a_match() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
     {
         let result = read_events(entry.path(), &mut |e| {
-            let mut fast: Vec<_> = rules.evaluate(&e.normalized.event).into_iter().map(|m| m.rule).collect();
+            let mut fast: Vec<_> = rules
+                .evaluate(&e.normalized.event)
+                .into_iter()
+                .map(|m| m.rule)
+                .collect();
             let mut slow: Vec<_> = rules
                 .evaluate_exhaustive(&e.normalized.event)
                 .into_iter()
@@ -48,7 +60,13 @@ fn literal_prefilter_never_drops_a_match() {
                 .collect();
             fast.sort_unstable();
             slow.sort_unstable();
-            assert_eq!(fast, slow, "{} record {:?}", entry.path().display(), e.normalized.record_id);
+            assert_eq!(
+                fast,
+                slow,
+                "{} record {:?}",
+                entry.path().display(),
+                e.normalized.record_id
+            );
             events += 1;
             matches += fast.len();
         });
@@ -65,7 +83,8 @@ fn sigmahq_regression_samples_fire_their_rules() {
     };
     let rules = corpus_rules(&corpora);
 
-    let datasets = load_datasets(&corpora.join("sigma/regression_data")).unwrap_or_else(|e| panic!("{e}"));
+    let datasets =
+        load_datasets(&corpora.join("sigma/regression_data")).unwrap_or_else(|e| panic!("{e}"));
     assert!(datasets.len() >= 100, "only {} datasets", datasets.len());
     let mut results = Vec::new();
     let summary = replay(&datasets, rules, &ReplayOptions::default(), &mut results);
@@ -77,7 +96,10 @@ fn sigmahq_regression_samples_fire_their_rules() {
             if !e.passed {
                 let why = match e.rule {
                     None => "rule not in the compiled set".to_owned(),
-                    Some(_) => format!("fired {} of {} required times over {} events", e.match_count, e.min_matches, r.events),
+                    Some(_) => format!(
+                        "fired {} of {} required times over {} events",
+                        e.match_count, e.min_matches, r.events
+                    ),
                 };
                 misses.push(format!("{} ({}): {why}", e.rule_ref, r.name));
             }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::thread;
 
 use rsigma_eval::{CompiledRule, CorrelationConfig, CorrelationEngine, Engine, compile_rule};
-use rsigma_parser::{CorrelationRule, FilterRule, FilterRuleTarget, SigmaCollection, parse_sigma_yaml};
+use rsigma_parser::{
+    CorrelationRule, FilterRule, FilterRuleTarget, SigmaCollection, parse_sigma_yaml,
+};
 
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Severity};
 use crate::expand::expand_rule;
@@ -94,18 +96,39 @@ fn parse_all(sources: &[SourceRule], options: &CompileOptions) -> Vec<SourceOutp
     }
     // Contiguous slices keep the output in input order, which keeps "first id wins" stable.
     let per = sources.len().div_ceil(threads);
+    let chunks: Vec<&[SourceRule]> = sources.chunks(per).collect();
     thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .chunks(per)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|s| parse_source(s, options)).collect::<Vec<_>>()))
+        let handles: Vec<_> = chunks
+            .iter()
+            .copied()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|s| parse_source(s, options))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A panic inside the parser must not take the batch down; the sources of that
-                // slice are reported by `assemble` as missing output (none here, by construction).
-                Err(_) => Vec::new(),
+            .zip(chunks.iter().copied())
+            .flat_map(|(h, chunk)| {
+                // A panic inside the parser must not take the batch down: name every source of
+                // that slice instead.
+                h.join().unwrap_or_else(|_| {
+                    chunk
+                        .iter()
+                        .map(|src| SourceOutput {
+                            diagnostics: vec![error(
+                                src,
+                                DiagnosticKind::Parse,
+                                "the parser panicked on this batch".to_owned(),
+                            )],
+                            ..SourceOutput::default()
+                        })
+                        .collect()
+                })
             })
             .collect()
     })
@@ -116,7 +139,8 @@ fn parse_source(src: &SourceRule, options: &CompileOptions) -> SourceOutput {
     let collection: SigmaCollection = match parse_sigma_yaml(&src.text) {
         Ok(c) => c,
         Err(e) => {
-            out.diagnostics.push(error(src, DiagnosticKind::Yaml, e.to_string()));
+            out.diagnostics
+                .push(error(src, DiagnosticKind::Yaml, e.to_string()));
             return out;
         }
     };
@@ -196,7 +220,11 @@ fn sniff_identity(text: &str) -> (Option<String>, Option<String>) {
 
 fn detection_meta(rule: &rsigma_parser::SigmaRule, origin: &str) -> SigmaRule {
     let ls = &rule.logsource;
-    let (_, routing) = bucket_for(ls.product.as_deref(), ls.category.as_deref(), ls.service.as_deref());
+    let (_, routing) = bucket_for(
+        ls.product.as_deref(),
+        ls.category.as_deref(),
+        ls.service.as_deref(),
+    );
     SigmaRule {
         id: rule.id.clone(),
         name: rule.name.clone(),
@@ -284,8 +312,15 @@ fn assemble(source_count: usize, outputs: Vec<SourceOutput>) -> (RuleSet, Vec<Di
             }
             by_name.entry(meta.title.clone()).or_insert(index);
             let ls = &meta.logsource;
-            let (bucket, _) = bucket_for(ls.product.as_deref(), ls.category.as_deref(), ls.service.as_deref());
-            bucket_rules.entry(bucket).or_default().push((compiled, index));
+            let (bucket, _) = bucket_for(
+                ls.product.as_deref(),
+                ls.category.as_deref(),
+                ls.service.as_deref(),
+            );
+            bucket_rules
+                .entry(bucket)
+                .or_default()
+                .push((compiled, index));
             ast_by_index.insert(index, ast);
             metas.push(meta);
         }
@@ -308,7 +343,14 @@ fn assemble(source_count: usize, outputs: Vec<SourceOutput>) -> (RuleSet, Vec<Di
 
     let mut filter_count = 0;
     for filter in &filters {
-        if apply_filter(filter, &mut buckets, &by_key, &by_name, &location, &mut diagnostics) {
+        if apply_filter(
+            filter,
+            &mut buckets,
+            &by_key,
+            &by_name,
+            &location,
+            &mut diagnostics,
+        ) {
             filter_count += 1;
         }
     }
@@ -323,7 +365,10 @@ fn assemble(source_count: usize, outputs: Vec<SourceOutput>) -> (RuleSet, Vec<Di
     );
     let correlation_rules = metas.len() - detection_rules;
 
-    let skipped = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let skipped = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let stats = crate::CompileStats {
         sources: source_count,
         detection_rules,
@@ -332,7 +377,15 @@ fn assemble(source_count: usize, outputs: Vec<SourceOutput>) -> (RuleSet, Vec<Di
         skipped,
         buckets: buckets.len(),
     };
-    let set = RuleSet::from_parts(metas, by_key, by_name, buckets, location, correlation, stats);
+    let set = RuleSet::from_parts(
+        metas,
+        by_key,
+        by_name,
+        buckets,
+        location,
+        correlation,
+        stats,
+    );
     (set, diagnostics)
 }
 
@@ -347,7 +400,10 @@ fn duplicate(meta: &SigmaRule, first: &SigmaRule) -> Diagnostic {
         title: Some(meta.title.clone()),
         severity: Severity::Error,
         kind: DiagnosticKind::DuplicateId,
-        message: format!("id already used by \"{}\" in {}; this copy is skipped", first.title, first.origin),
+        message: format!(
+            "id already used by \"{}\" in {}; this copy is skipped",
+            first.title, first.origin
+        ),
     }
 }
 
@@ -388,7 +444,9 @@ fn apply_filter(
         return false;
     }
     for b in targets {
-        let Some(bucket) = buckets.get_mut(b) else { continue };
+        let Some(bucket) = buckets.get_mut(b) else {
+            continue;
+        };
         // rsigma applies filters to the rules held by an engine; borrow one for the rewrite.
         let mut engine = Engine::new();
         engine.extend_compiled_rules(bucket.rules.clone());

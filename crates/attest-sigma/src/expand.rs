@@ -12,7 +12,10 @@ use rsigma_parser::value::{SigmaString, SigmaValue};
 use rsigma_parser::{Detection, DetectionItem, Modifier, SigmaRule};
 
 /// Replaces `expand` placeholders in `rule`; returns the names that had no value.
-pub(crate) fn expand_rule(rule: &mut SigmaRule, vars: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+pub(crate) fn expand_rule(
+    rule: &mut SigmaRule,
+    vars: &BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
     let mut unresolved = Vec::new();
     for detection in rule.detection.named.values_mut() {
         expand_detection(detection, vars, &mut unresolved);
@@ -22,21 +25,31 @@ pub(crate) fn expand_rule(rule: &mut SigmaRule, vars: &BTreeMap<String, Vec<Stri
     unresolved
 }
 
-fn expand_detection(d: &mut Detection, vars: &BTreeMap<String, Vec<String>>, unresolved: &mut Vec<String>) {
+fn expand_detection(
+    d: &mut Detection,
+    vars: &BTreeMap<String, Vec<String>>,
+    unresolved: &mut Vec<String>,
+) {
     match d {
-        Detection::AllOf(items) => items.iter_mut().for_each(|i| expand_item(i, vars, unresolved)),
-        Detection::AnyOf(subs) | Detection::And(subs) => {
-            subs.iter_mut().for_each(|s| expand_detection(s, vars, unresolved))
-        }
+        Detection::AllOf(items) => items
+            .iter_mut()
+            .for_each(|i| expand_item(i, vars, unresolved)),
+        Detection::AnyOf(subs) | Detection::And(subs) => subs
+            .iter_mut()
+            .for_each(|s| expand_detection(s, vars, unresolved)),
         Detection::ArrayMatch { body, .. } => expand_detection(body, vars, unresolved),
-        Detection::Conditional { named, .. } => {
-            named.values_mut().for_each(|s| expand_detection(s, vars, unresolved))
-        }
+        Detection::Conditional { named, .. } => named
+            .values_mut()
+            .for_each(|s| expand_detection(s, vars, unresolved)),
         Detection::Keywords(_) => {}
     }
 }
 
-fn expand_item(item: &mut DetectionItem, vars: &BTreeMap<String, Vec<String>>, unresolved: &mut Vec<String>) {
+fn expand_item(
+    item: &mut DetectionItem,
+    vars: &BTreeMap<String, Vec<String>>,
+    unresolved: &mut Vec<String>,
+) {
     if !item.field.has_modifier(Modifier::Expand) {
         return;
     }
@@ -48,7 +61,11 @@ fn expand_item(item: &mut DetectionItem, vars: &BTreeMap<String, Vec<String>>, u
             continue;
         };
         match expand_text(&s.original, vars) {
-            Ok(texts) => out.extend(texts.iter().map(|t| SigmaValue::String(SigmaString::new(t)))),
+            Ok(texts) => out.extend(
+                texts
+                    .iter()
+                    .map(|t| SigmaValue::String(SigmaString::new(t))),
+            ),
             Err(missing) => {
                 all_resolved = false;
                 unresolved.push(missing);
@@ -96,8 +113,14 @@ mod tests {
         let mut vars = BTreeMap::new();
         vars.insert("a".to_owned(), vec!["1".to_owned(), "2".to_owned()]);
         vars.insert("b".to_owned(), vec!["x".to_owned()]);
-        assert_eq!(expand_text("p%a%-%b%s", &vars), Ok(vec!["p1-xs".to_owned(), "p2-xs".to_owned()]));
-        assert_eq!(expand_text("no placeholder", &vars), Ok(vec!["no placeholder".to_owned()]));
+        assert_eq!(
+            expand_text("p%a%-%b%s", &vars),
+            Ok(vec!["p1-xs".to_owned(), "p2-xs".to_owned()])
+        );
+        assert_eq!(
+            expand_text("no placeholder", &vars),
+            Ok(vec!["no placeholder".to_owned()])
+        );
         assert_eq!(expand_text("%c%", &vars), Err("c".to_owned()));
     }
 }

@@ -63,8 +63,11 @@ mod ruleset;
 pub use compile::{CompileOptions, CompileStats, SourceRule};
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use event::{Event, FIELD_CHANNEL, FIELD_COMPUTER, FIELD_EVENT_ID, FIELD_PROVIDER};
-pub use meta::{CorrelationSpec, Level, LogSource, RelatedRule, RuleKind, SigmaRule, Simulation, Status};
+pub use meta::{
+    CorrelationSpec, Level, LogSource, RelatedRule, RuleKind, SigmaRule, Simulation, Status,
+};
 pub use route::Routing;
 pub use ruleset::{
-    CorrelationMatch, Correlator, ExplainedItem, Explanation, MatchedField, RuleIndex, RuleMatch, RuleSet,
+    CorrelationMatch, Correlator, ExplainedItem, Explanation, MatchedField, RuleIndex, RuleMatch,
+    RuleSet,
 };

@@ -56,7 +56,10 @@ impl SigmaRule {
     pub fn attack_techniques(&self) -> Vec<String> {
         self.tags
             .iter()
-            .filter_map(|t| t.strip_prefix("attack.t").or_else(|| t.strip_prefix("attack.T")))
+            .filter_map(|t| {
+                t.strip_prefix("attack.t")
+                    .or_else(|| t.strip_prefix("attack.T"))
+            })
             .filter(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_digit()))
             .map(|rest| format!("T{}", rest.to_ascii_uppercase()))
             .collect()
@@ -170,11 +173,14 @@ pub(crate) fn related(r: &[rsigma_parser::Related]) -> Vec<RelatedRule> {
 }
 
 /// Reads `simulation` from a rule's custom attributes (the parser keeps unknown keys there).
-pub(crate) fn simulation(attrs: &std::collections::HashMap<String, yaml_serde::Value>) -> Vec<Simulation> {
+pub(crate) fn simulation(
+    attrs: &std::collections::HashMap<String, yaml_serde::Value>,
+) -> Vec<Simulation> {
     let Some(yaml_serde::Value::Sequence(items)) = attrs.get("simulation") else {
         return Vec::new();
     };
-    let text = |m: &yaml_serde::Mapping, k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let text =
+        |m: &yaml_serde::Mapping, k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     items
         .iter()
         .filter_map(|item| item.as_mapping())
@@ -204,7 +210,11 @@ mod tests {
             description: None,
             author: None,
             logsource: LogSource::default(),
-            tags: vec!["attack.execution".into(), "attack.t1059.001".into(), "attack.t1003".into()],
+            tags: vec![
+                "attack.execution".into(),
+                "attack.t1059.001".into(),
+                "attack.t1003".into(),
+            ],
             related: vec![],
             references: vec![],
             falsepositives: vec![],

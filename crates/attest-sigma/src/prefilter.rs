@@ -88,7 +88,8 @@ impl Prefilter {
         }
         let mut fields = HashMap::new();
         for (field, needles) in by_field {
-            let (patterns, pattern_clauses): (Vec<String>, Vec<Vec<u32>>) = needles.into_iter().unzip();
+            let (patterns, pattern_clauses): (Vec<String>, Vec<Vec<u32>>) =
+                needles.into_iter().unzip();
             let mut all_clauses: Vec<u32> = pattern_clauses.iter().flatten().copied().collect();
             all_clauses.sort_unstable();
             all_clauses.dedup();
@@ -138,7 +139,10 @@ impl Prefilter {
 
     /// Rules with at least one clause, and all rules.
     pub(crate) fn coverage(&self) -> (usize, usize) {
-        (self.need.iter().filter(|n| **n > 0).count(), self.need.len())
+        (
+            self.need.iter().filter(|n| **n > 0).count(),
+            self.need.len(),
+        )
     }
 
     /// Positions of the rules `event` may match, ascending.
@@ -202,11 +206,24 @@ fn rule_cnf(rule: &CompiledRule) -> Cnf {
 
 fn condition_cnf(expr: &ConditionExpr, detections: &HashMap<String, CompiledDetection>) -> Cnf {
     match expr {
-        ConditionExpr::Identifier(name) => detections.get(name).map(detection_cnf).unwrap_or_default(),
-        ConditionExpr::And(children) => children.iter().flat_map(|c| condition_cnf(c, detections)).collect(),
-        ConditionExpr::Or(children) => or_cnf(children.iter().map(|c| condition_cnf(c, detections)).collect()),
+        ConditionExpr::Identifier(name) => {
+            detections.get(name).map(detection_cnf).unwrap_or_default()
+        }
+        ConditionExpr::And(children) => children
+            .iter()
+            .flat_map(|c| condition_cnf(c, detections))
+            .collect(),
+        ConditionExpr::Or(children) => or_cnf(
+            children
+                .iter()
+                .map(|c| condition_cnf(c, detections))
+                .collect(),
+        ),
         ConditionExpr::Not(_) => Vec::new(),
-        ConditionExpr::Selector { quantifier, pattern } => {
+        ConditionExpr::Selector {
+            quantifier,
+            pattern,
+        } => {
             let mut names: Vec<&String> = detections
                 .keys()
                 .filter(|n| match pattern {
@@ -215,7 +232,11 @@ fn condition_cnf(expr: &ConditionExpr, detections: &HashMap<String, CompiledDete
                 })
                 .collect();
             names.sort();
-            let parts: Vec<Cnf> = names.iter().filter_map(|n| detections.get(*n)).map(detection_cnf).collect();
+            let parts: Vec<Cnf> = names
+                .iter()
+                .filter_map(|n| detections.get(*n))
+                .map(detection_cnf)
+                .collect();
             match quantifier {
                 Quantifier::All => parts.into_iter().flatten().collect(),
                 Quantifier::Any | Quantifier::Count(_) => {
@@ -288,7 +309,9 @@ fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<String>> {
             }
             Some(out)
         }
-        CompiledMatcher::NumericEq(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(vec![format!("{}", *f as i64)]),
+        CompiledMatcher::NumericEq(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            Some(vec![format!("{}", *f as i64)])
+        }
         CompiledMatcher::AnyOf(children)
         | CompiledMatcher::CaseInsensitiveGroup {
             children,
@@ -352,9 +375,16 @@ mod tests {
 
     #[test]
     fn or_unions_clauses_across_fields() {
-        let atom = |f: &str, n: &str| Clause { atoms: vec![(f.to_owned(), n.to_owned())] };
+        let atom = |f: &str, n: &str| Clause {
+            atoms: vec![(f.to_owned(), n.to_owned())],
+        };
         let merged = or_cnf(vec![vec![atom("A", "x")], vec![atom("B", "y")]]);
-        assert_eq!(merged, vec![Clause { atoms: vec![("A".into(), "x".into()), ("B".into(), "y".into())] }]);
+        assert_eq!(
+            merged,
+            vec![Clause {
+                atoms: vec![("A".into(), "x".into()), ("B".into(), "y".into())]
+            }]
+        );
         // A branch without requirement makes the disjunction unconstrained.
         assert!(or_cnf(vec![vec![atom("A", "x")], vec![]]).is_empty());
     }

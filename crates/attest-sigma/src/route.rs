@@ -41,10 +41,17 @@ pub enum RouteTarget {
 }
 
 const SYSMON: &[&str] = &["Microsoft-Windows-Sysmon/Operational"];
-const PS_OPERATIONAL: &[&str] = &["Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operational"];
+const PS_OPERATIONAL: &[&str] = &[
+    "Microsoft-Windows-PowerShell/Operational",
+    "PowerShellCore/Operational",
+];
 const PS_CLASSIC: &[&str] = &["Windows PowerShell"];
 
-const fn cat(name: &'static str, channels: &'static [&'static str], event_ids: &'static [u32]) -> RouteEntry {
+const fn cat(
+    name: &'static str,
+    channels: &'static [&'static str],
+    event_ids: &'static [u32],
+) -> RouteEntry {
     RouteEntry {
         target: RouteTarget::Category(name),
         channels,
@@ -105,12 +112,24 @@ pub const WINDOWS_ROUTES: &[RouteEntry] = &[
     svc("sysmon", SYSMON),
     svc("powershell", PS_OPERATIONAL),
     svc("powershell-classic", PS_CLASSIC),
-    svc("taskscheduler", &["Microsoft-Windows-TaskScheduler/Operational"]),
+    svc(
+        "taskscheduler",
+        &["Microsoft-Windows-TaskScheduler/Operational"],
+    ),
     svc("wmi", &["Microsoft-Windows-WMI-Activity/Operational"]),
     svc("dns-server", &["DNS Server"]),
-    svc("dns-server-analytic", &["Microsoft-Windows-DNS-Server/Analytical"]),
-    svc("dns-client", &["Microsoft-Windows-DNS Client Events/Operational"]),
-    svc("driver-framework", &["Microsoft-Windows-DriverFrameworks-UserMode/Operational"]),
+    svc(
+        "dns-server-analytic",
+        &["Microsoft-Windows-DNS-Server/Analytical"],
+    ),
+    svc(
+        "dns-client",
+        &["Microsoft-Windows-DNS Client Events/Operational"],
+    ),
+    svc(
+        "driver-framework",
+        &["Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
+    ),
     svc("ntlm", &["Microsoft-Windows-NTLM/Operational"]),
     svc("dhcp", &["Microsoft-Windows-DHCP-Server/Operational"]),
     svc("msexchange-management", &["MSExchange Management"]),
@@ -123,41 +142,95 @@ pub const WINDOWS_ROUTES: &[RouteEntry] = &[
             "Microsoft-Windows-AppLocker/Packaged app-Execution",
         ],
     ),
-    svc("printservice-admin", &["Microsoft-Windows-PrintService/Admin"]),
-    svc("printservice-operational", &["Microsoft-Windows-PrintService/Operational"]),
-    svc("codeintegrity-operational", &["Microsoft-Windows-CodeIntegrity/Operational"]),
-    svc("smbclient-security", &["Microsoft-Windows-SmbClient/Security"]),
-    svc("smbclient-connectivity", &["Microsoft-Windows-SmbClient/Connectivity"]),
-    svc("smbserver-connectivity", &["Microsoft-Windows-SMBServer/Connectivity"]),
-    svc("firewall-as", &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"]),
-    svc("bits-client", &["Microsoft-Windows-Bits-Client/Operational"]),
+    svc(
+        "printservice-admin",
+        &["Microsoft-Windows-PrintService/Admin"],
+    ),
+    svc(
+        "printservice-operational",
+        &["Microsoft-Windows-PrintService/Operational"],
+    ),
+    svc(
+        "codeintegrity-operational",
+        &["Microsoft-Windows-CodeIntegrity/Operational"],
+    ),
+    svc(
+        "smbclient-security",
+        &["Microsoft-Windows-SmbClient/Security"],
+    ),
+    svc(
+        "smbclient-connectivity",
+        &["Microsoft-Windows-SmbClient/Connectivity"],
+    ),
+    svc(
+        "smbserver-connectivity",
+        &["Microsoft-Windows-SMBServer/Connectivity"],
+    ),
+    svc(
+        "firewall-as",
+        &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
+    ),
+    svc(
+        "bits-client",
+        &["Microsoft-Windows-Bits-Client/Operational"],
+    ),
     svc(
         "security-mitigations",
-        &["Microsoft-Windows-Security-Mitigations/Kernel Mode", "Microsoft-Windows-Security-Mitigations/User Mode"],
+        &[
+            "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+            "Microsoft-Windows-Security-Mitigations/User Mode",
+        ],
     ),
-    svc("diagnosis-scripted", &["Microsoft-Windows-Diagnosis-Scripted/Operational"]),
+    svc(
+        "diagnosis-scripted",
+        &["Microsoft-Windows-Diagnosis-Scripted/Operational"],
+    ),
     svc("shell-core", &["Microsoft-Windows-Shell-Core/Operational"]),
     svc("openssh", &["OpenSSH/Operational"]),
     svc("ldap", &["Microsoft-Windows-LDAP-Client/Debug"]),
     svc("ldap_debug", &["Microsoft-Windows-LDAP-Client/Debug"]),
     svc("lsa-server", &["Microsoft-Windows-LSA/Operational"]),
-    svc("appxpackaging-om", &["Microsoft-Windows-AppxPackaging/Operational"]),
-    svc("appxdeployment-server", &["Microsoft-Windows-AppXDeploymentServer/Operational"]),
-    svc("appmodel-runtime", &["Microsoft-Windows-AppModel-Runtime/Admin"]),
-    svc("windefend", &["Microsoft-Windows-Windows Defender/Operational"]),
+    svc(
+        "appxpackaging-om",
+        &["Microsoft-Windows-AppxPackaging/Operational"],
+    ),
+    svc(
+        "appxdeployment-server",
+        &["Microsoft-Windows-AppXDeploymentServer/Operational"],
+    ),
+    svc(
+        "appmodel-runtime",
+        &["Microsoft-Windows-AppModel-Runtime/Admin"],
+    ),
+    svc(
+        "windefend",
+        &["Microsoft-Windows-Windows Defender/Operational"],
+    ),
     svc(
         "terminalservices-localsessionmanager",
         &["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"],
     ),
-    svc("microsoft-servicebus-client", &["Microsoft-ServiceBus-Client"]),
+    svc(
+        "microsoft-servicebus-client",
+        &["Microsoft-ServiceBus-Client"],
+    ),
     svc("capi2", &["Microsoft-Windows-CAPI2/Operational"]),
     svc(
         "certificateservicesclient-lifecycle-system",
         &["Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"],
     ),
-    svc("iis-configuration", &["Microsoft-IIS-Configuration/Operational"]),
-    svc("hyper-v-worker", &["Microsoft-Windows-Hyper-V-Worker-Admin"]),
-    svc("kernel-shimengine", &["Microsoft-Windows-Kernel-ShimEngine/Operational"]),
+    svc(
+        "iis-configuration",
+        &["Microsoft-IIS-Configuration/Operational"],
+    ),
+    svc(
+        "hyper-v-worker",
+        &["Microsoft-Windows-Hyper-V-Worker-Admin"],
+    ),
+    svc(
+        "kernel-shimengine",
+        &["Microsoft-Windows-Kernel-ShimEngine/Operational"],
+    ),
     svc("ntfs", &["Microsoft-Windows-Ntfs/Operational"]),
     svc("vhdmp", &["Microsoft-Windows-VHDMP-Operational"]),
 ];
@@ -201,13 +274,21 @@ fn known_service(name: &str) -> bool {
 }
 
 /// Computes a rule's bucket from its logsource (all values compared lowercase).
-pub(crate) fn bucket_for(product: Option<&str>, category: Option<&str>, service: Option<&str>) -> (BucketKey, Routing) {
+pub(crate) fn bucket_for(
+    product: Option<&str>,
+    category: Option<&str>,
+    service: Option<&str>,
+) -> (BucketKey, Routing) {
     let product = product.map(str::to_ascii_lowercase);
     let category = category.map(str::to_ascii_lowercase);
     let service = service.map(str::to_ascii_lowercase);
     let windowsish = matches!(product.as_deref(), Some(WINDOWS) | None);
     if !windowsish {
-        let key = BucketKey { product, category, service };
+        let key = BucketKey {
+            product,
+            category,
+            service,
+        };
         return (key, Routing::UnroutedOnly);
     }
     let cat_known = category.as_deref().map(known_category);
@@ -217,10 +298,18 @@ pub(crate) fn bucket_for(product: Option<&str>, category: Option<&str>, service:
         let any_unknown = cat_known == Some(false) || svc_known == Some(false);
         let none_known = cat_known != Some(true) && svc_known != Some(true);
         if any_unknown || none_known {
-            let key = BucketKey { product, category, service };
+            let key = BucketKey {
+                product,
+                category,
+                service,
+            };
             return (key, Routing::UnroutedOnly);
         }
-        let key = BucketKey { product, category, service };
+        let key = BucketKey {
+            product,
+            category,
+            service,
+        };
         return (key, Routing::Routed);
     }
     let mut unrouted = Vec::new();
@@ -238,11 +327,20 @@ pub(crate) fn bucket_for(product: Option<&str>, category: Option<&str>, service:
         }
         (s, _) => s,
     };
-    let key = BucketKey { product, category, service };
+    let key = BucketKey {
+        product,
+        category,
+        service,
+    };
     if unrouted.is_empty() {
         (key, Routing::Routed)
     } else {
-        (key, Routing::Fallback { unrouted: unrouted.join(", ") })
+        (
+            key,
+            Routing::Fallback {
+                unrouted: unrouted.join(", "),
+            },
+        )
     }
 }
 
@@ -262,10 +360,15 @@ pub fn route_event(event: &Event) -> Option<EventRoute> {
     let event_id = event.event_id();
     let mut route = EventRoute::default();
     for entry in WINDOWS_ROUTES {
-        if !entry.channels.iter().any(|c| c.eq_ignore_ascii_case(channel)) {
+        if !entry
+            .channels
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(channel))
+        {
             continue;
         }
-        if !entry.event_ids.is_empty() && !event_id.is_some_and(|id| entry.event_ids.contains(&id)) {
+        if !entry.event_ids.is_empty() && !event_id.is_some_and(|id| entry.event_ids.contains(&id))
+        {
             continue;
         }
         match entry.target {
@@ -292,8 +395,14 @@ impl EventRoute {
             // A rule with no logsource at all: Sigma says it applies everywhere.
             return true;
         }
-        let cat_ok = key.category.as_deref().is_none_or(|c| self.categories.contains(&c));
-        let svc_ok = key.service.as_deref().is_none_or(|s| self.services.contains(&s));
+        let cat_ok = key
+            .category
+            .as_deref()
+            .is_none_or(|c| self.categories.contains(&c));
+        let svc_ok = key
+            .service
+            .as_deref()
+            .is_none_or(|s| self.services.contains(&s));
         // A product-less rule must have been routed by a known dimension (see `bucket_for`).
         cat_ok && svc_ok
     }
@@ -310,7 +419,9 @@ mod tests {
 
     #[test]
     fn sysmon_process_creation_routes_to_category_and_service() {
-        let r = route_event(&ev(json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1})));
+        let r = route_event(&ev(
+            json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}),
+        ));
         let r = r.unwrap_or_default();
         assert_eq!(r.categories, vec!["process_creation"]);
         assert_eq!(r.services, vec!["sysmon"]);
@@ -318,22 +429,27 @@ mod tests {
 
     #[test]
     fn security_4688_is_process_creation() {
-        let r = route_event(&ev(json!({"Channel": "Security", "EventID": "4688"}))).unwrap_or_default();
+        let r =
+            route_event(&ev(json!({"Channel": "Security", "EventID": "4688"}))).unwrap_or_default();
         assert_eq!(r.categories, vec!["process_creation"]);
         assert_eq!(r.services, vec!["security"]);
     }
 
     #[test]
     fn registry_set_is_also_registry_event() {
-        let r = route_event(&ev(json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 13})))
-            .unwrap_or_default();
+        let r = route_event(&ev(
+            json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 13}),
+        ))
+        .unwrap_or_default();
         assert_eq!(r.categories, vec!["registry_set", "registry_event"]);
     }
 
     #[test]
     fn powershell_script_block() {
-        let r = route_event(&ev(json!({"Channel": "Microsoft-Windows-PowerShell/Operational", "EventID": 4104})))
-            .unwrap_or_default();
+        let r = route_event(&ev(
+            json!({"Channel": "Microsoft-Windows-PowerShell/Operational", "EventID": 4104}),
+        ))
+        .unwrap_or_default();
         assert_eq!(r.categories, vec!["ps_script"]);
         assert_eq!(r.services, vec!["powershell"]);
     }
@@ -347,7 +463,12 @@ mod tests {
     fn unknown_windows_category_falls_back_to_product() {
         let (key, routing) = bucket_for(Some("windows"), Some("file_access"), None);
         assert_eq!(key.category, None);
-        assert_eq!(routing, Routing::Fallback { unrouted: "category: file_access".into() });
+        assert_eq!(
+            routing,
+            Routing::Fallback {
+                unrouted: "category: file_access".into()
+            }
+        );
         let r = route_event(&ev(json!({"Channel": "Whatever", "EventID": 7}))).unwrap_or_default();
         assert!(r.accepts(&key));
     }
@@ -356,19 +477,24 @@ mod tests {
     fn product_less_unknown_category_only_meets_unrouted_events() {
         let (key, routing) = bucket_for(None, Some("webserver"), None);
         assert_eq!(routing, Routing::UnroutedOnly);
-        let r = route_event(&ev(json!({"Channel": "Security", "EventID": 4624}))).unwrap_or_default();
+        let r =
+            route_event(&ev(json!({"Channel": "Security", "EventID": 4624}))).unwrap_or_default();
         assert!(!r.accepts(&key));
     }
 
     #[test]
     fn process_creation_rule_does_not_meet_file_events() {
         let (key, _) = bucket_for(Some("windows"), Some("process_creation"), None);
-        let file = route_event(&ev(json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 11})))
-            .unwrap_or_default();
+        let file = route_event(&ev(
+            json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 11}),
+        ))
+        .unwrap_or_default();
         assert!(!file.accepts(&key));
         let linux = bucket_for(Some("linux"), Some("process_creation"), None).0;
-        let proc = route_event(&ev(json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1})))
-            .unwrap_or_default();
+        let proc = route_event(&ev(
+            json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1}),
+        ))
+        .unwrap_or_default();
         assert!(proc.accepts(&key));
         assert!(!proc.accepts(&linux));
     }

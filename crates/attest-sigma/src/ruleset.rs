@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use rsigma_eval::{
-    CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult, ResultBody, evaluate_rule, explain_rule,
+    CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult, ResultBody,
+    evaluate_rule, explain_rule,
 };
 use rsigma_parser::CorrelationRule;
 
@@ -57,7 +58,11 @@ pub(crate) struct Bucket {
 impl Bucket {
     pub(crate) fn new(key: BucketKey, rules: Vec<CompiledRule>) -> Self {
         let prefilter = Prefilter::build(&rules);
-        Bucket { key, rules, prefilter }
+        Bucket {
+            key,
+            rules,
+            prefilter,
+        }
     }
 }
 
@@ -108,7 +113,10 @@ impl RouteCache {
                     continue;
                 }
                 let mut by_event_id = HashMap::new();
-                for e in WINDOWS_ROUTES.iter().filter(|e| e.channels.contains(&channel)) {
+                for e in WINDOWS_ROUTES
+                    .iter()
+                    .filter(|e| e.channels.contains(&channel))
+                {
                     for &id in e.event_ids {
                         by_event_id
                             .entry(id)
@@ -298,8 +306,15 @@ impl RuleSet {
         let view = event.as_rsigma();
         let mut out = Vec::new();
         for &b in self.bucket_indices(event) {
-            let Some(bucket) = self.buckets.get(b) else { continue };
-            out.extend(bucket.rules.iter().filter_map(|rule| evaluate_rule(rule, &view)));
+            let Some(bucket) = self.buckets.get(b) else {
+                continue;
+            };
+            out.extend(
+                bucket
+                    .rules
+                    .iter()
+                    .filter_map(|rule| evaluate_rule(rule, &view)),
+            );
         }
         out.into_iter().filter_map(|r| self.to_match(r)).collect()
     }
@@ -315,7 +330,9 @@ impl RuleSet {
         let view = event.as_rsigma();
         let mut out = Vec::new();
         for &b in self.bucket_indices(event) {
-            let Some(bucket) = self.buckets.get(b) else { continue };
+            let Some(bucket) = self.buckets.get(b) else {
+                continue;
+            };
             for pos in bucket.prefilter.candidates(event.fields()) {
                 if let Some(rule) = bucket.rules.get(pos as usize)
                     && let Some(m) = evaluate_rule(rule, &view)
@@ -400,7 +417,9 @@ impl RuleSet {
 fn collect_condition(c: &rsigma_eval::ConditionTrace, out: &mut Vec<ExplainedItem>) {
     use rsigma_eval::ConditionTrace as C;
     match c {
-        C::Selection { name, detection, .. } => collect_detection(name, detection, out),
+        C::Selection {
+            name, detection, ..
+        } => collect_detection(name, detection, out),
         C::And { children, .. } | C::Or { children, .. } => {
             children.iter().for_each(|c| collect_condition(c, out))
         }
@@ -411,14 +430,18 @@ fn collect_condition(c: &rsigma_eval::ConditionTrace, out: &mut Vec<ExplainedIte
     }
 }
 
-fn collect_detection(selection: &str, d: &rsigma_eval::DetectionTrace, out: &mut Vec<ExplainedItem>) {
+fn collect_detection(
+    selection: &str,
+    d: &rsigma_eval::DetectionTrace,
+    out: &mut Vec<ExplainedItem>,
+) {
     use rsigma_eval::DetectionTrace as D;
     match d {
         D::AllOf { items, .. } => items.iter().for_each(|i| out.push(item(selection, i))),
         D::Keywords { item: i, .. } => out.push(item(selection, i)),
-        D::AnyOf { branches, .. } | D::And { branches, .. } => {
-            branches.iter().for_each(|b| collect_detection(selection, b, out))
-        }
+        D::AnyOf { branches, .. } | D::And { branches, .. } => branches
+            .iter()
+            .for_each(|b| collect_detection(selection, b, out)),
         D::ArrayMatch { members, .. } => members
             .iter()
             .for_each(|m| collect_detection(selection, &m.detection, out)),
@@ -469,7 +492,10 @@ impl Correlator<'_> {
     pub fn process(&mut self, event: &Event) -> Vec<RuleMatch> {
         let raw = self.set.evaluate_raw(event);
         let Some(engine) = self.engine.as_mut() else {
-            return raw.into_iter().filter_map(|r| self.set.to_match(r)).collect();
+            return raw
+                .into_iter()
+                .filter_map(|r| self.set.to_match(r))
+                .collect();
         };
         let feeding: Vec<EvaluationResult> = raw
             .iter()
@@ -482,7 +508,10 @@ impl Correlator<'_> {
             })
             .cloned()
             .collect();
-        let mut out: Vec<RuleMatch> = raw.into_iter().filter_map(|r| self.set.to_match(r)).collect();
+        let mut out: Vec<RuleMatch> = raw
+            .into_iter()
+            .filter_map(|r| self.set.to_match(r))
+            .collect();
         if feeding.is_empty() {
             return out;
         }

@@ -25,7 +25,10 @@ detection:
 
 fn compile(correlation: &str) -> RuleSet {
     let text = format!("{BASE}---\n{correlation}");
-    let (set, diags) = RuleSet::compile([SourceRule::new("corr.yml", text)], &CompileOptions::default());
+    let (set, diags) = RuleSet::compile(
+        [SourceRule::new("corr.yml", text)],
+        &CompileOptions::default(),
+    );
     assert!(diags.is_empty(), "{diags:#?}");
     assert!(set.has_correlations());
     set
@@ -61,7 +64,9 @@ fn event_count_with_group_by_and_timespan() {
         "title: Brute force\nid: brute\ncorrelation:\n  type: event_count\n  rules: [failed_logon]\n  group-by: [TargetUserName]\n  timespan: 60s\n  condition:\n    gte: 3\n",
     );
     let corr = set.find("brute").map(|i| set.rules()[i].kind.clone());
-    assert!(matches!(corr, Some(RuleKind::Correlation(ref c)) if c.group_by == ["TargetUserName"] && c.timespan.as_secs() == 60));
+    assert!(
+        matches!(corr, Some(RuleKind::Correlation(ref c)) if c.group_by == ["TargetUserName"] && c.timespan.as_secs() == 60)
+    );
     let fired = run(
         &set,
         &[
@@ -71,11 +76,18 @@ fn event_count_with_group_by_and_timespan() {
             logon(4625, "bob", "h", 3),
         ],
     );
-    assert_eq!(fired, vec![vec![], vec![], vec![], vec!["Brute force".to_owned()]]);
+    assert_eq!(
+        fired,
+        vec![vec![], vec![], vec![], vec!["Brute force".to_owned()]]
+    );
     // Outside the window: no firing.
     let fired = run(
         &set,
-        &[logon(4625, "bob", "h", 0), logon(4625, "bob", "h", 100), logon(4625, "bob", "h", 200)],
+        &[
+            logon(4625, "bob", "h", 0),
+            logon(4625, "bob", "h", 100),
+            logon(4625, "bob", "h", 200),
+        ],
     );
     assert!(fired.iter().all(Vec::is_empty), "{fired:?}");
 }
@@ -107,7 +119,10 @@ fn value_count() {
     .last()
     .unwrap_or_default();
     let m = last.iter().find_map(|m| m.correlation.clone());
-    assert_eq!(m.map(|m| (m.group, m.value)), Some((vec![("IpAddress".to_owned(), "10.0.0.1".to_owned())], 3.0)));
+    assert_eq!(
+        m.map(|m| (m.group, m.value)),
+        Some((vec![("IpAddress".to_owned(), "10.0.0.1".to_owned())], 3.0))
+    );
 }
 
 #[test]
@@ -115,9 +130,15 @@ fn temporal_any_order() {
     let set = compile(
         "title: Fail then success\nid: fts\ncorrelation:\n  type: temporal\n  rules: [failed_logon, success_logon]\n  group-by: [TargetUserName]\n  timespan: 1m\n  condition:\n    gte: 2\n",
     );
-    let fired = run(&set, &[logon(4624, "bob", "h", 0), logon(4625, "bob", "h", 10)]);
+    let fired = run(
+        &set,
+        &[logon(4624, "bob", "h", 0), logon(4625, "bob", "h", 10)],
+    );
     assert_eq!(fired[1], vec!["Fail then success".to_owned()]);
-    let fired = run(&set, &[logon(4624, "bob", "h", 0), logon(4625, "alice", "h", 10)]);
+    let fired = run(
+        &set,
+        &[logon(4624, "bob", "h", 0), logon(4625, "alice", "h", 10)],
+    );
     assert!(fired.iter().all(Vec::is_empty));
 }
 
@@ -126,9 +147,15 @@ fn temporal_ordered_needs_the_order() {
     let set = compile(
         "title: Ordered\nid: ord\ncorrelation:\n  type: temporal_ordered\n  rules: [failed_logon, success_logon]\n  group-by: [TargetUserName]\n  timespan: 1m\n  condition:\n    gte: 2\n",
     );
-    let fired = run(&set, &[logon(4625, "bob", "h", 0), logon(4624, "bob", "h", 10)]);
+    let fired = run(
+        &set,
+        &[logon(4625, "bob", "h", 0), logon(4624, "bob", "h", 10)],
+    );
     assert_eq!(fired[1], vec!["Ordered".to_owned()]);
-    let fired = run(&set, &[logon(4624, "bob", "h", 0), logon(4625, "bob", "h", 10)]);
+    let fired = run(
+        &set,
+        &[logon(4624, "bob", "h", 0), logon(4625, "bob", "h", 10)],
+    );
     assert!(fired.iter().all(Vec::is_empty), "{fired:?}");
 }
 
@@ -137,7 +164,8 @@ fn correlation_with_unknown_rule_is_a_diagnostic() {
     let text = format!(
         "{BASE}---\ntitle: Broken\nid: broken\ncorrelation:\n  type: event_count\n  rules: [nope]\n  timespan: 1m\n  condition:\n    gte: 2\n"
     );
-    let (set, diags) = RuleSet::compile([SourceRule::new("c.yml", text)], &CompileOptions::default());
+    let (set, diags) =
+        RuleSet::compile([SourceRule::new("c.yml", text)], &CompileOptions::default());
     assert_eq!(set.len(), 2);
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].kind, attest_sigma::DiagnosticKind::UnknownRuleRef);

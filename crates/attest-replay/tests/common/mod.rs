@@ -27,7 +27,9 @@ pub fn sigma_sources(corpora: &std::path::Path) -> Vec<attest_sigma::SourceRule>
                 .map(|e| e.path())
                 .filter(|p| {
                     p.is_dir()
-                        && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("rules") || n == "deprecated")
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("rules") || n == "deprecated")
                 })
                 .collect()
         })
