@@ -27,6 +27,23 @@ fn read_tree(root: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
+/// User plus system CPU time of this process so far, from `/proc/self/stat` (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
+}
+
 fn bench(c: &mut Criterion) {
     let Some(corpora) = std::env::var_os("ATTEST_CORPORA_DIR") else {
         eprintln!("SKIPPED: set ATTEST_CORPORA_DIR to benchmark the Sigma importer");
@@ -48,6 +65,20 @@ fn bench(c: &mut Criterion) {
         .collect();
     let importer = SigmaImporter::new("sigmahq");
     eprintln!("{} Sigma files", inputs.len());
+    // CPU time as well as wall time: on a shared machine the wall time of one run says more
+    // about the neighbours than about the importer.
+    for threads in [1, 2] {
+        let (cpu0, wall0) = (cpu_seconds(), std::time::Instant::now());
+        let runs = 5;
+        for _ in 0..runs {
+            black_box(import_rules(&importer, black_box(&inputs), threads));
+        }
+        eprintln!(
+            "{threads} thread(s): {:.3} s CPU, {:.3} s wall per corpus (mean of {runs})",
+            (cpu_seconds() - cpu0) / f64::from(runs),
+            wall0.elapsed().as_secs_f64() / f64::from(runs)
+        );
+    }
     let mut group = c.benchmark_group("import_sigma");
     group.sample_size(10);
     for threads in [1, 2] {
