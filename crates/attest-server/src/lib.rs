@@ -1,1 +1,216 @@
-//! attest-server (placeholder until its issue lands).
+//! attest-server: the HTTP API of an attest workspace (`attest serve`).
+//!
+//! It serves, as JSON under `/api/v1`, the knowledge base, rules, sources, validation results
+//! and coverage of one workspace store, and answers SOAR enrichment requests from in-memory
+//! indexes. `/healthz`, `/readyz` and `/metrics` (Prometheus text) sit beside the API.
+//!
+//! Design choices a reader would not guess:
+//! - The knowledge base is loaded once; the projected state and its coverage live in a
+//!   [`state::Snapshot`] that is recomputed when the journal head moves (polled every second,
+//!   and woken by PostgreSQL `NOTIFY`) and swapped whole, so readers never wait.
+//! - A write through this server refreshes the snapshot before it answers: a client reads its
+//!   own writes.
+//! - Errors are RFC 9457 problem documents with a stable `code` ([`problem::Problem`]).
+//! - Tokens are random 256-bit secrets stored only as SHA-256 hashes in the store's metadata
+//!   ([`auth`]); every write is journaled under the token's name.
+//!
+//! The CLI (`attest serve`, `attest tokens create`) lives in `attest-cli`; the knowledge base
+//! in `attest-attack`, coverage in `attest-core`, persistence in `attest-store`.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod enrich;
+pub mod metrics;
+pub mod problem;
+pub mod state;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use api::{Limits, router, router_with};
+pub use auth::{Role, create_token, token_count};
+pub use state::{AppState, AuthMode, Snapshot};
+
+/// Everything that can stop the server from starting or running.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A store operation failed.
+    #[error("{operation}: {source}")]
+    Store {
+        /// What the server was doing.
+        operation: &'static str,
+        /// The store's error.
+        #[source]
+        source: attest_store::Error,
+    },
+    /// The ATT&CK bundles could not be loaded.
+    #[error("loading the ATT&CK knowledge base: {0}")]
+    Attack(#[from] attest_attack::Error),
+    /// No ATT&CK bundle was given.
+    #[error("no ATT&CK bundle given: the server needs the knowledge base")]
+    NoAttack,
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving on {addr}: {source}")]
+    Serve {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Listening beyond loopback without any API token (and without `insecure_no_auth`).
+    #[error(
+        "refusing to listen on {addr} without an API token: create one with `attest tokens create`, \
+         or listen on 127.0.0.1, or pass --insecure-no-auth"
+    )]
+    InsecureBind {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// A token name that cannot be stored.
+    #[error("invalid token name `{name}`: it must be non-empty and contain no `:`")]
+    InvalidTokenName {
+        /// The name given.
+        name: String,
+    },
+}
+
+/// How to run the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Store URL (`sqlite://…` or `postgres://…`).
+    pub database: String,
+    /// ATT&CK bundle files (JSON or gzip).
+    pub attack: Vec<PathBuf>,
+    /// Serve without tokens, even beyond loopback.
+    pub insecure_no_auth: bool,
+    /// Body size and timeout limits.
+    pub limits: Limits,
+}
+
+/// Whether the server may start: beyond loopback it needs a token unless told otherwise.
+/// Returns the auth mode to run with.
+pub fn auth_mode(
+    addr: SocketAddr,
+    tokens: usize,
+    insecure_no_auth: bool,
+) -> Result<AuthMode, Error> {
+    if insecure_no_auth {
+        return Ok(AuthMode::Disabled);
+    }
+    if tokens == 0 && !addr.ip().is_loopback() {
+        return Err(Error::InsecureBind { addr });
+    }
+    Ok(AuthMode::Required)
+}
+
+/// Runs the server until SIGTERM or ctrl-c, then finishes in-flight requests and returns.
+pub async fn serve(config: ServerConfig) -> Result<(), Error> {
+    if config.attack.is_empty() {
+        return Err(Error::NoAttack);
+    }
+    let store = attest_store::Store::open(&config.database)
+        .await
+        .map_err(|source| Error::Store {
+            operation: "open the workspace",
+            source,
+        })?;
+    let mode = auth_mode(
+        config.listen,
+        token_count(&store).await?,
+        config.insecure_no_auth,
+    )?;
+    let (kb, warnings) = attest_attack::load::from_paths(&config.attack)?;
+    if !warnings.is_empty() {
+        tracing::info!(
+            count = warnings.len(),
+            "ATT&CK bundles loaded with warnings"
+        );
+    }
+    let app = AppState::new(store, kb, mode).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    tracing::info!(addr = %config.listen, "attest serving");
+    serve_on(listener, app, config.limits, shutdown_signal()).await
+}
+
+/// Serves `app` on an already bound listener until `shutdown` completes (tests bind port 0).
+/// Starts the snapshot refresher, and stops it when serving ends.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: AppState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let refresher = app.spawn_refresher();
+    let result = axum::serve(listener, router_with(app, limits))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| Error::Serve { addr, source });
+    refresher.abort();
+    result
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beyond_loopback_needs_a_token() {
+        let lo: SocketAddr = ([127, 0, 0, 1], 8080).into();
+        let any: SocketAddr = ([0, 0, 0, 0], 8080).into();
+        assert!(matches!(auth_mode(lo, 0, false), Ok(AuthMode::Required)));
+        assert!(matches!(
+            auth_mode(any, 0, false),
+            Err(Error::InsecureBind { .. })
+        ));
+        assert!(matches!(auth_mode(any, 1, false), Ok(AuthMode::Required)));
+        assert!(matches!(auth_mode(any, 0, true), Ok(AuthMode::Disabled)));
+    }
+}

@@ -1,0 +1,449 @@
+//! SOAR enrichment: an alert (rule id or name, technique ids, raw tags) in, everything an analyst
+//! needs about each technique out — from in-memory indexes only.
+//!
+//! The knowledge-base half of an answer never changes while the server runs, so it is built
+//! once per technique at start ([`EnrichIndex`]); a request only resolves its techniques,
+//! filters analytics by platform and adds the coverage from the current snapshot.
+
+use std::collections::HashMap;
+
+use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
+use attest_core::rule::RuleId;
+use serde::{Deserialize, Serialize};
+
+use crate::state::Snapshot;
+use crate::views::CoverageView;
+
+/// A named ATT&CK object.
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedRef {
+    /// ATT&CK id (`G0016`, `S0002`, `T1003`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A procedure example: who uses the technique, and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcedureInfo {
+    /// `group`, `software` or `campaign`.
+    pub kind: &'static str,
+    /// ATT&CK id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The procedure text of the `uses` relationship.
+    pub description: Option<String>,
+}
+
+/// A mitigation with the text of its `mitigates` relationship.
+#[derive(Debug, Clone, Serialize)]
+pub struct MitigationInfo {
+    /// ATT&CK id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// How it mitigates this technique.
+    pub description: Option<String>,
+}
+
+/// A log source an analytic reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogSourceInfo {
+    /// The data component (by name when resolvable).
+    pub data_component: String,
+    /// Log source name.
+    pub name: String,
+    /// Channel.
+    pub channel: Option<String>,
+}
+
+/// An analytic.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyticInfo {
+    /// ATT&CK id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Platforms.
+    pub platforms: Vec<String>,
+    /// What it reads.
+    pub log_sources: Vec<LogSourceInfo>,
+}
+
+/// A detection strategy with all its analytics (filtered per request by platform).
+#[derive(Debug, Clone)]
+pub struct StrategyInfo {
+    /// ATT&CK id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Analytics.
+    pub analytics: Vec<AnalyticInfo>,
+}
+
+/// The knowledge-base half of an enrichment answer for one technique.
+#[derive(Debug, Clone, Serialize)]
+pub struct TechniqueInfo {
+    /// Technique id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description (Markdown, as ATT&CK writes it).
+    pub description: String,
+    /// ATT&CK page.
+    pub url: Option<String>,
+    /// Tactic short names.
+    pub tactics: Vec<String>,
+    /// Platforms.
+    pub platforms: Vec<String>,
+    /// Parent technique of a sub-technique.
+    pub parent: Option<String>,
+    /// Detection strategies; serialized per request, filtered by platform.
+    #[serde(skip)]
+    pub strategies: Vec<StrategyInfo>,
+    /// Procedure examples.
+    pub procedures: Vec<ProcedureInfo>,
+    /// Groups using it directly.
+    pub groups: Vec<NamedRef>,
+    /// Software using it.
+    pub software: Vec<NamedRef>,
+    /// Mitigations.
+    pub mitigations: Vec<MitigationInfo>,
+    /// Other techniques of the same tactics (parents and siblings; the technique itself left out).
+    pub related: Vec<NamedRef>,
+}
+
+/// Per-technique knowledge, built once from the knowledge base.
+#[derive(Debug, Default)]
+pub struct EnrichIndex {
+    techniques: HashMap<TechniqueId, TechniqueInfo>,
+    /// Revoked id → current id.
+    remap: HashMap<TechniqueId, TechniqueId>,
+}
+
+fn attack_id(o: &attest_attack::Meta) -> String {
+    o.attack_id.clone().unwrap_or_else(|| o.stix_id.clone())
+}
+
+impl EnrichIndex {
+    /// Builds the index of every active technique.
+    pub fn build(kb: &KnowledgeBase) -> EnrichIndex {
+        let mut index = EnrichIndex::default();
+        for t in kb.techniques() {
+            if !t.meta.is_active() {
+                if let Some(current) = kb.resolve_technique(t.id).current() {
+                    index.remap.insert(t.id, current.id);
+                }
+                continue;
+            }
+            index.techniques.insert(t.id, technique_info(kb, t));
+        }
+        index
+    }
+
+    /// The knowledge about a technique (revoked ids followed), with the id it resolved to.
+    pub fn get(&self, id: TechniqueId) -> Option<&TechniqueInfo> {
+        let id = self.remap.get(&id).copied().unwrap_or(id);
+        self.techniques.get(&id)
+    }
+
+    /// Number of techniques indexed.
+    pub fn len(&self) -> usize {
+        self.techniques.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.techniques.is_empty()
+    }
+}
+
+fn technique_info(kb: &KnowledgeBase, t: &attest_attack::Technique) -> TechniqueInfo {
+    let component_name = |r: &str| match kb.by_stix_id(r) {
+        Some(o) => o.meta().name.clone(),
+        None => r.to_string(),
+    };
+    let strategies = kb
+        .detection_strategies_of(t)
+        .into_iter()
+        .map(|s| StrategyInfo {
+            id: attack_id(&s.meta),
+            name: s.meta.name.clone(),
+            analytics: kb
+                .analytics_of(s)
+                .into_iter()
+                .map(|a| AnalyticInfo {
+                    id: attack_id(&a.meta),
+                    name: a.meta.name.clone(),
+                    platforms: a.platforms.clone(),
+                    log_sources: a
+                        .log_source_references
+                        .iter()
+                        .map(|l| LogSourceInfo {
+                            data_component: component_name(&l.data_component),
+                            name: l.name.clone(),
+                            channel: l.channel.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut procedures = Vec::new();
+    let mut groups = Vec::new();
+    let mut software = Vec::new();
+    for p in kb.technique_users(t) {
+        let meta = p.user.meta();
+        let named = NamedRef {
+            id: attack_id(meta),
+            name: meta.name.clone(),
+        };
+        match p.user {
+            ObjectRef::Group(_) => groups.push(named.clone()),
+            ObjectRef::Software(_) => software.push(named.clone()),
+            _ => {}
+        }
+        procedures.push(ProcedureInfo {
+            kind: p.user.kind_label(),
+            id: named.id,
+            name: named.name,
+            description: p.description.map(str::to_string),
+        });
+    }
+    let mitigations = kb
+        .mitigations_of(t)
+        .into_iter()
+        .map(|(m, d)| MitigationInfo {
+            id: attack_id(&m.meta),
+            name: m.meta.name.clone(),
+            description: d.map(str::to_string),
+        })
+        .collect();
+    let mut related: Vec<NamedRef> = Vec::new();
+    for tactic in kb.tactics() {
+        if !t.tactics.contains(&tactic.shortname) || !tactic.meta.is_active() {
+            continue;
+        }
+        for other in kb.techniques_of_tactic(tactic) {
+            // Parents and this technique's siblings: every sub-technique of a large tactic
+            // would drown the list.
+            let relevant = other.id != t.id
+                && (!other.is_subtechnique || other.id.parent() == t.id.parent().or(Some(t.id)));
+            if relevant && !related.iter().any(|r| r.id == other.id.to_string()) {
+                related.push(NamedRef {
+                    id: other.id.to_string(),
+                    name: other.meta.name.clone(),
+                });
+            }
+        }
+    }
+    TechniqueInfo {
+        id: t.id.to_string(),
+        name: t.meta.name.clone(),
+        description: t.meta.description.clone(),
+        url: t.meta.url.clone(),
+        tactics: t.tactics.clone(),
+        platforms: t.platforms.clone(),
+        parent: t.id.parent().map(|p| p.to_string()),
+        strategies,
+        procedures,
+        groups,
+        software,
+        mitigations,
+        related,
+    }
+}
+
+/// An alert as a SOAR sends it: any subset of the fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct EnrichRequest {
+    /// A rule id from any imported origin.
+    pub rule_id: Option<String>,
+    /// A rule title (case-insensitive).
+    pub rule_name: Option<String>,
+    /// Technique ids.
+    pub techniques: Vec<String>,
+    /// Raw tags such as `attack.t1003.001` (tactic tags are ignored).
+    pub tags: Vec<String>,
+    /// The alert's platform: analytics are filtered to it.
+    pub platform: Option<String>,
+    /// A profile name (accepted; profile-first ordering is not implemented yet).
+    pub profile: Option<String>,
+}
+
+/// A detection strategy with the analytics for the requested platform.
+#[derive(Debug, Serialize)]
+pub struct StrategyView<'a> {
+    /// ATT&CK id.
+    pub id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Analytics for the platform (all when no platform was given).
+    pub analytics: Vec<&'a AnalyticInfo>,
+}
+
+/// One technique of an enrichment answer.
+#[derive(Debug, Serialize)]
+pub struct EnrichedTechnique<'a> {
+    /// The knowledge-base facts.
+    #[serde(flatten)]
+    pub info: &'a TechniqueInfo,
+    /// The id as the alert named it, when it was revoked and remapped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_as: Option<String>,
+    /// Detection strategies and analytics for the platform.
+    pub detection_strategies: Vec<StrategyView<'a>>,
+    /// Our coverage.
+    pub coverage: CoverageView,
+}
+
+/// The enrichment answer.
+#[derive(Debug, Serialize)]
+pub struct EnrichResponse<'a> {
+    /// Per technique, in the order the alert named them.
+    pub techniques: Vec<EnrichedTechnique<'a>>,
+    /// Rules the alert's rule id or name matched.
+    pub matched_rules: Vec<String>,
+    /// Ids, tags or rules that matched nothing.
+    pub unknown: Vec<String>,
+    /// The journal position the coverage reflects.
+    pub coverage_seq: u64,
+}
+
+fn tag_technique(tag: &str) -> Option<TechniqueId> {
+    let t = tag.trim();
+    let rest = t
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("attack."))
+        .and_then(|_| t.get(7..))?;
+    TechniqueId::parse(rest).ok()
+}
+
+/// Answers an enrichment request from the index and a snapshot.
+pub fn enrich<'a>(
+    index: &'a EnrichIndex,
+    snapshot: &'a Snapshot,
+    req: &EnrichRequest,
+) -> EnrichResponse<'a> {
+    let mut wanted: Vec<(TechniqueId, String)> = Vec::new();
+    let mut unknown = Vec::new();
+    let mut matched_rules: Vec<String> = Vec::new();
+    let push = |id: TechniqueId, raw: &str, wanted: &mut Vec<(TechniqueId, String)>| {
+        if !wanted.iter().any(|(w, _)| *w == id) {
+            wanted.push((id, raw.to_string()));
+        }
+    };
+    for raw in &req.techniques {
+        match TechniqueId::parse(raw.trim()) {
+            Ok(id) => push(id, raw, &mut wanted),
+            Err(_) => unknown.push(format!("technique:{raw}")),
+        }
+    }
+    for tag in &req.tags {
+        if let Some(id) = tag_technique(tag) {
+            push(id, tag, &mut wanted);
+        }
+    }
+    let mut rules: Vec<&RuleId> = Vec::new();
+    if let Some(id) = &req.rule_id {
+        match snapshot
+            .state
+            .rules
+            .get_key_value(&RuleId(id.trim().to_string()))
+        {
+            Some((k, _)) => rules.push(k),
+            None => unknown.push(format!("rule_id:{id}")),
+        }
+    }
+    if let Some(name) = &req.rule_name {
+        let found = snapshot.rules_named(name);
+        if found.is_empty() {
+            unknown.push(format!("rule_name:{name}"));
+        }
+        rules.extend(found);
+    }
+    for id in rules {
+        if matched_rules.contains(&id.0) {
+            continue;
+        }
+        matched_rules.push(id.0.clone());
+        if let Some(r) = snapshot.state.rules.get(id) {
+            for t in &r.rule.techniques {
+                if let Ok(tid) = TechniqueId::parse(t.trim()) {
+                    push(tid, t, &mut wanted);
+                }
+            }
+        }
+    }
+    let platform = req
+        .platform
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let mut techniques = Vec::with_capacity(wanted.len());
+    for (id, raw) in wanted {
+        let Some(info) = index.get(id) else {
+            unknown.push(format!("technique:{raw}"));
+            continue;
+        };
+        let requested_as = (info.id != id.to_string()).then(|| id.to_string());
+        let detection_strategies = info
+            .strategies
+            .iter()
+            .filter_map(|s| {
+                let analytics: Vec<&AnalyticInfo> = s
+                    .analytics
+                    .iter()
+                    .filter(|a| {
+                        platform
+                            .is_none_or(|p| a.platforms.iter().any(|x| x.eq_ignore_ascii_case(p)))
+                    })
+                    .collect();
+                (platform.is_none() || !analytics.is_empty()).then_some(StrategyView {
+                    id: &s.id,
+                    name: &s.name,
+                    analytics,
+                })
+            })
+            .collect();
+        let coverage = TechniqueId::parse(&info.id)
+            .ok()
+            .and_then(|cid| snapshot.coverage.technique(cid))
+            .map(|c| CoverageView::of(c, |r| snapshot.rule_title(r)))
+            .unwrap_or_else(CoverageView::gap);
+        techniques.push(EnrichedTechnique {
+            info,
+            requested_as,
+            detection_strategies,
+            coverage,
+        });
+    }
+    EnrichResponse {
+        techniques,
+        matched_rules,
+        unknown,
+        coverage_seq: snapshot.coverage.seq,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_tags_name_techniques() {
+        assert_eq!(
+            tag_technique("attack.t1003.001").map(|t| t.to_string()),
+            Some("T1003.001".into())
+        );
+        assert_eq!(
+            tag_technique("ATTACK.T1059").map(|t| t.to_string()),
+            Some("T1059".into())
+        );
+        assert_eq!(tag_technique("attack.credential_access"), None);
+        assert_eq!(tag_technique("cve.2021-44228"), None);
+        assert_eq!(tag_technique("attack"), None);
+    }
+}

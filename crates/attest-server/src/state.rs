@@ -1,0 +1,239 @@
+//! The server's shared state: the store, the knowledge base and its indexes (loaded once), and
+//! a snapshot of the projected state with its coverage, swapped whole when the journal moves.
+//!
+//! Readers take an `Arc` of the current snapshot and never wait for a recomputation; the
+//! refresher builds the next snapshot aside and swaps it in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use attest_attack::KnowledgeBase;
+use attest_core::coverage::{self, Catalog, Coverage, Scope};
+use attest_core::rule::RuleId;
+use attest_core::state::State;
+use attest_store::Store;
+use jiff::Timestamp;
+use tokio::sync::{Mutex, Notify};
+
+use crate::Error;
+use crate::auth::TokenCache;
+use crate::enrich::EnrichIndex;
+use crate::metrics::Metrics;
+
+/// How often the journal head is polled, and how old coverage may get when nothing is
+/// written (staleness and silence depend on the clock, not only on the journal).
+const POLL: Duration = Duration::from_secs(1);
+const MAX_AGE: Duration = Duration::from_secs(60);
+
+/// The projected state at one journal position and its coverage, computed once.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The state (projection of the journal).
+    pub state: State,
+    /// Coverage of every technique at `coverage.at`.
+    pub coverage: Coverage,
+    /// Lower-cased rule title → rules with it.
+    names: HashMap<String, Vec<RuleId>>,
+    /// When it was computed (wall clock), to recompute old ones.
+    computed: std::time::Instant,
+}
+
+impl Snapshot {
+    /// Computes the snapshot of `state` at `now`.
+    pub fn new(catalog: &Catalog, state: State, now: Timestamp) -> Snapshot {
+        let coverage = coverage::compute(catalog, &state, &Scope::all(), now);
+        let mut names: HashMap<String, Vec<RuleId>> = HashMap::new();
+        for (id, r) in &state.rules {
+            names
+                .entry(r.rule.title.trim().to_lowercase())
+                .or_default()
+                .push(id.clone());
+        }
+        Snapshot {
+            state,
+            coverage,
+            names,
+            computed: std::time::Instant::now(),
+        }
+    }
+
+    /// Rules titled `name` (case-insensitive).
+    pub fn rules_named(&self, name: &str) -> Vec<&RuleId> {
+        self.names
+            .get(&name.trim().to_lowercase())
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A rule's title.
+    pub fn rule_title(&self, id: &str) -> Option<&str> {
+        self.state
+            .rules
+            .get(&RuleId(id.to_string()))
+            .map(|r| r.rule.title.as_str())
+    }
+}
+
+/// Whether requests must carry a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Every `/api` request needs a bearer token; roles are enforced.
+    Required,
+    /// No token needed; every request acts as an anonymous admin. Only for trusted setups.
+    Disabled,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub store: Store,
+    pub kb: KnowledgeBase,
+    pub catalog: Catalog,
+    pub enrich: EnrichIndex,
+    pub snapshot: RwLock<Arc<Snapshot>>,
+    pub metrics: Metrics,
+    pub tokens: TokenCache,
+    pub auth: AuthMode,
+    /// Serialises refreshes so two never compute the same snapshot at once.
+    refresh_lock: Mutex<()>,
+    /// Wakes the refresher (on a PostgreSQL notification or after a local write).
+    wake: Notify,
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl AppState {
+    /// Builds the state: indexes the knowledge base and computes the first snapshot.
+    pub async fn new(store: Store, kb: KnowledgeBase, auth: AuthMode) -> Result<AppState, Error> {
+        let catalog = Catalog::from_kb(&kb);
+        let enrich = EnrichIndex::build(&kb);
+        let state = store
+            .projected_state()
+            .await
+            .map_err(|source| Error::Store {
+                operation: "read the workspace state",
+                source,
+            })?;
+        let snapshot = Snapshot::new(&catalog, state, Timestamp::now());
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                kb,
+                catalog,
+                enrich,
+                snapshot: RwLock::new(Arc::new(snapshot)),
+                metrics: Metrics::default(),
+                tokens: TokenCache::default(),
+                auth,
+                refresh_lock: Mutex::new(()),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The knowledge base.
+    pub fn kb(&self) -> &KnowledgeBase {
+        &self.inner.kb
+    }
+
+    /// The coverage catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// The enrichment index.
+    pub fn enrich_index(&self) -> &EnrichIndex {
+        &self.inner.enrich
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.inner.snapshot.read() {
+            Ok(s) => Arc::clone(&s),
+            // A panic while swapping cannot leave a torn Arc: the old one is still whole.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Recomputes the snapshot when the journal head moved past it (or `force`, or it is old).
+    /// Returns whether it was replaced.
+    pub async fn refresh(&self, force: bool) -> Result<bool, Error> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        let current = self.snapshot();
+        let head = self
+            .inner
+            .store
+            .head()
+            .await
+            .map_err(|source| Error::Store {
+                operation: "read the journal head",
+                source,
+            })?;
+        let old = current.computed.elapsed() >= MAX_AGE;
+        if head == current.state.last_seq && !force && !old {
+            return Ok(false);
+        }
+        let state = self
+            .inner
+            .store
+            .projected_state()
+            .await
+            .map_err(|source| Error::Store {
+                operation: "read the workspace state",
+                source,
+            })?;
+        let catalog = &self.inner.catalog;
+        let next = Snapshot::new(catalog, state, Timestamp::now());
+        tracing::debug!(seq = next.state.last_seq, "coverage snapshot refreshed");
+        match self.inner.snapshot.write() {
+            Ok(mut s) => *s = Arc::new(next),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+        }
+        Ok(true)
+    }
+
+    /// Starts the background refresher: polls the head every second, and on PostgreSQL also
+    /// wakes on journal notifications.
+    pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            match app.inner.store.listen().await {
+                Ok(Some(mut listener)) => {
+                    let waker = app.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            match listener.recv().await {
+                                Ok(_) => waker.inner.wake.notify_one(),
+                                Err(error) => {
+                                    tracing::warn!(%error, "journal listener failed; polling only");
+                                    break;
+                                }
+                            }
+                        }
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot listen for journal notifications"),
+            }
+            let mut tick = tokio::time::interval(POLL);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = app.inner.wake.notified() => {}
+                }
+                if let Err(error) = app.refresh(false).await {
+                    tracing::warn!(%error, "snapshot refresh failed");
+                }
+            }
+        })
+    }
+}
