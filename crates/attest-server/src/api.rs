@@ -92,6 +92,9 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
     response
 }
 
+/// POST routes that only read.
+const READ_ONLY_POSTS: [&str; 1] = ["/api/v1/enrich"];
+
 /// Resolves the bearer token to a [`Principal`] and enforces roles: viewers read, engineers
 /// and admins also write.
 async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -127,7 +130,13 @@ async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next)
             }
         }
     };
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Enrichment is a read that takes a body, so it is a POST a viewer may make.
+    let reads_only = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|m| READ_ONLY_POSTS.contains(&m.as_str()));
+    let writes =
+        !reads_only && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if writes && principal.role < Role::Engineer {
         return Problem::new(
             StatusCode::FORBIDDEN,
