@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
 use attest_core::rule::RuleId;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::state::Snapshot;
 use crate::views::CoverageView;
@@ -117,7 +118,9 @@ pub struct TechniqueInfo {
 /// Per-technique knowledge, built once from the knowledge base.
 #[derive(Debug, Default)]
 pub struct EnrichIndex {
-    techniques: HashMap<TechniqueId, TechniqueInfo>,
+    /// Each technique's facts, with their JSON serialized once (most of an answer's bytes are
+    /// procedure texts that never change).
+    techniques: HashMap<TechniqueId, (TechniqueInfo, Box<RawValue>)>,
     /// Revoked id → current id.
     remap: HashMap<TechniqueId, TechniqueId>,
 }
@@ -137,15 +140,25 @@ impl EnrichIndex {
                 }
                 continue;
             }
-            index.techniques.insert(t.id, technique_info(kb, t));
+            let info = technique_info(kb, t);
+            match serde_json::value::to_raw_value(&info) {
+                Ok(json) => {
+                    index.techniques.insert(t.id, (info, json));
+                }
+                Err(error) => tracing::warn!(id = %t.id, %error, "technique not indexed"),
+            }
         }
         index
     }
 
     /// The knowledge about a technique (revoked ids followed), with the id it resolved to.
     pub fn get(&self, id: TechniqueId) -> Option<&TechniqueInfo> {
+        self.entry(id).map(|(info, _)| info)
+    }
+
+    fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &RawValue)> {
         let id = self.remap.get(&id).copied().unwrap_or(id);
-        self.techniques.get(&id)
+        self.techniques.get(&id).map(|(i, j)| (i, &**j))
     }
 
     /// Number of techniques indexed.
@@ -288,8 +301,10 @@ pub struct StrategyView<'a> {
 #[derive(Debug, Serialize)]
 pub struct EnrichedTechnique<'a> {
     /// The knowledge-base facts.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub info: &'a TechniqueInfo,
+    /// The same facts as JSON, serialized once at start.
+    pub technique: &'a RawValue,
     /// The id as the alert named it, when it was revoked and remapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_as: Option<String>,
@@ -384,7 +399,7 @@ pub fn enrich<'a>(
         .filter(|p| !p.is_empty());
     let mut techniques = Vec::with_capacity(wanted.len());
     for (id, raw) in wanted {
-        let Some(info) = index.get(id) else {
+        let Some((info, technique)) = index.entry(id) else {
             unknown.push(format!("technique:{raw}"));
             continue;
         };
@@ -415,6 +430,7 @@ pub fn enrich<'a>(
             .unwrap_or_else(CoverageView::gap);
         techniques.push(EnrichedTechnique {
             info,
+            technique,
             requested_as,
             detection_strategies,
             coverage,
