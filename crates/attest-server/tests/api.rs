@@ -105,6 +105,19 @@ async fn tokens_and_roles_guard_the_api() {
     let ready: Value = r.json().await.unwrap_or(Value::Null);
     assert_eq!(ready["journal_head"], 4);
 
+    // Tokens are stored hashed: the secrets never appear in the metadata.
+    assert_eq!(attest_server::token_count(&s.store).await.ok(), Some(2));
+    let meta = s.store.all_meta().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !meta
+            .iter()
+            .any(|(k, v)| k.contains(&s.viewer) || v.contains(&s.viewer))
+    );
+    assert!(matches!(
+        attest_server::create_token(&s.store, "a:b", attest_server::Role::Viewer).await,
+        Err(attest_server::Error::InvalidTokenName { .. })
+    ));
+
     let (status, body) = get(&s, "/api/v1/nothing-here", &s.viewer).await;
     assert_eq!(
         (status, body["code"].as_str()),
