@@ -1,5 +1,7 @@
 //! `attest attack …` end to end, on the hand-written mini bundle and on the real Enterprise bundle.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should fail loudly
+
 mod util;
 
 use util::{Env, corpus_dir};

@@ -1,6 +1,8 @@
 //! The coverage rule end to end: one technique walked through every state by real commands, with
 //! the reason asserted at each step; then diff, check, layers, profiles and the backlog.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should fail loudly
+
 mod util;
 
 use util::Env;
@@ -74,6 +76,22 @@ fn one_technique_walks_through_every_state() {
     let t = technique(&env, "T1003.001");
     assert_eq!(t["state"], "unvalidated");
     assert!(t["reasons"].as_str().unwrap().contains("untested"), "{t}");
+    let exists = env.json(&[
+        "rules",
+        "list",
+        "--state",
+        "rule-exists",
+        "--validation",
+        "untested",
+    ]);
+    assert_eq!(exists[0]["id"], RULE);
+    assert_eq!(
+        env.json(&["rules", "list", "--state", "validated"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 
     env.ok(&[
         "validate",
@@ -99,6 +117,24 @@ fn one_technique_walks_through_every_state() {
     ]);
     let t = technique(&env, "T1003.001");
     assert_eq!(t["state"], "validated", "{t}");
+    // The seed's query, as written.
+    let validated = env.json(&[
+        "rules",
+        "list",
+        "--tactic",
+        "credential-access",
+        "--state",
+        "validated",
+    ]);
+    assert_eq!(validated[0]["id"], RULE);
+    assert_eq!(validated[0]["validation"], "passing");
+    assert_eq!(
+        env.json(&["rules", "list", "--validation", "untested"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     assert_eq!(technique(&env, "T1003")["subtechniques_validated"], "1/1");
 
     let baseline = env.path().join("baseline.json");
@@ -129,6 +165,10 @@ fn one_technique_walks_through_every_state() {
     let t = technique(&env, "T1003.001");
     assert_eq!(t["state"], "degraded");
     assert!(t["reasons"].as_str().unwrap().contains("disabled"), "{t}");
+    assert_eq!(
+        env.json(&["rules", "list", "--state", "disabled"])[0]["id"],
+        RULE
+    );
 
     // The CI gate fails against the baseline and names the technique.
     let out = env.run(&["check", "--baseline", baseline.to_str().unwrap()]);

@@ -1,6 +1,8 @@
 //! Validation end to end: the Atomic catalogue, results by hand, from execution logs joined with
 //! alerts, from JSON lines, and from replaying recorded events through the Sigma rules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should fail loudly
+
 mod util;
 
 use util::{Env, corpus_dir};

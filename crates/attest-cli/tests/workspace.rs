@@ -1,6 +1,8 @@
 //! The workspace end to end: init, the inventory, the rule registry, idempotent re-imports,
 //! retirement, --strict, and a SIGKILL in the middle of an import.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should fail loudly
+
 mod util;
 
 use util::{Env, corpus_dir};

@@ -121,6 +121,15 @@ struct ListArgs {
     /// Only rules claiming IDs the loaded ATT&CK release does not know.
     #[arg(long)]
     unknown_techniques: bool,
+    /// Only rules through which a claimed technique is in this coverage state: validated (the rule
+    /// passed, fresh), rule-exists (usable but untested, stale or invalidated), failing, or
+    /// disabled/degraded (not usable).
+    #[arg(long)]
+    state: Option<String>,
+    /// Only rules with a claimed technique whose validation is untested, passing, failing, stale
+    /// or invalidated.
+    #[arg(long)]
+    validation: Option<String>,
 }
 
 /// Runs `attest rules …`.
@@ -321,8 +330,10 @@ async fn import(
         );
     }
 
-    let mut filter = RuleFilter::default();
-    filter.root = Some(root_name.clone());
+    let filter = RuleFilter {
+        root: Some(root_name.clone()),
+        ..Default::default()
+    };
     let existing = store.rules(&filter).await?;
     let existing = existing
         .into_iter()
@@ -471,6 +482,63 @@ async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> 
                 })
         });
     }
+    // Validation and usability come from the coverage engine, computed once for all rules.
+    let mut validation: std::collections::BTreeMap<
+        RuleId,
+        Vec<attest_core::validation::ValidationKind>,
+    > = Default::default();
+    let mut usable: std::collections::BTreeMap<RuleId, bool> = Default::default();
+    if args.state.is_some() || args.validation.is_some() {
+        let a = crate::cmd::analysis::analyse(ctx, store, &Default::default(), None).await?;
+        for (rule, _, v) in attest_core::coverage::rule_validations(&a.catalog, &a.state, a.at) {
+            validation.entry(rule).or_default().push(v.status.kind());
+        }
+        for ra in &a.coverage.rules {
+            usable.insert(ra.rule.clone(), ra.usable);
+        }
+    }
+    if let Some(v) = &args.validation {
+        let want = attest_core::validation::ValidationKind::parse(v).with_context(|| {
+            format!("--validation {v:?}: use untested, passing, failing, stale or invalidated")
+        })?;
+        rules.retain(|r| {
+            validation
+                .get(&r.rule.id)
+                .is_some_and(|ks| ks.contains(&want))
+        });
+    }
+    if let Some(s) = &args.state {
+        use attest_core::validation::ValidationKind as K;
+        let s = s.trim().to_ascii_lowercase();
+        if ![
+            "validated",
+            "rule-exists",
+            "unvalidated",
+            "failing",
+            "disabled",
+            "degraded",
+        ]
+        .contains(&s.as_str())
+        {
+            bail!("--state {s:?}: use validated, rule-exists, failing, disabled or degraded");
+        }
+        rules.retain(|r| {
+            let ks = validation.get(&r.rule.id).cloned().unwrap_or_default();
+            let ok = usable.get(&r.rule.id).copied().unwrap_or(false)
+                && r.rule.status == RuleStatus::Enabled;
+            match s.as_str() {
+                "validated" => ok && ks.contains(&K::Passing),
+                "rule-exists" | "unvalidated" => {
+                    ok && ks
+                        .iter()
+                        .any(|k| matches!(k, K::Untested | K::Stale | K::Invalidated))
+                }
+                "failing" => ok && ks.contains(&K::Failing),
+                "disabled" => r.rule.status == RuleStatus::Disabled,
+                _ => r.rule.status == RuleStatus::Enabled && !ok,
+            }
+        });
+    }
     let mut table = Table::new(&[
         "id",
         "title",
@@ -479,10 +547,17 @@ async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> 
         "techniques",
         "tactics",
         "owner",
+        "validation",
         "depends_on",
     ]);
     for r in &rules {
         let rule = &r.rule;
+        let mut kinds: Vec<&str> = validation
+            .get(&rule.id)
+            .map(|ks| ks.iter().map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        kinds.sort();
+        kinds.dedup();
         table.push(vec![
             rule.id.0.clone(),
             rule.title.clone(),
@@ -491,6 +566,7 @@ async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> 
             rule.techniques.join(","),
             rule.tactics.join(","),
             rule.owner.clone().unwrap_or_default(),
+            kinds.join(","),
             rule.dependencies
                 .iter()
                 .map(|d| d.dependency.to_string())

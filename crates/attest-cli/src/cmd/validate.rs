@@ -394,8 +394,7 @@ async fn sigma_sources(
             }
         }
         None => {
-            let mut filter = RuleFilter::default();
-            filter.format = Some(RuleFormat::Sigma);
+            let filter = RuleFilter { format: Some(RuleFormat::Sigma), ..Default::default() };
             let mut missing = 0;
             for rec in store.rules(&filter).await? {
                 if rec.rule.status != RuleStatus::Enabled {

@@ -289,6 +289,16 @@ fn to_record(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<SigmaRecord> {
     let path = input.path;
+    // Rule repositories hold other YAML beside rules (SigmaHQ's regression_data `info.yml`,
+    // CI configs): a document with no detection, log source or correlation is not a rule.
+    if doc.detection.is_none() && doc.logsource.is_none() && doc.correlation.is_none() {
+        diags.push(Diagnostic::warning(
+            path,
+            None,
+            "not a Sigma rule (no `detection`, `logsource` or `correlation`); skipped",
+        ));
+        return None;
+    }
     let Some(id) = doc
         .id
         .map(|t| t.0.trim().to_string())
@@ -487,6 +497,7 @@ struct SigmaDoc {
     date: Option<Text>,
     modified: Option<Text>,
     detection: Option<EventIds>,
+    correlation: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]

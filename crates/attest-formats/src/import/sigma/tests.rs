@@ -213,7 +213,7 @@ logsource:
 
 #[test]
 fn odd_but_valid_values_are_read_as_text() {
-    let text = "title: 123\nid: 42\ndate: 2023-13-45\ntags: [attack.t1059, attack.notatactic, attack.tx, attack.]\n";
+    let text = "title: 123\nid: 42\ndate: 2023-13-45\ntags: [attack.t1059, attack.notatactic, attack.tx, attack.]\nlogsource: {product: windows}\n";
     let (records, diags) = import("odd.yml", text);
     let rule = &records[0].rule;
     assert_eq!(rule.id.0, "42");
@@ -324,7 +324,7 @@ fn deep_nesting_is_an_error() {
     );
     // Brackets inside quoted scalars and comments do not count.
     let quoted = format!(
-        "id: q\ntitle: '{}'\n# {}\n",
+        "id: q\nlogsource:\n    product: windows\ntitle: '{}'\n# {}\n",
         "[".repeat(500),
         "{".repeat(500)
     );
@@ -393,4 +393,25 @@ fn every_mapped_component_is_spelled_like_attack_v18() {
             );
         }
     }
+}
+
+#[test]
+fn yaml_beside_rules_that_is_not_a_rule_is_skipped_with_a_warning() {
+    // SigmaHQ's regression_data/…/info.yml has an `id` but no detection.
+    let info = "id: baeec889-f3aa-4a10-b913-71e94f741066\ndescription: regression test\nregression_tests_info:\n  - name: Positive\n    type: evtx\n    match_count: 1\n";
+    let (records, diags) = read_sigma(
+        Input {
+            path: "regression_data/x/info.yml",
+            bytes: info.as_bytes(),
+        },
+        "repo",
+    );
+    assert!(records.is_empty());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].severity, Severity::Warning);
+    assert!(
+        diags[0].message.contains("not a Sigma rule"),
+        "{}",
+        diags[0].message
+    );
 }
