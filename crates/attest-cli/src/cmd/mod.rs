@@ -9,6 +9,7 @@ pub mod init;
 pub mod layer;
 pub mod profiles;
 pub mod rules;
+pub mod serve;
 pub mod sources;
 pub mod tests;
 pub mod validate;
@@ -67,6 +68,10 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
     Check(history::CheckArgs),
+    /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
+    Serve(serve::ServeArgs),
+    /// API tokens for the HTTP API.
+    Tokens(serve::TokensArgs),
 }
 
 /// Runs the parsed command.
@@ -87,6 +92,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
+        Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
+        Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
     }
 }
 

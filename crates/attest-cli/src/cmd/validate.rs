@@ -394,7 +394,10 @@ async fn sigma_sources(
             }
         }
         None => {
-            let filter = RuleFilter { format: Some(RuleFormat::Sigma), ..Default::default() };
+            let filter = RuleFilter {
+                format: Some(RuleFormat::Sigma),
+                ..Default::default()
+            };
             let mut missing = 0;
             for rec in store.rules(&filter).await? {
                 if rec.rule.status != RuleStatus::Enabled {

@@ -1,0 +1,85 @@
+//! `attest serve` and `attest tokens create`: the HTTP API over the workspace.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+
+use crate::cmd::workspace;
+use crate::global::Context;
+
+/// `attest serve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Beyond loopback, the server refuses to start without an API token
+    /// (`attest tokens create`) unless --insecure-no-auth.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Serve without authentication (only for a lab; every request is anonymous).
+    #[arg(long)]
+    insecure_no_auth: bool,
+}
+
+/// `attest tokens` arguments.
+#[derive(Debug, clap::Args)]
+pub struct TokensArgs {
+    #[command(subcommand)]
+    verb: TokenVerb,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenVerb {
+    /// Create an API token; it is printed once and stored only as a hash.
+    Create {
+        /// A name for the token (journaled as the author of its writes), e.g. "soar-prod".
+        name: String,
+        /// viewer (read), engineer (write rules, sources, results) or admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
+}
+
+/// Runs `attest serve`.
+pub async fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
+    let store = workspace::open(ctx).await?;
+    let recorded = workspace::recorded_bundles(&store).await?;
+    store.close().await;
+    let attack = {
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || crate::kb_source::bundle_paths(&ctx, &recorded))
+            .await??
+    };
+    let config = attest_server::ServerConfig {
+        listen: args.listen,
+        database: workspace::database_url(ctx),
+        attack,
+        insecure_no_auth: args.insecure_no_auth,
+        limits: attest_server::Limits::default(),
+    };
+    eprintln!(
+        "attest serving {} on http://{}",
+        config.database, config.listen
+    );
+    attest_server::serve(config)
+        .await
+        .context("serving the HTTP API")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `attest tokens …`.
+pub async fn run_tokens(ctx: &Context, args: TokensArgs) -> Result<ExitCode> {
+    let TokenVerb::Create { name, role } = args.verb;
+    let Some(role) = attest_server::Role::parse(&role) else {
+        bail!("--role {role:?}: use viewer, engineer or admin");
+    };
+    let store = workspace::open(ctx).await?;
+    let token = attest_server::create_token(&store, &name, role).await?;
+    store.close().await;
+    println!("{token}");
+    eprintln!(
+        "token {name:?} ({}) created; it is shown only now",
+        role.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
