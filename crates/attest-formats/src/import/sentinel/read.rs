@@ -195,8 +195,8 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
         let Some(raw) = resource.properties.filter(|_| is_rule) else {
             continue;
         };
-        // serde_json's Value sorts keys, so the hash ignores key order and whitespace.
-        let canonical = raw.to_string();
+        // Sorted keys and no whitespace: the hash ignores formatting and key order.
+        let canonical = canonical_json(&raw);
         let line = resource
             .name
             .as_deref()
@@ -255,4 +255,29 @@ fn read_json(input: &Input<'_>, text: &str, root: &str) -> (Vec<Rule>, Vec<Diagn
         rules.push(rule);
     }
     (rules, diags)
+}
+
+/// JSON text with object keys sorted at every level, so the content hash ignores key order
+/// whether or not serde_json's `preserve_order` feature is on somewhere in the build (feature
+/// unification turns it on in the whole workspace when any crate asks for it).
+fn canonical_json(value: &serde_json::Value) -> String {
+    fn sorted(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(sorted).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
 }
