@@ -122,6 +122,27 @@ pub fn as_of(s: Option<&str>) -> Result<Option<Timestamp>> {
         .transpose()
 }
 
+/// What invalidated a result, in words.
+pub fn invalidation_text(cause: &attest_core::validation::Invalidation) -> String {
+    use attest_core::validation::Invalidation;
+    match cause {
+        Invalidation::ContentChanged { at } => format!("the rule changed at {at}"),
+        Invalidation::Tuned { at, kind, what } => {
+            format!("{} {what:?} added at {at}", kind.as_str())
+        }
+        Invalidation::SourceRemoved { source, at } => format!("source {source} removed at {at}"),
+        Invalidation::SourceChanged { source, at } => format!("source {source} redeclared at {at}"),
+        Invalidation::SourceSilent {
+            source,
+            since: Some(t),
+        } => format!("source {source} silent since {t}"),
+        Invalidation::SourceSilent {
+            source,
+            since: None,
+        } => format!("source {source} never seen"),
+    }
+}
+
 /// A reason in words a person can act on.
 pub fn reason_text(r: &Reason) -> String {
     match r {
@@ -161,7 +182,12 @@ pub fn reason_text(r: &Reason) -> String {
             rule,
             result_at,
             cause,
-        } => format!("rule {rule} result of {result_at} invalidated: {cause:?}"),
+        } => {
+            format!(
+                "rule {rule}: its result of {result_at} no longer counts: {}",
+                invalidation_text(cause)
+            )
+        }
         Reason::SuppressedSinceTest {
             rule, passed_at, ..
         } => format!("rule {rule} tuned after its pass of {passed_at}"),
