@@ -30,6 +30,7 @@
 pub mod backlog;
 pub mod coverage;
 pub mod diff;
+pub mod exposure;
 pub mod journal;
 pub mod priority;
 pub mod profile;
