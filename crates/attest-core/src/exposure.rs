@@ -479,11 +479,10 @@ pub struct MappingIndex {
     pub problems: Vec<MappingProblem>,
 }
 
-fn resolve_written(
-    catalog: &Catalog,
-    remap: &HashMap<String, String>,
-    written: &str,
-) -> (Option<TechniqueId>, Option<Result<TechniqueId, Unresolved>>) {
+/// A written id resolved: what it counts for, and what to report (a remap or a failure).
+type Resolved = (Option<TechniqueId>, Option<Result<TechniqueId, Unresolved>>);
+
+fn resolve_written(catalog: &Catalog, remap: &HashMap<String, String>, written: &str) -> Resolved {
     let key = written.trim().to_ascii_uppercase();
     let (target, remapped) = match remap.get(&key) {
         Some(new) => (new.as_str(), true),
@@ -513,10 +512,7 @@ impl MappingIndex {
                 .iter()
                 .map(|(a, b)| (a.trim().to_ascii_uppercase(), b.trim().to_ascii_uppercase()))
                 .collect();
-            let mut cache: HashMap<
-                &str,
-                (Option<TechniqueId>, Option<Result<TechniqueId, Unresolved>>),
-            > = HashMap::new();
+            let mut cache: HashMap<&str, Resolved> = HashMap::new();
             for m in &set.mappings {
                 let (technique, note) = cache
                     .entry(m.technique.as_str())

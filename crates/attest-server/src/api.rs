@@ -61,6 +61,8 @@ pub fn router_with(app: AppState, limits: Limits) -> Router {
         .route("/api/v1/sources/{name}/heartbeat", post(heartbeat))
         .route("/api/v1/results", post(results))
         .route("/api/v1/coverage", get(coverage_route))
+        .route("/api/v1/exposures", get(crate::exposure_routes::list))
+        .route("/api/v1/exposures/{id}", get(crate::exposure_routes::show))
         .route("/api/v1/enrich", get(enrich_get).post(enrich_post))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
@@ -252,7 +254,7 @@ async fn metrics(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-fn parse_technique(raw: &str) -> Result<TechniqueId, Problem> {
+pub(crate) fn parse_technique(raw: &str) -> Result<TechniqueId, Problem> {
     TechniqueId::parse(raw.trim()).map_err(|e| {
         Problem::bad_request(
             "invalid-technique",

@@ -21,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod enrich;
+mod exposure_routes;
 pub mod metrics;
 pub mod problem;
 pub mod state;

@@ -3,7 +3,8 @@
 
 use anyhow::{Context as _, Result, bail};
 use attest_core::coverage::{Catalog, Coverage, Reason, Scope, compute};
-use attest_core::priority::{PriorityOptions, TargetSet, target_set};
+use attest_core::exposure::{MappingIndex, exposure_needs};
+use attest_core::priority::{PriorityOptions, TargetSet, target_set_with_exposures};
 use attest_core::state::State;
 use attest_store::Store;
 use jiff::Timestamp;
@@ -93,9 +94,18 @@ pub fn coverage_for(
                     }
                 );
             };
-            Some(target_set(
+            // Exposures count only when the profile asks for them; resolving the mappings
+            // costs a pass over every exposure, so it is skipped otherwise.
+            let needs = if profile.exposures.is_some() {
+                let index = MappingIndex::new(state.exposure_mappings.values(), catalog);
+                exposure_needs(state.exposures.values(), &index, catalog)
+            } else {
+                Default::default()
+            };
+            Some(target_set_with_exposures(
                 catalog,
                 &state.actors,
+                &needs,
                 profile,
                 &PriorityOptions::default(),
             ))
