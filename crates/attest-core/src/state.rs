@@ -283,6 +283,9 @@ impl State {
             Event::ExposureMappingsLoaded(set) => {
                 self.exposure_mappings.insert(set.name.clone(), set.clone());
             }
+            // A job run is a record of work done; the state it changed (results, ...) comes
+            // in entries of its own.
+            Event::JobRan(_) => {}
         }
     }
 

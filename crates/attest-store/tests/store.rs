@@ -268,6 +268,19 @@ fn everything() -> Vec<NewEntry> {
                 reason: CloseReason::Absent,
             },
         ),
+        entry(
+            "2026-01-08T00:00:00Z",
+            Event::JobRan(attest_core::journal::JobRun {
+                job: "silence".into(),
+                trigger: attest_core::journal::JobTrigger::Schedule,
+                attempt: 1,
+                started: ts("2026-01-08T00:00:00Z"),
+                finished: ts("2026-01-08T00:00:02Z"),
+                outcome: attest_core::journal::JobOutcome::Succeeded {
+                    summary: "0 sources silent".into(),
+                },
+            }),
+        ),
     ]
     .into_iter()
     .map(|e| e.with_why("test"))

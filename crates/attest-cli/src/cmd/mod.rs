@@ -13,6 +13,7 @@ pub mod rules;
 pub mod serve;
 pub mod sources;
 pub mod tests;
+pub mod trend;
 pub mod validate;
 pub mod workspace;
 
@@ -71,6 +72,8 @@ pub enum Command {
     Check(history::CheckArgs),
     /// Exposures (CTEM): import findings and CVE/misconfiguration mappings; effective priorities.
     Exposures(exposures::Args),
+    /// The validated share over time (table, CSV, SVG chart), with regressions between points.
+    Trend(trend::TrendArgs),
     /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
         Command::Exposures(args) => block_on(exposures::run(&ctx, args)),
+        Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
     }

@@ -51,6 +51,7 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
             },
         },
         E::ExposureMappingsLoaded(m) => v1::Event::ExposureMappingsLoaded(mappings_to_v1(m)),
+        E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
         _ => return None,
     })
 }
@@ -104,6 +105,7 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
             },
         },
         v1::Event::ExposureMappingsLoaded(m) => E::ExposureMappingsLoaded(mappings_from_v1(m)),
+        v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
     }
 }
 
@@ -216,6 +218,46 @@ pub fn mappings_from_v1(m: v1::MappingSet) -> core::exposure::MappingSet {
                 mapping_type: core::exposure::MappingType::parse(&r.mapping_type),
             })
             .collect(),
+    }
+}
+
+fn job_run_to_v1(run: &core::journal::JobRun) -> v1::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    v1::JobRun {
+        job: run.job.clone(),
+        trigger: match run.trigger {
+            T::Schedule => v1::JobTrigger::Schedule,
+            T::Manual => v1::JobTrigger::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match &run.outcome {
+            O::Succeeded { summary } => v1::JobOutcome::Succeeded {
+                summary: summary.clone(),
+            },
+            O::Failed { error } => v1::JobOutcome::Failed {
+                error: error.clone(),
+            },
+        },
+    }
+}
+
+fn job_run_from_v1(run: v1::JobRun) -> core::journal::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    core::journal::JobRun {
+        job: run.job,
+        trigger: match run.trigger {
+            v1::JobTrigger::Schedule => T::Schedule,
+            v1::JobTrigger::Manual => T::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match run.outcome {
+            v1::JobOutcome::Succeeded { summary } => O::Succeeded { summary },
+            v1::JobOutcome::Failed { error } => O::Failed { error },
+        },
     }
 }
 
