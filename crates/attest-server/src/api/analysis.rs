@@ -77,23 +77,39 @@ fn scoped(
     Ok((target, compute(app.catalog(), state, &s, at)))
 }
 
+/// A coverage answer: the served snapshot's (shared, not copied) or one computed for the
+/// question.
+enum Answer {
+    Snapshot(std::sync::Arc<crate::state::Snapshot>),
+    Computed(Box<Coverage>),
+}
+
+impl std::ops::Deref for Answer {
+    type Target = Coverage;
+    fn deref(&self) -> &Coverage {
+        match self {
+            Answer::Snapshot(s) => &s.coverage,
+            Answer::Computed(c) => c,
+        }
+    }
+}
+
 /// The coverage question, answered from the snapshot when it can be.
 async fn answer(
     app: &AppState,
     scope: &ScopeQuery,
     as_of: Option<&str>,
-) -> Result<(Option<TargetSet>, std::sync::Arc<Coverage>), Problem> {
+) -> Result<(Option<TargetSet>, Answer), Problem> {
     let at = as_of.map(|raw| parse_instant("as_of", raw)).transpose()?;
+    let snap = app.snapshot();
     if at.is_none() && scope.is_all() {
         // The served snapshot already holds exactly this answer.
-        let snap = app.snapshot();
-        return Ok((None, std::sync::Arc::new(snap.coverage.clone())));
+        return Ok((None, Answer::Snapshot(snap)));
     }
-    let snap = app.snapshot();
     let folded = state_at(app, at).await?;
     let state = folded.as_ref().unwrap_or(&snap.state);
     let (target, cov) = scoped(app, state, scope, at.unwrap_or(snap.coverage.at))?;
-    Ok((target, std::sync::Arc::new(cov)))
+    Ok((target, Answer::Computed(Box::new(cov))))
 }
 
 /// Filters of `GET /api/v1/coverage`.

@@ -266,7 +266,8 @@ pub(crate) fn parse_technique(raw: &str) -> Result<TechniqueId, Problem> {
     })
 }
 
-/// Parses an instant given by a client: RFC 3339, a date (midnight UTC) or `now`.
+/// Parses an instant given by a client: RFC 3339, a date (midnight UTC) or `now`. The problem
+/// code is `invalid-instant`, or `invalid-as-of` for the `as_of` field (its original code).
 pub(crate) fn parse_instant(field: &str, raw: &str) -> Result<Timestamp, Problem> {
     let s = raw.trim();
     if s.eq_ignore_ascii_case("now") {
@@ -280,8 +281,13 @@ pub(crate) fn parse_instant(field: &str, raw: &str) -> Result<Timestamp, Problem
     {
         return Ok(z.timestamp());
     }
+    let code = if field == "as_of" {
+        "invalid-as-of"
+    } else {
+        "invalid-instant"
+    };
     Err(Problem::bad_request(
-        "invalid-instant",
+        code,
         format!("{field}: `{raw}` is not an instant (RFC 3339, a date, or `now`)"),
     ))
 }

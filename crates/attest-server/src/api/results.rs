@@ -241,7 +241,7 @@ pub(super) async fn list(
         .filter(|r| outcome.is_none_or(|o| r.outcome == o))
         .filter(|r| since.is_none_or(|s| r.at >= s))
         .collect();
-    found.sort_by(|a, b| b.at.cmp(&a.at));
+    found.sort_by_key(|r| std::cmp::Reverse(r.at));
     let total = found.len();
     Ok(Json(ResultList {
         total,
