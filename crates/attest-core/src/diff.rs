@@ -77,6 +77,8 @@ pub enum EntryCause {
     },
     /// The re-validation policy changed.
     PolicyChanged,
+    /// The workspace's remap table changed, so rules' claims may count for other techniques.
+    RemapTableChanged,
 }
 
 /// A cause of a change.
@@ -146,6 +148,7 @@ impl std::fmt::Display for Cause {
                     EntryCause::SourceDeclared { source } => write!(f, "source {source} changed")?,
                     EntryCause::SourceRemoved { source } => write!(f, "source {source} removed")?,
                     EntryCause::PolicyChanged => f.write_str("re-validation policy changed")?,
+                    EntryCause::RemapTableChanged => f.write_str("remap table changed")?,
                 }
                 match why {
                     Some(w) => write!(f, " by {who} on {at} ({w})"),
@@ -324,6 +327,7 @@ fn causes(
                 }
             }
             Event::PolicySet(_) => EntryCause::PolicyChanged,
+            Event::RemapTableSet(_) => EntryCause::RemapTableChanged,
             _ => continue,
         };
         out.push(Cause::Entry {

@@ -2,7 +2,7 @@
 //! instant), build the profile's target set, and run the engine.
 
 use anyhow::{Context as _, Result};
-use attest_core::coverage::{Catalog, Coverage, Reason, compute};
+use attest_core::coverage::{Catalog, Coverage, Reason, Scope, compute};
 use attest_core::priority::TargetSet;
 use attest_core::state::State;
 use attest_store::Store;
@@ -80,7 +80,20 @@ pub fn coverage_for(
     scope: &ScopeArgs,
     at: Timestamp,
 ) -> Result<(Option<TargetSet>, Coverage)> {
-    let (target, s) = attest_core::priority::question_scope(
+    let (target, s) = scope_for(catalog, state, scope)?;
+    let coverage = compute(catalog, state, &s, at);
+    Ok((target, coverage))
+}
+
+/// The engine's scope for `scope` in `state`, with the profile's target set when one is asked
+/// for (`attest_core::priority::question_scope`, shared with the API); an error names the
+/// profiles that exist when the asked one does not.
+pub fn scope_for(
+    catalog: &Catalog,
+    state: &State,
+    scope: &ScopeArgs,
+) -> Result<(Option<TargetSet>, Scope)> {
+    attest_core::priority::question_scope(
         catalog,
         state,
         scope.profile.as_deref(),
@@ -96,9 +109,7 @@ pub fn coverage_for(
         } else {
             anyhow::anyhow!(e)
         }
-    })?;
-    let coverage = compute(catalog, state, &s, at);
-    Ok((target, coverage))
+    })
 }
 
 /// Parses `--as-of`.

@@ -41,6 +41,8 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         E::ActorUpserted(a) => v1::Event::ActorUpserted(actor_to_v1(a)),
         E::ProfileUpserted(p) => v1::Event::ProfileUpserted(profile_to_v1(p)),
         E::ProfileRemoved { name } => v1::Event::ProfileRemoved { name: name.clone() },
+        E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
+        E::RemapTableSet(table) => v1::Event::RemapTableSet(remap_to_v1(table)),
         _ => return None,
     })
 }
@@ -81,6 +83,74 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::ActorUpserted(a) => E::ActorUpserted(actor_from_v1(a)),
         v1::Event::ProfileUpserted(p) => E::ProfileUpserted(profile_from_v1(p)),
         v1::Event::ProfileRemoved { name } => E::ProfileRemoved { name },
+        v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
+        v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
+    }
+}
+
+/// A remap table in its stored form, sorted by old id.
+pub fn remap_to_v1(table: &attest_attack::RemapTable) -> Vec<v1::RemapEntry> {
+    table
+        .iter()
+        .map(|(old, new)| v1::RemapEntry {
+            old: old.to_string(),
+            new: new.to_string(),
+        })
+        .collect()
+}
+
+/// A remap table from its stored form. Ids were valid when written; one that no longer parses
+/// is dropped rather than refusing to load the journal.
+pub fn remap_from_v1(entries: Vec<v1::RemapEntry>) -> attest_attack::RemapTable {
+    let mut table = attest_attack::RemapTable::new();
+    for e in entries {
+        if let (Ok(old), Ok(new)) = (
+            attest_attack::TechniqueId::parse(&e.old),
+            attest_attack::TechniqueId::parse(&e.new),
+        ) {
+            table.insert(old, new);
+        }
+    }
+    table
+}
+
+fn job_run_to_v1(run: &core::journal::JobRun) -> v1::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    v1::JobRun {
+        job: run.job.clone(),
+        trigger: match run.trigger {
+            T::Schedule => v1::JobTrigger::Schedule,
+            T::Manual => v1::JobTrigger::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match &run.outcome {
+            O::Succeeded { summary } => v1::JobOutcome::Succeeded {
+                summary: summary.clone(),
+            },
+            O::Failed { error } => v1::JobOutcome::Failed {
+                error: error.clone(),
+            },
+        },
+    }
+}
+
+fn job_run_from_v1(run: v1::JobRun) -> core::journal::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    core::journal::JobRun {
+        job: run.job,
+        trigger: match run.trigger {
+            v1::JobTrigger::Schedule => T::Schedule,
+            v1::JobTrigger::Manual => T::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match run.outcome {
+            v1::JobOutcome::Succeeded { summary } => O::Succeeded { summary },
+            v1::JobOutcome::Failed { error } => O::Failed { error },
+        },
     }
 }
 
