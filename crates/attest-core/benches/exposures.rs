@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
     let cov = coverage::compute(&cat, &State::default(), &Scope::all(), at);
     let states = exposure::states_of(&cov);
     let recompute = || {
-        let index = MappingIndex::new([&set], &cat);
+        let index = MappingIndex::new([&set], &cat, &Default::default());
         exposure::effective_priorities(
             exposures.values(),
             &index,
@@ -145,7 +145,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("effective priorities, 100k findings", |b| {
         b.iter(|| black_box(recompute()))
     });
-    let index = MappingIndex::new([&set], &cat);
+    let index = MappingIndex::new([&set], &cat, &Default::default());
     group.bench_function("exposure needs, 100k findings", |b| {
         b.iter(|| black_box(exposure::exposure_needs(exposures.values(), &index, &cat)))
     });

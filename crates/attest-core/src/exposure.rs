@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use attest_attack::TechniqueId;
+use attest_attack::{RemapTable, TechniqueId};
 use jiff::Timestamp;
 
 use crate::coverage::{Catalog, Claim, Coverage, CoverageState, Unresolved};
@@ -475,6 +475,8 @@ pub enum MappingProblem {
 #[derive(Debug, Clone, Default)]
 pub struct MappingIndex {
     by_finding: HashMap<String, Vec<(String, Option<TechniqueId>, TechniqueProvenance)>>,
+    /// The workspace's remap table, for techniques scanners give.
+    workspace_remap: RemapTable,
     /// Ids that were remapped or did not resolve, once per (set, id).
     pub problems: Vec<MappingProblem>,
 }
@@ -482,13 +484,18 @@ pub struct MappingIndex {
 /// A written id resolved: what it counts for, and what to report (a remap or a failure).
 type Resolved = (Option<TechniqueId>, Option<Result<TechniqueId, Unresolved>>);
 
-fn resolve_written(catalog: &Catalog, remap: &HashMap<String, String>, written: &str) -> Resolved {
+fn resolve_written(
+    catalog: &Catalog,
+    remap: &HashMap<String, String>,
+    workspace: &RemapTable,
+    written: &str,
+) -> Resolved {
     let key = written.trim().to_ascii_uppercase();
     let (target, remapped) = match remap.get(&key) {
         Some(new) => (new.as_str(), true),
         None => (key.as_str(), false),
     };
-    match catalog.resolve(target) {
+    match catalog.resolve_with(target, workspace) {
         Claim::Active(t) if remapped => (Some(t), Some(Ok(t))),
         Claim::Active(t) => (Some(t), None),
         Claim::Remapped { current, .. } => (Some(current), Some(Ok(current))),
@@ -497,14 +504,19 @@ fn resolve_written(catalog: &Catalog, remap: &HashMap<String, String>, written: 
 }
 
 impl MappingIndex {
-    /// Resolves every set's technique ids: the set's remap pairs first, then the catalog's
-    /// revoked-by chain. Rows resolving to nothing are kept (the exposure shows them as
-    /// unresolved) and reported once in `problems`.
+    /// Resolves every set's technique ids: the set's remap pairs first, then the workspace's
+    /// remap table (`State::remap`), then the catalog's revoked-by chain. Rows resolving to
+    /// nothing are kept (the exposure shows them as unresolved) and reported once in
+    /// `problems`.
     pub fn new<'a>(
         sets: impl IntoIterator<Item = &'a MappingSet>,
         catalog: &Catalog,
+        workspace_remap: &RemapTable,
     ) -> MappingIndex {
-        let mut index = MappingIndex::default();
+        let mut index = MappingIndex {
+            workspace_remap: workspace_remap.clone(),
+            ..MappingIndex::default()
+        };
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         for set in sets {
             let remap: HashMap<String, String> = set
@@ -516,7 +528,9 @@ impl MappingIndex {
             for m in &set.mappings {
                 let (technique, note) = cache
                     .entry(m.technique.as_str())
-                    .or_insert_with(|| resolve_written(catalog, &remap, &m.technique))
+                    .or_insert_with(|| {
+                        resolve_written(catalog, &remap, workspace_remap, &m.technique)
+                    })
                     .clone();
                 if let Some(note) = note
                     && reported.insert((set.name.clone(), m.technique.clone()))
@@ -570,7 +584,9 @@ impl MappingIndex {
                 .iter()
                 .map(|w| ExposureTechnique {
                     written: w.clone(),
-                    technique: catalog.resolve(w.trim()).current(),
+                    technique: catalog
+                        .resolve_with(&w.trim().to_ascii_uppercase(), &self.workspace_remap)
+                        .current(),
                     provenance: TechniqueProvenance::Given,
                 })
                 .collect();

@@ -101,6 +101,8 @@ pub struct State {
     pub exposures: BTreeMap<ExposureKey, ExposureRecord>,
     /// Finding → technique mapping sets, by name.
     pub exposure_mappings: BTreeMap<String, MappingSet>,
+    /// The workspace's remap table for technique ids its rules claim (empty: none).
+    pub remap: attest_attack::RemapTable,
     /// Sequence number of the last entry applied (0 for an empty journal).
     pub last_seq: u64,
     /// Journal time of the last entry applied.
@@ -286,6 +288,7 @@ impl State {
             // A job run is a record of work done; the state it changed (results, ...) comes
             // in entries of its own.
             Event::JobRan(_) => {}
+            Event::RemapTableSet(table) => self.remap = table.clone(),
         }
     }
 

@@ -58,7 +58,7 @@ fn ctid() -> MappingSet {
 fn priorities(state: &State, now: jiff::Timestamp) -> Vec<exposure::EffectivePriority> {
     let cat = catalog();
     let cov = coverage::compute(&cat, state, &Scope::all(), now);
-    let index = MappingIndex::new(state.exposure_mappings.values(), &cat);
+    let index = MappingIndex::new(state.exposure_mappings.values(), &cat, &state.remap);
     exposure::effective_priorities(
         state.exposures.values(),
         &index,
@@ -103,7 +103,7 @@ fn one_cve_walks_from_import_to_validated_detection() {
     // reported and not counted.
     j.push(t0, Event::ExposureMappingsLoaded(ctid()));
     let state = j.state();
-    let index = MappingIndex::new(state.exposure_mappings.values(), &cat);
+    let index = MappingIndex::new(state.exposure_mappings.values(), &cat, &state.remap);
     assert_eq!(
         index.problems,
         vec![
@@ -208,7 +208,7 @@ fn profiles_with_exposures_gain_their_techniques_with_a_reason() {
     j.push(t0, Event::ExposureObserved(accepted));
     j.push(t0, Event::ExposureMappingsLoaded(ctid()));
     let state = j.state();
-    let index = MappingIndex::new(state.exposure_mappings.values(), &cat);
+    let index = MappingIndex::new(state.exposure_mappings.values(), &cat, &state.remap);
     let needs = exposure::exposure_needs(state.exposures.values(), &index, &cat);
     // Accepted findings raise no need; the open CVE needs T1059.001 on two assets.
     assert_eq!(
@@ -359,7 +359,7 @@ fn misconfigurations_map_through_their_own_sets_and_given_techniques_win() {
         technique: "T1003".into(),
         mapping_type: MappingType::Enables,
     });
-    let index = MappingIndex::new([&map, &ctid()], &cat);
+    let index = MappingIndex::new([&map, &ctid()], &cat, &Default::default());
     let m = finding("acct-1", "AWS-IAM-ROOT-KEYS", 7.0);
     let ts_ = index.techniques_of(&m, &cat);
     assert_eq!(ts_.len(), 1);

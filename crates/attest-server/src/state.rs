@@ -54,7 +54,7 @@ impl Snapshot {
                 .or_default()
                 .push(id.clone());
         }
-        let index = MappingIndex::new(state.exposure_mappings.values(), catalog);
+        let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
         let exposures = exposure::effective_priorities(
             state.exposures.values(),
             &index,

@@ -10,9 +10,10 @@ use attest_core::source::Health;
 use attest_core::state::{ExposureRecord, RuleRecord, SourceRecord};
 use jiff::Timestamp;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A coverage reason: its kind, the rule it is about, and a human detail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReasonView {
     /// Stable kind (`no-rule`, `source-silent`, `stale`, …).
     pub kind: &'static str,
@@ -78,7 +79,7 @@ impl ReasonView {
 }
 
 /// A rule as it bears on one technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleCoverageView {
     /// Rule id.
     pub id: String,
@@ -99,7 +100,7 @@ pub struct RuleCoverageView {
 }
 
 /// The latest conclusive result of a rule for a technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LastTest {
     /// Test id.
     pub test: Option<String>,
@@ -132,7 +133,7 @@ impl RuleCoverageView {
 }
 
 /// Our coverage of one technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CoverageView {
     /// `validated`, `unvalidated`, `failing`, `degraded`, `gap`.
     pub state: &'static str,
@@ -142,6 +143,7 @@ pub struct CoverageView {
     pub rules: Vec<RuleCoverageView>,
     /// For a parent: validated sub-techniques / sub-techniques in scope.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<usize>>)]
     pub subtechniques_validated: Option<[usize; 2]>,
 }
 
@@ -172,7 +174,7 @@ impl CoverageView {
 }
 
 /// Counts per state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TallyView {
     /// Validated techniques.
     pub validated: usize,
@@ -213,7 +215,7 @@ fn dependency(d: &RuleDependency) -> String {
 }
 
 /// A rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleView {
     /// Id.
     pub id: String,
@@ -269,7 +271,7 @@ impl RuleView {
 }
 
 /// An inventory source with its health now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceView {
     /// Name.
     pub name: String,
@@ -322,7 +324,7 @@ impl SourceView {
 }
 
 /// A recorded validation result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ResultView {
     /// Rule id.
     pub rule: String,
@@ -353,7 +355,7 @@ impl ResultView {
 }
 
 /// A technique of an exposure with its detection state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExposureTechniqueView {
     /// As written by the scanner or the mapping.
     pub written: String,
@@ -370,7 +372,7 @@ pub struct ExposureTechniqueView {
 }
 
 /// An exposure with its effective priority and the reasoning.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExposureView {
     /// `FINDING@ASSET`.
     pub id: String,

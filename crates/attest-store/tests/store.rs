@@ -281,6 +281,17 @@ fn everything() -> Vec<NewEntry> {
                 },
             }),
         ),
+        entry(
+            "2026-01-08T00:00:00Z",
+            Event::RemapTableSet({
+                let mut t = attest_attack::RemapTable::new();
+                t.insert(
+                    attest_attack::TechniqueId::parse("T1086").expect("id"),
+                    attest_attack::TechniqueId::parse("T1059.001").expect("id"),
+                );
+                t
+            }),
+        ),
     ]
     .into_iter()
     .map(|e| e.with_why("test"))
@@ -308,6 +319,7 @@ fn assert_same_state(label: &str, a: &State, b: &State) {
         a.exposure_mappings, b.exposure_mappings,
         "{label}: exposure mappings"
     );
+    assert_eq!(a.remap, b.remap, "{label}: remap table");
     assert_eq!(a.last_seq, b.last_seq, "{label}: last seq");
     assert_eq!(a.last_at, b.last_at, "{label}: last at");
 }

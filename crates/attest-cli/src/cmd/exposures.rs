@@ -327,7 +327,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
                 "unresolved",
             ]);
             for set in state.exposure_mappings.values() {
-                let index = MappingIndex::new([set], &catalog);
+                let index = MappingIndex::new([set], &catalog, &state.remap);
                 let remapped = index
                     .problems
                     .iter()
@@ -474,7 +474,11 @@ fn read_remap(path: &Path) -> Result<Vec<(String, String)>> {
 
 /// Effective priorities of every exposure in the analysis, highest first.
 pub fn priorities(a: &Analysis) -> Vec<EffectivePriority> {
-    let index = MappingIndex::new(a.state.exposure_mappings.values(), &a.catalog);
+    let index = MappingIndex::new(
+        a.state.exposure_mappings.values(),
+        &a.catalog,
+        &a.state.remap,
+    );
     exposure::effective_priorities(
         a.state.exposures.values(),
         &index,

@@ -52,6 +52,7 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         },
         E::ExposureMappingsLoaded(m) => v1::Event::ExposureMappingsLoaded(mappings_to_v1(m)),
         E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
+        E::RemapTableSet(table) => v1::Event::RemapTableSet(remap_to_v1(table)),
         _ => return None,
     })
 }
@@ -106,6 +107,7 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         },
         v1::Event::ExposureMappingsLoaded(m) => E::ExposureMappingsLoaded(mappings_from_v1(m)),
         v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
+        v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
     }
 }
 
@@ -219,6 +221,32 @@ pub fn mappings_from_v1(m: v1::MappingSet) -> core::exposure::MappingSet {
             })
             .collect(),
     }
+}
+
+/// A remap table in its stored form, sorted by old id.
+pub fn remap_to_v1(table: &attest_attack::RemapTable) -> Vec<v1::RemapEntry> {
+    table
+        .iter()
+        .map(|(old, new)| v1::RemapEntry {
+            old: old.to_string(),
+            new: new.to_string(),
+        })
+        .collect()
+}
+
+/// A remap table from its stored form. Ids were valid when written; one that no longer parses
+/// is dropped rather than refusing to load the journal.
+pub fn remap_from_v1(entries: Vec<v1::RemapEntry>) -> attest_attack::RemapTable {
+    let mut table = attest_attack::RemapTable::new();
+    for e in entries {
+        if let (Ok(old), Ok(new)) = (
+            attest_attack::TechniqueId::parse(&e.old),
+            attest_attack::TechniqueId::parse(&e.new),
+        ) {
+            table.insert(old, new);
+        }
+    }
+    table
 }
 
 fn job_run_to_v1(run: &core::journal::JobRun) -> v1::JobRun {

@@ -22,12 +22,14 @@
 //! short names, `#rrggbb` colours (gradient colours may carry an alpha byte, `#rrggbbaa`, as
 //! Navigator writes them), gradient and layout values. Output is deterministic.
 
+mod coverage;
 mod spec;
 #[cfg(test)]
 mod tests;
 mod validate;
 mod write;
 
+pub use coverage::{CoverageLayerError, CoverageLayerKind, coverage_layer};
 pub use spec::{
     Gradient, LAYER_FORMAT, Layer, LayerFilters, LayerLayout, LayerTechnique, LegendItem,
     MetadataItem, NAVIGATOR_VERSION, Versions,
