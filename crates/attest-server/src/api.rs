@@ -62,6 +62,7 @@ pub fn router_with(app: AppState, limits: Limits) -> Router {
         .route("/api/v1/results", post(results))
         .route("/api/v1/coverage", get(coverage_route))
         .route("/api/v1/enrich", get(enrich_get).post(enrich_post))
+        .merge(crate::hooks_api::routes())
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .route("/healthz", get(healthz))
