@@ -40,4 +40,5 @@ pub mod rule;
 pub mod source;
 pub mod state;
 pub mod test;
+pub mod trend;
 pub mod validation;

@@ -10,4 +10,5 @@ pub mod results_jsonl;
 // --- Navigator layers, workbooks and SIEM lookups (issue #5) ---
 pub mod lookup;
 pub mod navigator;
+pub mod trend;
 pub mod xlsx;
