@@ -77,6 +77,8 @@ pub enum EntryCause {
     },
     /// The re-validation policy changed.
     PolicyChanged,
+    /// The workspace's remap table changed, so rules' claims may count for other techniques.
+    RemapTableChanged,
 }
 
 /// A cause of a change.
@@ -270,6 +272,7 @@ fn causes(
                 }
             }
             Event::PolicySet(_) => EntryCause::PolicyChanged,
+            Event::RemapTableSet(_) => EntryCause::RemapTableChanged,
             _ => continue,
         };
         out.push(Cause::Entry {

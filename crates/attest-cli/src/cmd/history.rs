@@ -75,6 +75,7 @@ fn cause_text(c: &Cause) -> String {
                 EntryCause::SourceDeclared { source } => format!("source {source} changed"),
                 EntryCause::SourceRemoved { source } => format!("source {source} removed"),
                 EntryCause::PolicyChanged => "re-validation policy changed".into(),
+                EntryCause::RemapTableChanged => "remap table changed".into(),
             };
             match why {
                 Some(w) => format!("{what} by {who} on {at} ({w})"),

@@ -490,6 +490,8 @@ pub struct Remap {
     pub current: TechniqueId,
     /// The chain followed.
     pub chain: Vec<TechniqueId>,
+    /// Whether the workspace's remap table made the first step.
+    pub by_table: bool,
 }
 
 /// A rule's claim that counts for nothing.
@@ -681,19 +683,21 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
     for (id, rec) in &state.rules {
         let mut mine: Vec<(TechniqueId, Option<TechniqueId>)> = Vec::new();
         for raw in &rec.rule.techniques {
-            let claim = catalog.resolve(raw);
+            let claim = catalog.resolve_with(raw, &state.remap);
             let (current, via) = match claim {
                 Claim::Active(t) => (t, None),
                 Claim::Remapped {
                     claimed,
                     current,
                     chain,
+                    by_table,
                 } => {
                     ix.report.remapped.push(Remap {
                         rule: id.clone(),
                         claimed,
                         current,
                         chain,
+                        by_table,
                     });
                     (current, Some(claimed))
                 }
