@@ -208,6 +208,7 @@ fn cause_text(c: &Cause) -> String {
                 EntryCause::SourceDeclared { source } => format!("source {source} redeclared"),
                 EntryCause::SourceRemoved { source } => format!("source {source} removed"),
                 EntryCause::PolicyChanged => "re-validation policy changed".to_string(),
+                EntryCause::RemapTableChanged => "technique remap table changed".to_string(),
             };
             format!("{what} (#{seq} by {who})")
         }
