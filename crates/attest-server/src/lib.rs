@@ -11,6 +11,8 @@
 //! - A write through this server refreshes the snapshot before it answers: a client reads its
 //!   own writes.
 //! - Errors are RFC 9457 problem documents with a stable `code` ([`problem::Problem`]).
+//! - Routes are declared with their OpenAPI annotations (`utoipa`), so the router and the
+//!   document served at `/api/openapi.json` ([`openapi`]) come from the same code.
 //! - Tokens are random 256-bit secrets stored only as SHA-256 hashes in the store's metadata
 //!   ([`auth`]); every write is journaled under the token's name.
 //!
@@ -34,7 +36,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use api::{Limits, router, router_with};
+pub use api::{Limits, openapi, required_role, router, router_with};
 pub use auth::{Role, create_token, token_count};
 pub use state::{AppState, AuthMode, Snapshot};
 pub use webhooks::{BackgroundOptions, DeliveryOptions};

@@ -39,29 +39,7 @@ pub struct PlanArgs {
 }
 
 fn step_text(s: &NextStep) -> String {
-    match s {
-        NextStep::WriteRule => "write a rule".into(),
-        NextStep::EnableRule { rule } => format!("enable rule {rule}"),
-        NextStep::OnboardDataSource { dependency, rule } => match rule {
-            Some(r) => format!("onboard {dependency} (for rule {r})"),
-            None => format!("onboard {dependency}"),
-        },
-        NextStep::RepairDataSource { source, rule } => {
-            format!("repair source {source} (for rule {rule})")
-        }
-        NextStep::RunTest { test, rule } => match rule {
-            Some(r) => format!("run test {test} against rule {r}"),
-            None => format!("run test {test}"),
-        },
-        NextStep::Retest { rule, test } => match test {
-            Some(t) => format!("re-test rule {rule} with {t}"),
-            None => format!("re-test rule {rule}"),
-        },
-        NextStep::FixRule { rule, test } => match test {
-            Some(t) => format!("fix rule {rule} (failed {t})"),
-            None => format!("fix rule {rule}"),
-        },
-    }
+    s.to_string()
 }
 
 /// Runs `attest backlog`.
