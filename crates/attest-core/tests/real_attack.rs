@@ -9,17 +9,21 @@ use attest_core::profile::{ActorPaths, Profile, ProfileActor};
 use attest_core::result::Outcome;
 use common::*;
 
+/// The catalog of Enterprise ATT&CK 18.1, or `None` (after a loud SKIPPED line) without
+/// `ATTEST_ATTACK_DIR`.
+fn enterprise_catalog(test: &str) -> Option<Catalog> {
+    let path = attack_dir(test)?.join("enterprise-attack-18.1.json.gz");
+    match attest_attack::load::from_path(&path) {
+        Ok((kb, _)) => Some(Catalog::from_kb(&kb)),
+        Err(e) => panic!("{}: {e}", path.display()),
+    }
+}
+
 #[test]
 fn coverage_over_the_enterprise_bundle() {
-    let Some(dir) = attack_dir("coverage_over_the_enterprise_bundle") else {
+    let Some(cat) = enterprise_catalog("coverage_over_the_enterprise_bundle") else {
         return;
     };
-    let path = dir.join("enterprise-attack-18.1.json.gz");
-    let kb = match attest_attack::load::from_path(&path) {
-        Ok((kb, _)) => kb,
-        Err(e) => panic!("{}: {e}", path.display()),
-    };
-    let cat = Catalog::from_kb(&kb);
     let parents = cat
         .techniques()
         .iter()
@@ -104,15 +108,9 @@ fn coverage_over_the_enterprise_bundle() {
 /// a target that is itself revoked is followed further.
 #[test]
 fn remap_table_resolves_claims_before_revoked_by() {
-    let Some(dir) = attack_dir("remap_table_resolves_claims_before_revoked_by") else {
+    let Some(cat) = enterprise_catalog("remap_table_resolves_claims_before_revoked_by") else {
         return;
     };
-    let path = dir.join("enterprise-attack-18.1.json.gz");
-    let kb = match attest_attack::load::from_path(&path) {
-        Ok((kb, _)) => kb,
-        Err(e) => panic!("{}: {e}", path.display()),
-    };
-    let cat = Catalog::from_kb(&kb);
     let mut table = attest_attack::RemapTable::new();
     // T1086 (PowerShell) is revoked by T1059.001 in ATT&CK; the team says otherwise.
     table.insert(tid("T1086"), tid("T1059.003"));
