@@ -5,6 +5,7 @@ pub mod attack;
 pub mod backlog;
 pub mod coverage;
 pub mod history;
+pub mod hooks;
 pub mod init;
 pub mod layer;
 pub mod profiles;
@@ -75,6 +76,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
     Tokens(serve::TokensArgs),
+    /// Webhook subscriptions (regressions, failed results, silent sources, backlog, digests).
+    Webhooks(hooks::WebhooksArgs),
+    /// The server's scheduled jobs: list, schedule, replay datasets.
+    Jobs(hooks::JobsArgs),
 }
 
 /// Runs the parsed command.
@@ -98,6 +103,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
+        Command::Webhooks(args) => block_on(hooks::run_webhooks(&ctx, args)),
+        Command::Jobs(args) => block_on(hooks::run_jobs(&ctx, args)),
     }
 }
 
