@@ -6,6 +6,7 @@ pub mod backlog;
 pub mod coverage;
 pub mod exposures;
 pub mod history;
+pub mod hooks;
 pub mod init;
 pub mod layer;
 pub mod profiles;
@@ -78,6 +79,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
     Tokens(serve::TokensArgs),
+    /// Webhook subscriptions (regressions, failed results, silent sources, backlog, digests).
+    Webhooks(hooks::WebhooksArgs),
+    /// The server's scheduled jobs: list, schedule, replay datasets.
+    Jobs(hooks::JobsArgs),
 }
 
 /// Runs the parsed command.
@@ -102,6 +107,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
+        Command::Webhooks(args) => block_on(hooks::run_webhooks(&ctx, args)),
+        Command::Jobs(args) => block_on(hooks::run_jobs(&ctx, args)),
     }
 }
 
