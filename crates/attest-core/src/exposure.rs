@@ -23,6 +23,7 @@
 //! most, an unvalidated one less, a validated one not at all).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use attest_attack::{RemapTable, TechniqueId};
 use jiff::Timestamp;
@@ -751,21 +752,35 @@ pub fn exposure_needs<'a>(
     index: &MappingIndex,
     catalog: &Catalog,
 ) -> ExposureNeeds {
-    // (technique, finding) → (assets, max severity, provenance)
-    let mut acc: BTreeMap<(TechniqueId, String), (BTreeSet<String>, f64, TechniqueProvenance)> =
-        BTreeMap::new();
+    // Open exposures grouped by what decides their techniques (the finding, and the scanner's
+    // techniques when given), so each group's techniques are looked up once. Keys are unique
+    // per (asset, finding), so a group's size is its number of assets.
+    let mut groups: HashMap<(&str, &[String]), (usize, f64, &Exposure)> = HashMap::new();
     for rec in exposures {
         let e = &rec.exposure;
         if e.status != ExposureStatus::Open {
             continue;
         }
-        for t in index.techniques_of(e, catalog) {
+        let g = groups
+            .entry((e.finding.as_str(), e.techniques.as_slice()))
+            .or_insert((0, 0.0, e));
+        g.0 += 1;
+        g.1 = g.1.max(e.severity.score());
+    }
+    // (technique, finding) → (assets, max severity, provenance)
+    let mut acc: BTreeMap<(TechniqueId, &str), (usize, f64, TechniqueProvenance)> = BTreeMap::new();
+    for ((finding, _), (assets, severity, sample)) in groups {
+        let mut seen: BTreeSet<TechniqueId> = BTreeSet::new();
+        for t in index.techniques_of(sample, catalog) {
             let Some(id) = t.technique else { continue };
+            let first = seen.insert(id);
             let slot = acc
-                .entry((id, e.finding.clone()))
-                .or_insert_with(|| (BTreeSet::new(), 0.0, t.provenance.clone()));
-            slot.0.insert(e.asset.clone());
-            slot.1 = slot.1.max(e.severity.score());
+                .entry((id, finding))
+                .or_insert_with(|| (0, 0.0, t.provenance.clone()));
+            if first {
+                slot.0 += assets;
+            }
+            slot.1 = slot.1.max(severity);
             // Prefer the exploitation relation when a CVE maps the technique several ways.
             if t.provenance < slot.2 {
                 slot.2 = t.provenance;
@@ -775,8 +790,8 @@ pub fn exposure_needs<'a>(
     let mut needs: ExposureNeeds = BTreeMap::new();
     for ((t, finding), (assets, severity, provenance)) in acc {
         needs.entry(t).or_default().push(ExposureUse {
-            finding,
-            assets: assets.len(),
+            finding: finding.to_string(),
+            assets,
             severity,
             provenance,
         });
@@ -836,7 +851,9 @@ pub struct TechniqueDetection {
     pub raise: f64,
 }
 
-/// An exposure's effective priority, with the reasoning.
+/// An exposure's effective priority. The reasoning is written out on demand
+/// ([`EffectivePriority::reasons`]): a recompute over 100,000 findings only does arithmetic per
+/// finding, and the sentences are made for the few that are shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectivePriority {
     /// The exposure.
@@ -847,10 +864,63 @@ pub struct EffectivePriority {
     pub effective: f64,
     /// The raise applied (share of the headroom), 0 when unchanged.
     pub raise: f64,
-    /// Its techniques with their detection states.
-    pub techniques: Vec<TechniqueDetection>,
-    /// The reasoning, one sentence each, in order.
-    pub reasons: Vec<String>,
+    /// Its techniques with their detection states (shared by every asset with the same
+    /// mapped finding).
+    pub techniques: Arc<[TechniqueDetection]>,
+    reported: Severity,
+    status: ExposureStatus,
+    reasoning: Arc<Reasoning>,
+}
+
+/// What an exposure's techniques say, whatever its asset and severity.
+#[derive(Debug, PartialEq)]
+struct Reasoning {
+    /// One sentence per technique.
+    lines: Vec<String>,
+    /// The largest raise.
+    raise: f64,
+    /// Distinct techniques with a known state.
+    counted: usize,
+    /// The techniques asking for the largest raise, with their states.
+    worst: String,
+}
+
+impl EffectivePriority {
+    /// The reasoning, one sentence each, in order: the severity, each technique's detection
+    /// state and what it asks for, and the arithmetic (or why there is none).
+    pub fn reasons(&self) -> Vec<String> {
+        let r = &self.reasoning;
+        let severity = self.severity;
+        let mut out = Vec::with_capacity(r.lines.len() + 2);
+        out.push(format!("severity {} → {severity:.1}", self.reported.text()));
+        if self.status != ExposureStatus::Open {
+            out.push(format!(
+                "status {}: not raised (only open exposures are prioritised)",
+                self.status.as_str()
+            ));
+            return out;
+        }
+        if self.techniques.is_empty() {
+            out.push("no technique mapped: priority is the severity alone".into());
+            return out;
+        }
+        out.extend(r.lines.iter().cloned());
+        if r.counted == 0 {
+            out.push("no mapped technique is known: priority is the severity alone".into());
+        } else if r.raise == 0.0 {
+            out.push(format!(
+                "all {} technique{} validated: priority stays at the severity {severity:.1}",
+                r.counted,
+                if r.counted == 1 { "" } else { "s" }
+            ));
+        } else {
+            out.push(format!(
+                "effective {:.1} = {severity:.1} + (10 − {severity:.1}) × {} because {}",
+                self.effective, r.raise, r.worst
+            ));
+        }
+        out
+    }
 }
 
 fn state_words(state: CoverageState) -> &'static str {
@@ -873,18 +943,18 @@ pub fn states_of(coverage: &Coverage) -> HashMap<TechniqueId, CoverageState> {
         .collect()
 }
 
-/// The effective priority of one exposure given its techniques and the coverage states.
-pub fn effective_priority(
-    exposure: &Exposure,
+/// What an exposure's techniques say, whatever its asset and severity: computed once per
+/// mapped finding, so 100,000 findings on 5,000 CVEs cost 5,000 evaluations.
+struct Evaluation {
+    techniques: Arc<[TechniqueDetection]>,
+    reasoning: Arc<Reasoning>,
+}
+
+fn evaluate(
     techniques: Vec<ExposureTechnique>,
     states: &HashMap<TechniqueId, CoverageState>,
     opts: &EffectiveOptions,
-) -> EffectivePriority {
-    let severity = exposure.severity.score().clamp(0.0, 10.0);
-    let mut reasons = vec![format!(
-        "severity {} → {severity:.1}",
-        exposure.severity.text()
-    )];
+) -> Evaluation {
     let detections: Vec<TechniqueDetection> = techniques
         .into_iter()
         .map(|t| {
@@ -897,62 +967,42 @@ pub fn effective_priority(
             }
         })
         .collect();
-    let mut out = EffectivePriority {
-        key: exposure.key(),
-        severity,
-        effective: severity,
-        raise: 0.0,
-        techniques: Vec::new(),
-        reasons: Vec::new(),
-    };
-    if exposure.status != ExposureStatus::Open {
-        reasons.push(format!(
-            "status {}: not raised (only open exposures are prioritised)",
-            exposure.status.as_str()
-        ));
-        out.techniques = detections;
-        out.reasons = reasons;
-        return out;
-    }
-    if detections.is_empty() {
-        reasons.push("no technique mapped: priority is the severity alone".into());
-        out.reasons = reasons;
-        return out;
-    }
-    for d in &detections {
-        let t = &d.technique;
-        let line = match (t.technique, d.state) {
-            (Some(id), Some(state)) => {
-                let shown = if id.to_string() == t.written.trim().to_ascii_uppercase() {
-                    id.to_string()
-                } else {
-                    format!("{id} (written {})", t.written)
-                };
-                let effect = if d.raise >= opts.unseen && d.raise > 0.0 {
-                    "raises most"
-                } else if d.raise > 0.0 {
-                    "raises less"
-                } else {
-                    "no raise"
-                };
-                format!(
-                    "{shown} from {}: {} → {effect}",
-                    t.provenance.text(),
-                    state_words(state)
-                )
+    let lines = detections
+        .iter()
+        .map(|d| {
+            let t = &d.technique;
+            match (t.technique, d.state) {
+                (Some(id), Some(state)) => {
+                    let shown = if id.to_string() == t.written.trim().to_ascii_uppercase() {
+                        id.to_string()
+                    } else {
+                        format!("{id} (written {})", t.written)
+                    };
+                    let effect = if d.raise >= opts.unseen && d.raise > 0.0 {
+                        "raises most"
+                    } else if d.raise > 0.0 {
+                        "raises less"
+                    } else {
+                        "no raise"
+                    };
+                    format!(
+                        "{shown} from {}: {} → {effect}",
+                        t.provenance.text(),
+                        state_words(state)
+                    )
+                }
+                (Some(id), None) => format!(
+                    "{id} from {}: outside the coverage answer, not counted",
+                    t.provenance.text()
+                ),
+                (None, _) => format!(
+                    "{} from {}: unknown to the loaded ATT&CK release, not counted",
+                    t.written,
+                    t.provenance.text()
+                ),
             }
-            (Some(id), None) => format!(
-                "{id} from {}: outside the coverage answer, not counted",
-                t.provenance.text()
-            ),
-            (None, _) => format!(
-                "{} from {}: unknown to the loaded ATT&CK release, not counted",
-                t.written,
-                t.provenance.text()
-            ),
-        };
-        reasons.push(line);
-    }
+        })
+        .collect();
     let raise = detections.iter().map(|d| d.raise).fold(0.0_f64, f64::max);
     let counted = detections
         .iter()
@@ -960,39 +1010,60 @@ pub fn effective_priority(
         .filter_map(|d| d.technique.technique)
         .collect::<BTreeSet<_>>()
         .len();
-    if counted == 0 {
-        reasons.push("no mapped technique is known: priority is the severity alone".into());
-    } else if raise == 0.0 {
-        reasons.push(format!(
-            "all {counted} technique{} validated: priority stays at the severity {severity:.1}",
-            if counted == 1 { "" } else { "s" }
-        ));
-    } else {
-        let effective = severity + (10.0 - severity) * raise;
-        let worst: BTreeSet<String> = detections
-            .iter()
-            .filter(|d| d.raise == raise)
-            .filter_map(|d| {
-                d.technique
-                    .technique
-                    .zip(d.state)
-                    .map(|(t, s)| format!("{t} {}", s.as_str()))
-            })
-            .collect();
-        let worst: Vec<String> = worst.into_iter().collect();
-        reasons.push(format!(
-            "effective {effective:.1} = {severity:.1} + (10 − {severity:.1}) × {raise} because {}",
-            worst.join(", ")
-        ));
-        out.effective = effective;
-        out.raise = raise;
+    let worst: BTreeSet<String> = detections
+        .iter()
+        .filter(|d| raise > 0.0 && d.raise == raise)
+        .filter_map(|d| {
+            d.technique
+                .technique
+                .zip(d.state)
+                .map(|(t, s)| format!("{t} {}", s.as_str()))
+        })
+        .collect();
+    Evaluation {
+        techniques: detections.into(),
+        reasoning: Arc::new(Reasoning {
+            lines,
+            raise,
+            counted,
+            worst: worst.into_iter().collect::<Vec<_>>().join(", "),
+        }),
     }
-    out.techniques = detections;
-    out.reasons = reasons;
-    out
+}
+
+/// An exposure's priority from the evaluation of its techniques: arithmetic only.
+fn finish(exposure: &Exposure, eval: &Evaluation) -> EffectivePriority {
+    let severity = exposure.severity.score().clamp(0.0, 10.0);
+    let r = &eval.reasoning;
+    let raise = if exposure.status == ExposureStatus::Open && r.counted > 0 {
+        r.raise
+    } else {
+        0.0
+    };
+    EffectivePriority {
+        key: exposure.key(),
+        severity,
+        effective: severity + (10.0 - severity) * raise,
+        raise,
+        techniques: Arc::clone(&eval.techniques),
+        reported: exposure.severity,
+        status: exposure.status,
+        reasoning: Arc::clone(&eval.reasoning),
+    }
+}
+
+/// The effective priority of one exposure given its techniques and the coverage states.
+pub fn effective_priority(
+    exposure: &Exposure,
+    techniques: Vec<ExposureTechnique>,
+    states: &HashMap<TechniqueId, CoverageState>,
+    opts: &EffectiveOptions,
+) -> EffectivePriority {
+    finish(exposure, &evaluate(techniques, states, opts))
 }
 
 /// Effective priorities of every exposure, highest first (then by severity, then by id).
+/// Findings whose techniques come from mappings are evaluated once per finding id.
 pub fn effective_priorities<'a>(
     exposures: impl IntoIterator<Item = &'a ExposureRecord>,
     index: &MappingIndex,
@@ -1000,18 +1071,25 @@ pub fn effective_priorities<'a>(
     states: &HashMap<TechniqueId, CoverageState>,
     opts: &EffectiveOptions,
 ) -> Vec<EffectivePriority> {
+    let mut by_finding: HashMap<&str, Evaluation> = HashMap::new();
     let mut out: Vec<EffectivePriority> = exposures
         .into_iter()
         .map(|rec| {
-            let techniques = index.techniques_of(&rec.exposure, catalog);
-            effective_priority(&rec.exposure, techniques, states, opts)
+            let e = &rec.exposure;
+            if !e.techniques.is_empty() {
+                return effective_priority(e, index.techniques_of(e, catalog), states, opts);
+            }
+            let eval = by_finding
+                .entry(e.finding.as_str())
+                .or_insert_with(|| evaluate(index.techniques_of(e, catalog), states, opts));
+            finish(e, eval)
         })
         .collect();
     out.sort_by(|a, b| {
         b.effective
             .total_cmp(&a.effective)
             .then(b.severity.total_cmp(&a.severity))
-            .then(a.key.cmp(&b.key))
+            .then_with(|| a.key.cmp(&b.key))
     });
     out
 }

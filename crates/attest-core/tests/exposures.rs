@@ -92,7 +92,7 @@ fn one_cve_walks_from_import_to_validated_detection() {
     assert_eq!(p[0].key, ExposureKey::new("web-01", LOG4J));
     assert_eq!(p[0].effective, 9.0);
     assert_eq!(
-        p[0].reasons,
+        p[0].reasons(),
         vec![
             "severity CVSS 9.0 → 9.0".to_string(),
             "no technique mapped: priority is the severity alone".to_string()
@@ -139,7 +139,7 @@ fn one_cve_walks_from_import_to_validated_detection() {
     assert_eq!(top.key, ExposureKey::new("web-01", LOG4J));
     assert!((top.effective - 9.5).abs() < 1e-9, "{}", top.effective);
     assert_eq!(
-        top.reasons,
+        top.reasons(),
         vec![
             "severity CVSS 9.0 → 9.0".to_string(),
             "T1059.001 (written T1086) from CVE mapping ctid (exploitation technique): no rule (gap) → raises most".to_string(),
@@ -171,9 +171,9 @@ fn one_cve_walks_from_import_to_validated_detection() {
     assert_eq!(p[0].techniques[0].state, Some(CoverageState::Unvalidated));
     assert!((p[0].effective - 9.25).abs() < 1e-9, "{}", p[0].effective);
     assert!(
-        p[0].reasons[1].ends_with("a rule exists but is not validated → raises less"),
+        p[0].reasons()[1].ends_with("a rule exists but is not validated → raises less"),
         "{:?}",
-        p[0].reasons
+        p[0].reasons()
     );
 
     // 5. A passing result validates it: the priority drops back to the severity.
@@ -186,7 +186,7 @@ fn one_cve_walks_from_import_to_validated_detection() {
     assert_eq!(p[0].effective, 9.0);
     assert_eq!(p[0].raise, 0.0);
     assert_eq!(
-        p[0].reasons.last().map(String::as_str),
+        p[0].reasons().last().map(String::as_str),
         Some("all 1 technique validated: priority stays at the severity 9.0")
     );
 }

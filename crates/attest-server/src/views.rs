@@ -440,7 +440,7 @@ impl ExposureView {
                     raise: d.raise,
                 })
                 .collect(),
-            reasons: p.reasons.clone(),
+            reasons: p.reasons(),
         }
     }
 }

@@ -409,7 +409,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
                     format!("{:.2}", p.effective),
                     e.status.as_str().into(),
                     technique_cells(p),
-                    p.reasons.last().cloned().unwrap_or_default(),
+                    p.reasons().pop().unwrap_or_default(),
                 ]);
             }
             print(ctx, &t)?;
@@ -528,7 +528,7 @@ fn exposure_json(a: &Analysis, p: &EffectivePriority) -> serde_json::Value {
             "state": d.state.map(|s| s.as_str()),
             "raise": d.raise,
         })).collect::<Vec<_>>(),
-        "reasons": p.reasons,
+        "reasons": p.reasons(),
     })
 }
 
@@ -551,7 +551,7 @@ fn write_text(a: &Analysis, p: &EffectivePriority, out: &mut dyn Write) -> Resul
         writeln!(out, "  last seen {t}")?;
     }
     writeln!(out, "  why:")?;
-    for r in &p.reasons {
+    for r in &p.reasons() {
         writeln!(out, "    - {r}")?;
     }
     Ok(())
