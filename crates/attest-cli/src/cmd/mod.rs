@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod attack;
 pub mod backlog;
 pub mod coverage;
+pub mod exposures;
 pub mod history;
 pub mod hooks;
 pub mod init;
@@ -70,6 +71,8 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
     Check(history::CheckArgs),
+    /// Exposures (CTEM): import findings and CVE/misconfiguration mappings; effective priorities.
+    Exposures(exposures::Args),
     /// The validated share over time (table, CSV, SVG chart), with regressions between points.
     Trend(trend::TrendArgs),
     /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
@@ -100,6 +103,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
+        Command::Exposures(args) => block_on(exposures::run(&ctx, args)),
         Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
