@@ -41,3 +41,4 @@ pub mod source;
 pub mod state;
 pub mod test;
 pub mod validation;
+pub mod words;

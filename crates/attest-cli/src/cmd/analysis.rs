@@ -2,7 +2,7 @@
 //! instant), build the profile's target set, and run the engine.
 
 use anyhow::{Context as _, Result, bail};
-use attest_core::coverage::{Catalog, Coverage, Reason, Scope, compute};
+use attest_core::coverage::{Catalog, Coverage, Scope, compute};
 use attest_core::priority::{PriorityOptions, TargetSet, target_set};
 use attest_core::state::State;
 use attest_store::Store;
@@ -122,75 +122,4 @@ pub fn as_of(s: Option<&str>) -> Result<Option<Timestamp>> {
         .transpose()
 }
 
-/// What invalidated a result, in words.
-pub fn invalidation_text(cause: &attest_core::validation::Invalidation) -> String {
-    use attest_core::validation::Invalidation;
-    match cause {
-        Invalidation::ContentChanged { at } => format!("the rule changed at {at}"),
-        Invalidation::Tuned { at, kind, what } => {
-            format!("{} {what:?} added at {at}", kind.as_str())
-        }
-        Invalidation::SourceRemoved { source, at } => format!("source {source} removed at {at}"),
-        Invalidation::SourceChanged { source, at } => format!("source {source} redeclared at {at}"),
-        Invalidation::SourceSilent {
-            source,
-            since: Some(t),
-        } => format!("source {source} silent since {t}"),
-        Invalidation::SourceSilent {
-            source,
-            since: None,
-        } => format!("source {source} never seen"),
-    }
-}
-
-/// A reason in words a person can act on.
-pub fn reason_text(r: &Reason) -> String {
-    match r {
-        Reason::NoRule => "no rule claims it".into(),
-        Reason::RuleRetired { rule } => format!("rule {rule} retired"),
-        Reason::RuleDisabled { rule } => format!("rule {rule} disabled"),
-        Reason::SourceMissing { rule, dependency } => {
-            format!("rule {rule} needs {dependency}, which no source provides")
-        }
-        Reason::SourceNotQueryable {
-            rule,
-            dependency,
-            source,
-            state,
-        } => {
-            format!(
-                "rule {rule} needs {dependency}; source {source} is only {}",
-                state.as_str()
-            )
-        }
-        Reason::SourceSilent {
-            rule,
-            dependency,
-            source,
-            since,
-        } => match since {
-            Some(t) => format!("rule {rule} needs {dependency}; source {source} silent since {t}"),
-            None => format!("rule {rule} needs {dependency}; source {source} never seen"),
-        },
-        Reason::Untested { rule } => format!("rule {rule} untested"),
-        Reason::Stale {
-            rule,
-            passed_at,
-            expired_at,
-        } => format!("rule {rule} passed {passed_at}, stale since {expired_at}"),
-        Reason::Invalidated {
-            rule,
-            result_at,
-            cause,
-        } => {
-            format!(
-                "rule {rule}: its result of {result_at} no longer counts: {}",
-                invalidation_text(cause)
-            )
-        }
-        Reason::SuppressedSinceTest {
-            rule, passed_at, ..
-        } => format!("rule {rule} tuned after its pass of {passed_at}"),
-        Reason::Failing { rule, failed_at } => format!("rule {rule} failed at {failed_at}"),
-    }
-}
+pub use attest_core::words::reason_text;

@@ -44,13 +44,7 @@ enum Verb {
 }
 
 fn layer_state(s: CoverageState) -> LayerState {
-    match s {
-        CoverageState::Validated => LayerState::Validated,
-        CoverageState::Unvalidated => LayerState::RuleExists,
-        CoverageState::Failing => LayerState::Failing,
-        CoverageState::Degraded => LayerState::Degraded,
-        CoverageState::Gap => LayerState::Gap,
-    }
+    LayerState::from(s)
 }
 
 /// Runs `attest layer …`.

@@ -11,3 +11,6 @@ pub mod results_jsonl;
 pub mod lookup;
 pub mod navigator;
 pub mod xlsx;
+
+// --- the coverage table as CSV and workbook (issue #7, shared by the CLI and the dashboard) ---
+pub mod coverage_table;
