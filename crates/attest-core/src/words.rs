@@ -1,6 +1,7 @@
 //! Coverage reasons and invalidations in words a person can act on: one wording shared by the
 //! CLI's tables, the dashboard and exported layers, so the same fact reads the same everywhere.
 
+use crate::backlog::NextStep;
 use crate::coverage::Reason;
 use crate::validation::Invalidation;
 
@@ -73,5 +74,32 @@ pub fn reason_text(r: &Reason) -> String {
             rule, passed_at, ..
         } => format!("rule {rule} tuned after its pass of {passed_at}"),
         Reason::Failing { rule, failed_at } => format!("rule {rule} failed at {failed_at}"),
+    }
+}
+
+/// A backlog item's next step in words.
+pub fn step_text(s: &NextStep) -> String {
+    match s {
+        NextStep::WriteRule => "write a rule".into(),
+        NextStep::EnableRule { rule } => format!("enable rule {rule}"),
+        NextStep::OnboardDataSource { dependency, rule } => match rule {
+            Some(r) => format!("onboard {dependency} (for rule {r})"),
+            None => format!("onboard {dependency}"),
+        },
+        NextStep::RepairDataSource { source, rule } => {
+            format!("repair source {source} (for rule {rule})")
+        }
+        NextStep::RunTest { test, rule } => match rule {
+            Some(r) => format!("run test {test} against rule {r}"),
+            None => format!("run test {test}"),
+        },
+        NextStep::Retest { rule, test } => match test {
+            Some(t) => format!("re-test rule {rule} with {t}"),
+            None => format!("re-test rule {rule}"),
+        },
+        NextStep::FixRule { rule, test } => match test {
+            Some(t) => format!("fix rule {rule} (failed {t})"),
+            None => format!("fix rule {rule}"),
+        },
     }
 }

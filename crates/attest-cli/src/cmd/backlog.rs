@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use attest_core::backlog::{BacklogOptions, ItemKind, NextStep, Ownership, backlog};
+use attest_core::backlog::{BacklogOptions, ItemKind, Ownership, backlog};
 use attest_core::coverage::CoverageState;
 
 use crate::cmd::analysis::{self, ScopeArgs, reason_text};
@@ -38,31 +38,7 @@ pub struct PlanArgs {
     platform: Option<String>,
 }
 
-fn step_text(s: &NextStep) -> String {
-    match s {
-        NextStep::WriteRule => "write a rule".into(),
-        NextStep::EnableRule { rule } => format!("enable rule {rule}"),
-        NextStep::OnboardDataSource { dependency, rule } => match rule {
-            Some(r) => format!("onboard {dependency} (for rule {r})"),
-            None => format!("onboard {dependency}"),
-        },
-        NextStep::RepairDataSource { source, rule } => {
-            format!("repair source {source} (for rule {rule})")
-        }
-        NextStep::RunTest { test, rule } => match rule {
-            Some(r) => format!("run test {test} against rule {r}"),
-            None => format!("run test {test}"),
-        },
-        NextStep::Retest { rule, test } => match test {
-            Some(t) => format!("re-test rule {rule} with {t}"),
-            None => format!("re-test rule {rule}"),
-        },
-        NextStep::FixRule { rule, test } => match test {
-            Some(t) => format!("fix rule {rule} (failed {t})"),
-            None => format!("fix rule {rule}"),
-        },
-    }
-}
+use attest_core::words::step_text;
 
 /// Runs `attest backlog`.
 pub async fn run_backlog(ctx: &Context, args: BacklogArgs) -> Result<ExitCode> {
