@@ -3,11 +3,12 @@
 
 use crate::backlog::NextStep;
 use crate::coverage::Reason;
+use crate::source::Health;
 use crate::validation::Invalidation;
 
 /// What invalidated a result, in words.
 pub fn invalidation_text(cause: &Invalidation) -> String {
-        match cause {
+    match cause {
         Invalidation::ContentChanged { at } => format!("the rule changed at {at}"),
         Invalidation::Tuned { at, kind, what } => {
             format!("{} {what:?} added at {at}", kind.as_str())
@@ -101,5 +102,14 @@ pub fn step_text(s: &NextStep) -> String {
             Some(t) => format!("fix rule {rule} (failed {t})"),
             None => format!("fix rule {rule}"),
         },
+    }
+}
+
+/// A source's health in words.
+pub fn health_text(health: &Health) -> String {
+    match health {
+        Health::Healthy => "healthy".into(),
+        Health::NeverSeen => "never seen".into(),
+        Health::Silent { since } => format!("silent since {since}"),
     }
 }

@@ -68,6 +68,7 @@ pub fn router_with(app: AppState, limits: Limits) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(api)
+        .merge(crate::web::router(app.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), track))
         .layer(DefaultBodyLimit::max(limits.body_bytes))

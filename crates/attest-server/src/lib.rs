@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod problem;
 pub mod state;
 pub mod views;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod attack;
 pub mod backlog;
 pub mod coverage;
+pub mod demo;
 pub mod history;
 pub mod init;
 pub mod layer;
@@ -68,6 +69,9 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
     Check(history::CheckArgs),
+    /// Build a realistic demo workspace (rules in four formats, an inventory, real ATT&CK groups,
+    /// months of recorded results) and serve its dashboard.
+    Demo(demo::Args),
     /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
+        Command::Demo(args) => block_on(demo::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
     }
