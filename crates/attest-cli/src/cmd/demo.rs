@@ -253,6 +253,9 @@ fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
+/// Files of one rule format: (path within the set, content).
+type Files<'a> = Vec<(&'a str, &'a str)>;
+
 /// Every journal entry of the demo set, oldest first.
 fn demo_entries(kb: &attest_attack::KnowledgeBase, now: Timestamp) -> Result<Vec<NewEntry>> {
     let timeline: Timeline =
@@ -278,7 +281,7 @@ fn demo_entries(kb: &attest_attack::KnowledgeBase, now: Timestamp) -> Result<Vec
     }
 
     // Rules, per format, as `attest rules import` plans them.
-    let mut formats: BTreeMap<&str, (RuleFormat, Vec<(&str, &str)>)> = BTreeMap::new();
+    let mut formats: BTreeMap<&str, (RuleFormat, Files<'_>)> = BTreeMap::new();
     for (format, path, text) in RULES {
         formats
             .entry(format.as_str())

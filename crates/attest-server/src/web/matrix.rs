@@ -115,12 +115,7 @@ pub(crate) fn options(app: &AppState, scoped: &Scoped) -> Options {
         .values()
         .flat_map(|s| s.source.scope.iter().cloned())
         .collect();
-    let mut groups: Vec<(String, String)> = catalog
-        .groups()
-        .iter()
-        .map(|g| (g.id.clone(), g.name.clone()))
-        .collect();
-    groups.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    let groups = super::pages::group_options(app);
     Options {
         profiles: state.profiles.keys().cloned().collect(),
         groups,
@@ -287,8 +282,7 @@ impl<'a> Selection<'a> {
             }
         }
         for col in &mut columns {
-            col.cells
-                .sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            col.cells.sort_by_key(|c| c.name.to_lowercase());
         }
         columns
     }

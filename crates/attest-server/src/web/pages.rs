@@ -183,7 +183,7 @@ pub(crate) async fn technique_page(
         .state
         .tests
         .values()
-        .filter(|t| t.techniques.iter().any(|x| *x == ids))
+        .filter(|t| t.techniques.contains(&ids))
         .map(|t| (t.id.clone(), t.name.clone(), t.platforms.join(", ")))
         .collect();
     let target = scoped.target();
@@ -454,14 +454,14 @@ pub(crate) async fn profiles_page(
     render(&page)
 }
 
-fn group_options(app: &AppState) -> Vec<(String, String)> {
+pub(crate) fn group_options(app: &AppState) -> Vec<(String, String)> {
     let mut groups: Vec<(String, String)> = app
         .catalog()
         .groups()
         .iter()
         .map(|g| (g.id.clone(), g.name.clone()))
         .collect();
-    groups.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    groups.sort_by_key(|g| g.1.to_lowercase());
     groups
 }
 
