@@ -124,7 +124,13 @@ async fn state_of(client: &fantoccini::Client, technique: &str) -> Option<String
 async fn wait_url(client: &fantoccini::Client, contains: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
-        if client.current_url().await.unwrap().as_str().contains(contains) {
+        if client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains(contains)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -144,7 +150,11 @@ async fn dashboard_in_a_real_browser() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("demo");
-    attest(&bundle, &ws, &["demo", "--dir", ws.to_str().unwrap(), "--no-serve"]);
+    attest(
+        &bundle,
+        &ws,
+        &["demo", "--dir", ws.to_str().unwrap(), "--no-serve"],
+    );
     // Rules whose titles try to run script: the pages must show them as text.
     let hostile = tmp.path().join("hostile.csv");
     std::fs::write(
@@ -157,7 +167,14 @@ async fn dashboard_in_a_real_browser() {
     attest(
         &bundle,
         &ws,
-        &["rules", "import", "csv", hostile.to_str().unwrap(), "--root", "hostile"],
+        &[
+            "rules",
+            "import",
+            "csv",
+            hostile.to_str().unwrap(),
+            "--root",
+            "hostile",
+        ],
     );
 
     let port = free_port();
@@ -209,12 +226,18 @@ async fn dashboard_in_a_real_browser() {
 
     // The matrix: known demo techniques in their states.
     client.goto(&format!("{base}/")).await.unwrap();
-    let headline = client.find(Locator::Id("headline")).await.unwrap().text().await.unwrap();
+    let headline = client
+        .find(Locator::Id("headline"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(headline.contains("validated"), "{headline}");
     for (technique, want) in [
-        ("T1059.001", "validated"),  // fresh pass
+        ("T1059.001", "validated"), // fresh pass
         ("T1003.001", "validated"),
-        ("T1105", "failing"),        // latest run failed
+        ("T1105", "failing"), // latest run failed
         ("T1110.003", "failing"),
         ("T1543.003", "unvalidated"), // pass older than the freshness window
         ("T1218.011", "unvalidated"), // tuned after its pass
@@ -255,16 +278,34 @@ async fn dashboard_in_a_real_browser() {
         .await
         .unwrap();
     let tip = link.find(Locator::Css(".tip")).await.unwrap();
-    assert!(tip.is_displayed().await.unwrap(), "the reason is visible on focus");
-    assert!(tip.text().await.unwrap().contains("failed"), "the reason names the failure");
+    assert!(
+        tip.is_displayed().await.unwrap(),
+        "the reason is visible on focus"
+    );
+    assert!(
+        tip.text().await.unwrap().contains("failed"),
+        "the reason names the failure"
+    );
     shot(&client, "03-focus-reason").await;
 
     // Following the technique link keeps the filters and shows the rules and the failure.
     link.click().await.unwrap();
     wait_url(&client, "/techniques/T1105").await;
-    let h1 = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let h1 = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(h1.contains("T1105"), "{h1}");
-    let body = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    let body = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("Certutil download"), "{body}");
     assert!(body.contains("failing"));
     shot(&client, "04-technique").await;
@@ -286,19 +327,52 @@ async fn dashboard_in_a_real_browser() {
             .execute("return typeof window.__attestPwned;", vec![])
             .await
             .unwrap();
-        assert_eq!(pwned, serde_json::json!("undefined"), "{path}: the payload ran");
+        assert_eq!(
+            pwned,
+            serde_json::json!("undefined"),
+            "{path}: the payload ran"
+        );
         let images = client.find_all(Locator::Css("main img")).await.unwrap();
         assert!(images.is_empty(), "{path}: an injected element exists");
     }
-    client.goto(&format!("{base}/rules?q=attest-hostile")).await.unwrap();
-    let table = client.find(Locator::Id("rules")).await.unwrap().text().await.unwrap();
-    assert!(table.contains("<script>window.__attestPwned=1;alert(1)</script>"), "{table}");
+    client
+        .goto(&format!("{base}/rules?q=attest-hostile"))
+        .await
+        .unwrap();
+    let table = client
+        .find(Locator::Id("rules"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("<script>window.__attestPwned=1;alert(1)</script>"),
+        "{table}"
+    );
     shot(&client, "05-hostile-titles").await;
 
-    // Trends: the server-side SVG with one line per profile.
+    // Trends: the server-side SVG chart loads as an image; the regressions are listed.
     client.goto(&format!("{base}/trends")).await.unwrap();
-    let lines = client.find_all(Locator::Css("svg#trend polyline")).await.unwrap();
-    assert!(lines.len() >= 3, "two demo profiles and all techniques");
+    let width = client
+        .execute(
+            "const i = document.getElementById('trend'); return i.complete ? i.naturalWidth : -1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(width.as_i64().unwrap_or(0) > 0, "the chart loaded: {width}");
+    let regressions = client
+        .find(Locator::Id("regressions"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        regressions.contains("T1105"),
+        "the failing certutil rule is a regression: {regressions}"
+    );
     shot(&client, "06-trends").await;
 
     client.close().await.unwrap();

@@ -108,6 +108,9 @@ pub enum Event {
         /// Its name.
         name: String,
     },
+    /// A scheduled job ran (on its schedule or when triggered), with its outcome. It changes no
+    /// state: it is the record that the work happened, or failed and will be retried.
+    JobRan(JobRun),
 }
 
 impl Event {
@@ -129,8 +132,60 @@ impl Event {
             Event::ActorUpserted(_) => "actor_upserted",
             Event::ProfileUpserted(_) => "profile_upserted",
             Event::ProfileRemoved { .. } => "profile_removed",
+            Event::JobRan(_) => "job_ran",
         }
     }
+}
+
+/// Why a job ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobTrigger {
+    /// Its schedule came due (or a failed run was retried).
+    Schedule,
+    /// Someone asked for it (the journal entry's `who` says who).
+    Manual,
+}
+
+impl JobTrigger {
+    /// The lower-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobTrigger::Schedule => "schedule",
+            JobTrigger::Manual => "manual",
+        }
+    }
+}
+
+/// How a job run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// It did its work; `summary` says what (e.g. "3 sources silent, 2 events queued").
+    Succeeded {
+        /// What it did.
+        summary: String,
+    },
+    /// It failed; it will be retried.
+    Failed {
+        /// The error.
+        error: String,
+    },
+}
+
+/// One run of a scheduled job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// The job's name (`replay`, `silence`, `coverage`, `digest`).
+    pub job: String,
+    /// Why it ran.
+    pub trigger: JobTrigger,
+    /// Consecutive attempt number: 1 for a first try, more for retries after failures.
+    pub attempt: u32,
+    /// When it started.
+    pub started: Timestamp,
+    /// When it finished.
+    pub finished: Timestamp,
+    /// How it ended.
+    pub outcome: JobOutcome,
 }
 
 /// One journal entry: an event with who, when and why, and its position.

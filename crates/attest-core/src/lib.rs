@@ -40,5 +40,6 @@ pub mod rule;
 pub mod source;
 pub mod state;
 pub mod test;
+pub mod trend;
 pub mod validation;
 pub mod words;

@@ -223,6 +223,9 @@ impl State {
             Event::ProfileRemoved { name } => {
                 self.profiles.remove(name);
             }
+            // A job run is a record of work done; the state it changed (results, ...) comes
+            // in entries of its own.
+            Event::JobRan(_) => {}
         }
     }
 

@@ -26,7 +26,10 @@ use jiff::{SignedDuration, Timestamp};
 const RUNS: usize = 30;
 
 fn env_dir(name: &str) -> Option<PathBuf> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -35,7 +38,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let (Some(attack), Some(corpora)) = (env_dir("ATTEST_ATTACK_DIR"), env_dir("ATTEST_CORPORA_DIR"))
+    let (Some(attack), Some(corpora)) =
+        (env_dir("ATTEST_ATTACK_DIR"), env_dir("ATTEST_CORPORA_DIR"))
     else {
         eprintln!("SKIPPED: matrix bench: set ATTEST_ATTACK_DIR and ATTEST_CORPORA_DIR");
         return;
@@ -59,9 +63,17 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
     // Rules: the whole SigmaHQ rules folder, through the Sigma importer.
     let root = corpora.join("sigma").join("rules");
     let mut files = Vec::new();
-    for e in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "yml") {
-            let rel = e.path().strip_prefix(&root).unwrap_or(e.path()).display().to_string();
+            let rel = e
+                .path()
+                .strip_prefix(&root)
+                .unwrap_or(e.path())
+                .display()
+                .to_string();
             files.push((rel, std::fs::read(e.path()).expect("read rule")));
         }
     }
@@ -69,11 +81,14 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
         .iter()
         .map(|(p, b)| attest_formats::Input { path: p, bytes: b })
         .collect();
-    let importer = attest_formats::import::rule_importer(attest_core::rule::RuleFormat::Sigma, "sigmahq")
-        .expect("sigma importer");
+    let importer =
+        attest_formats::import::rule_importer(attest_core::rule::RuleFormat::Sigma, "sigmahq")
+            .expect("sigma importer");
     let (rules, _) = attest_formats::import::import_rules(importer.as_ref(), &inputs, 0);
     let n_rules = rules.len();
-    let t0 = now.checked_sub(SignedDuration::from_hours(24 * 200)).unwrap_or(now);
+    let t0 = now
+        .checked_sub(SignedDuration::from_hours(24 * 200))
+        .unwrap_or(now);
     let mut batch: Vec<NewEntry> = Vec::new();
     let mut results = Vec::new();
     for (i, r) in rules.iter().enumerate() {
@@ -88,7 +103,11 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
                     rule: r.id.clone(),
                     technique: t.clone(),
                     test: None,
-                    outcome: if i % 11 == 0 { Outcome::Fail } else { Outcome::Pass },
+                    outcome: if i % 11 == 0 {
+                        Outcome::Fail
+                    } else {
+                        Outcome::Pass
+                    },
                     at,
                     by: "bench".into(),
                     evidence: Evidence::default(),
@@ -96,19 +115,51 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
             ));
         }
     }
-    for e in attest_core::registry::plan_rule_import(&BTreeMap::new(), "sigmahq", rules, true).events {
+    for e in
+        attest_core::registry::plan_rule_import(&BTreeMap::new(), "sigmahq", rules, true).events
+    {
         batch.push(NewEntry::new("bench", t0, e));
     }
     for (name, components, platforms) in [
-        ("Sysmon", vec!["Process Creation", "Process Access", "File Creation", "Network Connection Creation", "Windows Registry Key Modification", "Module Load"], vec!["Windows"]),
-        ("Security log", vec!["Logon Session Creation", "User Account Authentication", "Script Execution"], vec!["Windows"]),
-        ("auditd", vec!["Process Creation", "Command Execution", "File Access"], vec!["Linux"]),
+        (
+            "Sysmon",
+            vec![
+                "Process Creation",
+                "Process Access",
+                "File Creation",
+                "Network Connection Creation",
+                "Windows Registry Key Modification",
+                "Module Load",
+            ],
+            vec!["Windows"],
+        ),
+        (
+            "Security log",
+            vec![
+                "Logon Session Creation",
+                "User Account Authentication",
+                "Script Execution",
+            ],
+            vec!["Windows"],
+        ),
+        (
+            "auditd",
+            vec!["Process Creation", "Command Execution", "File Access"],
+            vec!["Linux"],
+        ),
     ] {
         let mut s = DataSource::new(name);
         s.components = components.into_iter().map(String::from).collect();
         s.platforms = platforms.into_iter().map(String::from).collect();
         batch.push(NewEntry::new("bench", t0, Event::SourceUpserted(s)));
-        batch.push(NewEntry::new("bench", now, Event::SourceSeen { name: name.into(), at: now }));
+        batch.push(NewEntry::new(
+            "bench",
+            now,
+            Event::SourceSeen {
+                name: name.into(),
+                at: now,
+            },
+        ));
     }
     batch.push(NewEntry::new(
         "bench",
@@ -118,7 +169,10 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
             description: None,
             actors: ["APT29", "FIN7", "Wizard Spider"]
                 .iter()
-                .map(|a| ProfileActor { actor: (*a).into(), weight: 2.0 })
+                .map(|a| ProfileActor {
+                    actor: (*a).into(),
+                    weight: 2.0,
+                })
                 .collect(),
             sectors: Vec::new(),
             platforms: Vec::new(),
@@ -130,7 +184,9 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
     batch.extend(results);
     let n_entries = batch.len();
     store.append(batch).await.expect("append");
-    let app = AppState::new(store, kb, AuthMode::Disabled).await.expect("app state");
+    let app = AppState::new(store, kb, AuthMode::Disabled)
+        .await
+        .expect("app state");
     let web = WebState::default();
     println!(
         "matrix bench: Enterprise ATT&CK 18.1, {n_rules} SigmaHQ rules, {n_entries} journal entries"

@@ -37,9 +37,12 @@
 //!
 //! Design choices a reader would not guess:
 //! - Rules are grouped per routing bucket (`(product, category, service)` after the fallback in
-//!   [`route`]); within a bucket, our own literal pre-filter (one Aho-Corasick automaton per field
-//!   over the literals each rule requires, several required clauses per rule) picks the few rules
-//!   an event can match, and only those are evaluated by rsigma. We do not use rsigma's `Engine`:
+//!   [`route`]); each kind of event (channel, event id) reaches a fixed set of buckets, its
+//!   *route*. Per route, our own literal pre-filter (one Aho-Corasick automaton per field over
+//!   the literals each rule requires, anchored as the rule's matchers anchor them, several
+//!   required clauses per rule) picks the few rules an event can match, and only those are
+//!   evaluated by rsigma. A route's pre-filter is built the first time one of its events is
+//!   evaluated ([`RuleSet::build_all_prefilters`] builds them all up front). We do not use rsigma's `Engine`:
 //!   its candidate index keeps one witness per rule, so every rule sharing a common literal
 //!   (`\powershell.exe`) is evaluated, and its DFA construction dominated compile time.
 //! - `expand` placeholders are resolved from [`CompileOptions::placeholders`] before compiling

@@ -1,11 +1,18 @@
 //! Literal pre-filter: an event only meets the rules whose required literals it contains.
 //!
 //! For each compiled rule we derive, from its condition and matchers, a few *clauses*: sets of
-//! `(field, literal)` pairs such that every event the rule can match contains, in that field, at
-//! least one literal of the clause (compared ASCII-case-insensitively, as a substring). A rule is
-//! a candidate only when all its clauses are satisfied. One Aho-Corasick automaton per field, over
-//! every literal of every clause of the bucket, finds the satisfied clauses in one pass over each
-//! field value.
+//! *atoms* `(field, literal, anchor)` such that every event the rule can match satisfies, for each
+//! clause, at least one atom: the field's value, lowercased as rsigma lowercases it, contains the
+//! literal at the anchored place (anywhere, at the start, at the end, or as the whole value). A
+//! rule is a candidate only when all its clauses are satisfied. Anchors make the atoms of the plain
+//! string matchers (`Image|endswith: '\cmd.exe'`, exact values) as strict as the matchers
+//! themselves, so an event only rarely reaches a rule that then does not match.
+//!
+//! One pre-filter serves one *route* (the rule buckets that one kind of event reaches): one
+//! Aho-Corasick automaton per field, over every literal of every clause of the route's rules,
+//! finds the satisfied clauses in one pass over each field value. Route pre-filters are built
+//! the first time an event of that route is seen, so compiling a rule set pays nothing for the
+//! routes a replay never meets.
 //!
 //! The analysis over-approximates: it may let through a rule that then does not match (the rule
 //! is evaluated in full), never the reverse. Anything it cannot reason about (regexes, negations,
@@ -24,92 +31,153 @@ use serde_json::Value;
 /// Most clauses kept per rule: more prune more, but the first few do nearly all the work.
 const MAX_CLAUSES_PER_RULE: usize = 4;
 
-/// `(field, lowercase literal)` pairs: at least one literal occurs in its field.
+/// Where a literal must sit in the (lowercased) field value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Anchor {
+    /// Anywhere (`contains`, and whatever we only know to contain the literal).
+    Anywhere,
+    /// At the start (`startswith`).
+    Start,
+    /// At the end (`endswith`).
+    End,
+    /// The whole value (plain equality).
+    Whole,
+}
+
+impl Anchor {
+    /// Whether a literal found at `start..end` in a value of `len` bytes sits where it must.
+    fn holds(self, start: usize, end: usize, len: usize) -> bool {
+        match self {
+            Anchor::Anywhere => true,
+            Anchor::Start => start == 0,
+            Anchor::End => end == len,
+            Anchor::Whole => start == 0 && end == len,
+        }
+    }
+}
+
+/// A lowercase literal and where it must sit.
+type Needle = (String, Anchor);
+
+/// `(field, needle)` atoms: at least one holds in every event the rule matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Clause {
-    atoms: Vec<(String, String)>,
+    atoms: Vec<(String, Needle)>,
 }
 
 impl Clause {
-    /// Longer shortest literals are rarer, so they prune better.
+    /// Longer shortest literals are rarer, so they prune better; an anchor counts as a few
+    /// more characters.
     fn score(&self) -> usize {
-        self.atoms.iter().map(|(_, n)| n.len()).min().unwrap_or(0)
+        self.atoms
+            .iter()
+            .map(|(_, (n, a))| n.len() + if *a == Anchor::Anywhere { 0 } else { 3 })
+            .min()
+            .unwrap_or(0)
     }
 }
 
 /// Conjunction of clauses (empty: no requirement known).
 type Cnf = Vec<Clause>;
 
-/// The pre-filter of one bucket of rules.
+/// What one rule requires of an event, derived once when the rule is compiled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RuleNeeds {
+    clauses: Vec<Clause>,
+}
+
+impl RuleNeeds {
+    /// Analyses a compiled rule; keeps its best few clauses.
+    pub(crate) fn of(rule: &CompiledRule) -> Self {
+        let mut cnf = rule_cnf(rule);
+        cnf.sort_by_key(|c| std::cmp::Reverse(c.score()));
+        cnf.dedup();
+        cnf.truncate(MAX_CLAUSES_PER_RULE);
+        RuleNeeds { clauses: cnf }
+    }
+
+    /// Whether the rule has at least one clause (else every event routed to it meets it).
+    pub(crate) fn is_selective(&self) -> bool {
+        !self.clauses.is_empty()
+    }
+}
+
+/// The pre-filter of one route: its member rules' clauses, indexed per field.
 pub(crate) struct Prefilter {
     fields: HashMap<String, FieldIndex>,
-    /// Clause id → rule position.
+    /// Clause id → member position.
     clause_rule: Vec<u32>,
-    /// Per rule: number of clauses that must hold (0: always a candidate).
+    /// Per member: number of clauses that must hold (0: always a candidate).
     need: Vec<u8>,
-    /// Rules without clauses.
+    /// Members without clauses.
     always: Vec<u32>,
 }
 
+/// Every atom with one literal: the clause it belongs to and where the literal must sit.
+type LiteralAtoms = Vec<(u32, Anchor)>;
+
 struct FieldIndex {
     automaton: AhoCorasick,
-    /// Pattern id → clause ids.
-    pattern_clauses: Vec<Vec<u32>>,
+    /// Pattern id → (clause id, anchor) for every atom with that literal.
+    pattern_atoms: Vec<LiteralAtoms>,
     /// Every clause on this field (satisfied at once by values we cannot scan, e.g. arrays).
     all_clauses: Vec<u32>,
 }
 
 impl Prefilter {
-    pub(crate) fn build(rules: &[CompiledRule]) -> Self {
+    /// Builds the pre-filter over `members`, in order (candidates are positions in it).
+    pub(crate) fn build<'a>(members: impl IntoIterator<Item = &'a RuleNeeds>) -> Self {
         let mut clause_rule = Vec::new();
-        let mut need = Vec::with_capacity(rules.len());
+        let mut need = Vec::new();
         let mut always = Vec::new();
-        // field → literal → clause ids
-        let mut by_field: HashMap<String, HashMap<String, Vec<u32>>> = HashMap::new();
-        for (pos, rule) in rules.iter().enumerate() {
-            let mut cnf = rule_cnf(rule);
-            cnf.sort_by_key(|c| std::cmp::Reverse(c.score()));
-            cnf.dedup();
-            cnf.truncate(MAX_CLAUSES_PER_RULE);
-            if cnf.is_empty() {
+        // field → literal → (clause id, anchor)
+        let mut by_field: HashMap<&str, HashMap<&str, LiteralAtoms>> = HashMap::new();
+        for (pos, needs) in members.into_iter().enumerate() {
+            if needs.clauses.is_empty() {
                 always.push(pos as u32);
             }
-            need.push(cnf.len() as u8);
-            for clause in cnf {
+            need.push(needs.clauses.len() as u8);
+            for clause in &needs.clauses {
                 let id = clause_rule.len() as u32;
                 clause_rule.push(pos as u32);
-                for (field, n) in clause.atoms {
-                    let ids = by_field.entry(field).or_default().entry(n).or_default();
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
+                for (field, (literal, anchor)) in &clause.atoms {
+                    let atoms = by_field
+                        .entry(field.as_str())
+                        .or_default()
+                        .entry(literal.as_str())
+                        .or_default();
+                    if !atoms.contains(&(id, *anchor)) {
+                        atoms.push((id, *anchor));
                     }
                 }
             }
         }
         let mut fields = HashMap::new();
-        for (field, needles) in by_field {
-            let (patterns, pattern_clauses): (Vec<String>, Vec<Vec<u32>>) =
-                needles.into_iter().unzip();
-            let mut all_clauses: Vec<u32> = pattern_clauses.iter().flatten().copied().collect();
+        for (field, literals) in by_field {
+            let (patterns, pattern_atoms): (Vec<&str>, Vec<LiteralAtoms>) =
+                literals.into_iter().unzip();
+            let mut all_clauses: Vec<u32> =
+                pattern_atoms.iter().flatten().map(|&(c, _)| c).collect();
             all_clauses.sort_unstable();
             all_clauses.dedup();
+            // Literals are lowercase and values are lowercased before the scan, so the
+            // automaton is case-sensitive (cheaper to build and to run than ASCII-insensitive).
             let kind = if patterns.len() <= 64 {
                 AhoCorasickKind::DFA
             } else {
                 AhoCorasickKind::ContiguousNFA
             };
             let automaton = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(kind))
                 .build(&patterns);
             match automaton {
                 Ok(automaton) => {
                     fields.insert(
-                        field,
+                        field.to_owned(),
                         FieldIndex {
                             automaton,
-                            pattern_clauses,
+                            pattern_atoms,
                             all_clauses,
                         },
                     );
@@ -137,15 +205,8 @@ impl Prefilter {
         }
     }
 
-    /// Rules with at least one clause, and all rules.
-    pub(crate) fn coverage(&self) -> (usize, usize) {
-        (
-            self.need.iter().filter(|n| **n > 0).count(),
-            self.need.len(),
-        )
-    }
-
-    /// Positions of the rules `event` may match, ascending.
+    /// Positions (in the member order given to [`Prefilter::build`]) of the rules `event` may
+    /// match, ascending.
     pub(crate) fn candidates(&self, event: &serde_json::Map<String, Value>) -> Vec<u32> {
         let mut out = self.always.clone();
         if self.clause_rule.is_empty() {
@@ -165,24 +226,45 @@ impl Prefilter {
                 }
             }
         };
+        // One buffer for the lowercased values of this event.
+        let mut lowered = String::new();
         for (name, value) in event {
             let Some(index) = self.fields.get(name) else {
                 continue;
             };
-            let mut scan = |text: &str, out: &mut Vec<u32>| {
-                for m in index.automaton.find_overlapping_iter(text) {
-                    for &c in &index.pattern_clauses[m.pattern().as_usize()] {
-                        mark(c, out);
+            let text: &str = match value {
+                Value::String(s) => {
+                    lower_into(s, &mut lowered);
+                    &lowered
+                }
+                Value::Number(n) => {
+                    // As rsigma turns numbers into text: integers plainly, others as f64.
+                    lowered.clear();
+                    match n.as_i64() {
+                        Some(i) => lowered.push_str(&i.to_string()),
+                        None => lowered.push_str(&n.as_f64().unwrap_or(f64::NAN).to_string()),
+                    }
+                    &lowered
+                }
+                Value::Bool(b) => {
+                    if *b {
+                        "true"
+                    } else {
+                        "false"
                     }
                 }
-            };
-            match value {
-                Value::String(s) => scan(s, &mut out),
-                Value::Number(n) => scan(&n.to_string(), &mut out),
-                Value::Bool(b) => scan(if *b { "true" } else { "false" }, &mut out),
-                Value::Null => {}
+                Value::Null => continue,
                 Value::Array(_) | Value::Object(_) => {
                     for &c in &index.all_clauses {
+                        mark(c, &mut out);
+                    }
+                    continue;
+                }
+            };
+            let len = text.len();
+            for m in index.automaton.find_overlapping_iter(text) {
+                for &(c, anchor) in &index.pattern_atoms[m.pattern().as_usize()] {
+                    if anchor.holds(m.start(), m.end(), len) {
                         mark(c, &mut out);
                     }
                 }
@@ -191,6 +273,18 @@ impl Prefilter {
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// Lowercases `s` into `buf` the way rsigma compares case-insensitively: full Unicode
+/// lowercasing (ASCII fast path), so positions match what its matchers see.
+fn lower_into(s: &str, buf: &mut String) {
+    buf.clear();
+    if s.is_ascii() {
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&s.to_lowercase());
     }
 }
 
@@ -292,25 +386,28 @@ fn detection_cnf(d: &CompiledDetection) -> Cnf {
     }
 }
 
-/// Literals of which at least one must occur in a value the matcher accepts (`None`: unknown).
-fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<String>> {
-    let literal = |v: &str| -> Option<Vec<String>> {
-        (!v.is_empty() && v.is_ascii()).then(|| vec![v.to_ascii_lowercase()])
+/// Needles of which at least one must hold in a value the matcher accepts (`None`: unknown).
+///
+/// Plain string matchers keep their anchor. Numbers are compared as text anywhere in the value
+/// (a numeric value written with an exponent, `4.688e3`, is the one form this misses).
+fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<Needle>> {
+    let literal = |v: &str, anchor: Anchor| -> Option<Vec<Needle>> {
+        (!v.is_empty() && v.is_ascii()).then(|| vec![(v.to_ascii_lowercase(), anchor)])
     };
     match m {
-        CompiledMatcher::Exact { value, .. }
-        | CompiledMatcher::Contains { value, .. }
-        | CompiledMatcher::StartsWith { value, .. }
-        | CompiledMatcher::EndsWith { value, .. } => literal(value),
+        CompiledMatcher::Exact { value, .. } => literal(value, Anchor::Whole),
+        CompiledMatcher::Contains { value, .. } => literal(value, Anchor::Anywhere),
+        CompiledMatcher::StartsWith { value, .. } => literal(value, Anchor::Start),
+        CompiledMatcher::EndsWith { value, .. } => literal(value, Anchor::End),
         CompiledMatcher::AhoCorasickSet { needles, .. } => {
             let mut out = Vec::with_capacity(needles.len());
             for n in needles {
-                out.extend(literal(n)?);
+                out.extend(literal(n, Anchor::Anywhere)?);
             }
             Some(out)
         }
         CompiledMatcher::NumericEq(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-            Some(vec![format!("{}", *f as i64)])
+            Some(vec![(format!("{}", *f as i64), Anchor::Anywhere)])
         }
         CompiledMatcher::AnyOf(children)
         | CompiledMatcher::CaseInsensitiveGroup {
@@ -330,7 +427,7 @@ fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<String>> {
         } => children
             .iter()
             .filter_map(matcher_needles)
-            .max_by_key(|n| n.iter().map(String::len).min().unwrap_or(0)),
+            .max_by_key(|n| n.iter().map(|(l, _)| l.len()).min().unwrap_or(0)),
         _ => None,
     }
 }
@@ -376,13 +473,16 @@ mod tests {
     #[test]
     fn or_unions_clauses_across_fields() {
         let atom = |f: &str, n: &str| Clause {
-            atoms: vec![(f.to_owned(), n.to_owned())],
+            atoms: vec![(f.to_owned(), (n.to_owned(), Anchor::Anywhere))],
         };
         let merged = or_cnf(vec![vec![atom("A", "x")], vec![atom("B", "y")]]);
         assert_eq!(
             merged,
             vec![Clause {
-                atoms: vec![("A".into(), "x".into()), ("B".into(), "y".into())]
+                atoms: vec![
+                    ("A".into(), ("x".into(), Anchor::Anywhere)),
+                    ("B".into(), ("y".into(), Anchor::Anywhere))
+                ]
             }]
         );
         // A branch without requirement makes the disjunction unconstrained.

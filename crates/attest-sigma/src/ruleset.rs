@@ -2,6 +2,7 @@
 //! [`Correlator`] for correlation rules over a stream of events.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use rsigma_eval::{
     CompiledRule, CorrelationConfig, CorrelationEngine, EvaluationResult, ResultBody,
@@ -12,7 +13,7 @@ use rsigma_parser::CorrelationRule;
 use crate::compile::CompileStats;
 use crate::event::Event;
 use crate::meta::SigmaRule;
-use crate::prefilter::Prefilter;
+use crate::prefilter::{Prefilter, RuleNeeds};
 use crate::route::{BucketKey, EventRoute, WINDOWS_ROUTES, route_event};
 
 /// Index of a rule in [`RuleSet::rules`].
@@ -27,10 +28,12 @@ pub struct RuleSet {
     by_key: HashMap<String, RuleIndex>,
     by_name: HashMap<String, RuleIndex>,
     buckets: Vec<Bucket>,
-    /// Every bucket, for events that cannot be routed.
-    all_buckets: Vec<usize>,
-    /// Buckets per channel and event id, precomputed from the routing table.
-    routes: RouteCache,
+    /// The distinct sets of buckets events reach, each with its lazily built pre-filter.
+    routes: Vec<Route>,
+    /// Route per channel and event id, precomputed from the routing table.
+    route_cache: RouteCache,
+    /// The route of events that cannot be routed (no channel): every bucket.
+    unrouted: usize,
     /// Per detection rule: (bucket, position in that bucket's engine).
     location: Vec<(usize, usize)>,
     correlation: Option<CorrelationSetup>,
@@ -48,21 +51,49 @@ impl std::fmt::Debug for RuleSet {
     }
 }
 
-/// Rules sharing one routing key, with their literal pre-filter.
+/// Rules sharing one routing key, with what each requires of an event.
 pub(crate) struct Bucket {
     pub key: BucketKey,
     pub rules: Vec<CompiledRule>,
-    prefilter: Prefilter,
+    needs: Vec<RuleNeeds>,
 }
 
 impl Bucket {
     pub(crate) fn new(key: BucketKey, rules: Vec<CompiledRule>) -> Self {
-        let prefilter = Prefilter::build(&rules);
-        Bucket {
-            key,
-            rules,
-            prefilter,
+        let needs = rules.iter().map(RuleNeeds::of).collect();
+        Bucket { key, rules, needs }
+    }
+}
+
+/// One distinct set of buckets that a kind of event reaches, and the pre-filter over their
+/// rules, built the first time such an event is evaluated (most replays meet few routes).
+struct Route {
+    /// `(bucket, position in bucket)` of every member rule, in bucket order.
+    members: Vec<(u32, u32)>,
+    prefilter: OnceLock<Prefilter>,
+}
+
+impl Route {
+    fn new(bucket_ids: &[usize], buckets: &[Bucket]) -> Self {
+        let members = bucket_ids
+            .iter()
+            .filter_map(|&b| buckets.get(b).map(|bucket| (b, bucket)))
+            .flat_map(|(b, bucket)| (0..bucket.rules.len()).map(move |pos| (b as u32, pos as u32)))
+            .collect();
+        Route {
+            members,
+            prefilter: OnceLock::new(),
         }
+    }
+
+    fn prefilter(&self, buckets: &[Bucket]) -> &Prefilter {
+        self.prefilter.get_or_init(|| {
+            Prefilter::build(
+                self.members
+                    .iter()
+                    .filter_map(|&(b, pos)| buckets.get(b as usize)?.needs.get(pos as usize)),
+            )
+        })
     }
 }
 
@@ -74,29 +105,50 @@ pub(crate) struct CorrelationSetup {
     pub referenced: Vec<RuleIndex>,
 }
 
-/// The buckets each (channel, event id) of the routing table reaches, so routing an event costs
+/// The route each (channel, event id) of the routing table reaches, so routing an event costs
 /// two hash lookups instead of a walk over the table.
 struct RouteCache {
     /// Channel as written in the table → its routes.
     channels: HashMap<&'static str, ChannelRoutes>,
-    /// Buckets for a channel the table does not know.
-    unknown_channel: Vec<usize>,
+    /// Route for a channel the table does not know.
+    unknown_channel: usize,
 }
 
 struct ChannelRoutes {
-    by_event_id: HashMap<u32, Vec<usize>>,
-    other: Vec<usize>,
+    by_event_id: HashMap<u32, usize>,
+    other: usize,
+}
+
+/// Distinct bucket sets → route ids, while the cache is built.
+#[derive(Default)]
+struct RouteTable {
+    ids: HashMap<Vec<usize>, usize>,
+    sets: Vec<Vec<usize>>,
+}
+
+impl RouteTable {
+    fn intern(&mut self, buckets: Vec<usize>) -> usize {
+        if let Some(&id) = self.ids.get(&buckets) {
+            return id;
+        }
+        let id = self.sets.len();
+        self.sets.push(buckets.clone());
+        self.ids.insert(buckets, id);
+        id
+    }
 }
 
 impl RouteCache {
-    fn build(buckets: &[Bucket]) -> Self {
-        let accepting = |route: &EventRoute| -> Vec<usize> {
-            buckets
+    /// Builds the cache and the distinct bucket sets it refers to (by route id).
+    fn build(buckets: &[Bucket], table: &mut RouteTable) -> Self {
+        let mut accepting = |route: &EventRoute| -> usize {
+            let set = buckets
                 .iter()
                 .enumerate()
                 .filter(|(_, b)| route.accepts(&b.key))
                 .map(|(i, _)| i)
-                .collect()
+                .collect();
+            table.intern(set)
         };
         let route_of = |channel: &str, event_id: Option<u32>| {
             let mut fields = serde_json::Map::new();
@@ -133,7 +185,7 @@ impl RouteCache {
         }
     }
 
-    fn lookup(&self, channel: &str, event_id: Option<u32>) -> &[usize] {
+    fn lookup(&self, channel: &str, event_id: Option<u32>) -> usize {
         let routes = self.channels.get(channel).or_else(|| {
             self.channels
                 .iter()
@@ -141,10 +193,11 @@ impl RouteCache {
                 .map(|(_, r)| r)
         });
         match routes {
-            None => &self.unknown_channel,
+            None => self.unknown_channel,
             Some(r) => event_id
                 .and_then(|id| r.by_event_id.get(&id))
-                .unwrap_or(&r.other),
+                .copied()
+                .unwrap_or(r.other),
         }
     }
 }
@@ -226,10 +279,18 @@ impl RuleSet {
                 }
             }
         }
-        let routes = RouteCache::build(&buckets);
+        let mut table = RouteTable::default();
+        let route_cache = RouteCache::build(&buckets, &mut table);
+        let unrouted = table.intern((0..buckets.len()).collect());
+        let routes = table
+            .sets
+            .iter()
+            .map(|set| Route::new(set, &buckets))
+            .collect();
         RuleSet {
             routes,
-            all_buckets: (0..buckets.len()).collect(),
+            route_cache,
+            unrouted,
             rules,
             by_key,
             by_name,
@@ -282,8 +343,8 @@ impl RuleSet {
     /// The detection rules that match `event` (stateless; correlations need a [`Correlator`]).
     ///
     /// The event only meets the rules its log source is routed to (see [`crate::route`]), and
-    /// within those only the rules whose literals it contains (rsigma's per-field Aho-Corasick
-    /// candidate index).
+    /// within those only the rules whose required literals it contains, where they must sit
+    /// (our per-route, per-field Aho-Corasick pre-filter, built at the route's first event).
     pub fn evaluate(&self, event: &Event) -> Vec<RuleMatch> {
         self.evaluate_raw(event)
             .into_iter()
@@ -296,52 +357,65 @@ impl RuleSet {
     pub fn prefilter_coverage(&self) -> (usize, usize) {
         self.buckets
             .iter()
-            .map(|b| b.prefilter.coverage())
-            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+            .flat_map(|b| &b.needs)
+            .fold((0, 0), |(selective, all), n| {
+                (selective + usize::from(n.is_selective()), all + 1)
+            })
+    }
+
+    /// Builds the pre-filter of every route now instead of at the first event of each route
+    /// (what a long-running service would do at start), and returns how many routes there are.
+    /// Replays need not call it: a route's pre-filter is built when first needed.
+    pub fn build_all_prefilters(&self) -> usize {
+        for route in &self.routes {
+            route.prefilter(&self.buckets);
+        }
+        self.routes.len()
     }
 
     /// Like [`RuleSet::evaluate`] but without the literal pre-filter: every rule the event is
     /// routed to is evaluated. The reference that tests hold the pre-filter to; much slower.
     pub fn evaluate_exhaustive(&self, event: &Event) -> Vec<RuleMatch> {
         let view = event.as_rsigma();
-        let mut out = Vec::new();
-        for &b in self.bucket_indices(event) {
-            let Some(bucket) = self.buckets.get(b) else {
-                continue;
-            };
-            out.extend(
-                bucket
-                    .rules
-                    .iter()
-                    .filter_map(|rule| evaluate_rule(rule, &view)),
-            );
-        }
-        out.into_iter().filter_map(|r| self.to_match(r)).collect()
+        let Some(route) = self.route_of(event) else {
+            return Vec::new();
+        };
+        route
+            .members
+            .iter()
+            .filter_map(|&m| self.member_rule(m))
+            .filter_map(|rule| evaluate_rule(rule, &view))
+            .filter_map(|r| self.to_match(r))
+            .collect()
     }
 
-    fn bucket_indices(&self, event: &Event) -> &[usize] {
-        match event.channel() {
-            None => &self.all_buckets,
-            Some(channel) => self.routes.lookup(channel, event.event_id()),
-        }
+    fn route_of(&self, event: &Event) -> Option<&Route> {
+        let id = match event.channel() {
+            None => self.unrouted,
+            Some(channel) => self.route_cache.lookup(channel, event.event_id()),
+        };
+        self.routes.get(id)
+    }
+
+    fn member_rule(&self, (bucket, pos): (u32, u32)) -> Option<&CompiledRule> {
+        self.buckets.get(bucket as usize)?.rules.get(pos as usize)
     }
 
     fn evaluate_raw(&self, event: &Event) -> Vec<EvaluationResult> {
-        let view = event.as_rsigma();
-        let mut out = Vec::new();
-        for &b in self.bucket_indices(event) {
-            let Some(bucket) = self.buckets.get(b) else {
-                continue;
-            };
-            for pos in bucket.prefilter.candidates(event.fields()) {
-                if let Some(rule) = bucket.rules.get(pos as usize)
-                    && let Some(m) = evaluate_rule(rule, &view)
-                {
-                    out.push(m);
-                }
-            }
+        let Some(route) = self.route_of(event) else {
+            return Vec::new();
+        };
+        let candidates = route.prefilter(&self.buckets).candidates(event.fields());
+        if candidates.is_empty() {
+            return Vec::new();
         }
-        out
+        let view = event.as_rsigma();
+        candidates
+            .into_iter()
+            .filter_map(|c| route.members.get(c as usize))
+            .filter_map(|&m| self.member_rule(m))
+            .filter_map(|rule| evaluate_rule(rule, &view))
+            .collect()
     }
 
     fn to_match(&self, r: EvaluationResult) -> Option<RuleMatch> {

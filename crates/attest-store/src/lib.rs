@@ -45,6 +45,7 @@
 
 mod backend;
 mod error;
+pub mod hooks;
 pub mod stored;
 
 use std::collections::BTreeMap;

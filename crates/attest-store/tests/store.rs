@@ -209,6 +209,19 @@ fn everything() -> Vec<NewEntry> {
                 name: "gone".into(),
             },
         ),
+        entry(
+            "2026-01-08T00:00:00Z",
+            Event::JobRan(attest_core::journal::JobRun {
+                job: "silence".into(),
+                trigger: attest_core::journal::JobTrigger::Schedule,
+                attempt: 1,
+                started: ts("2026-01-08T00:00:00Z"),
+                finished: ts("2026-01-08T00:00:02Z"),
+                outcome: attest_core::journal::JobOutcome::Succeeded {
+                    summary: "0 sources silent".into(),
+                },
+            }),
+        ),
     ]
     .into_iter()
     .map(|e| e.with_why("test"))
@@ -463,7 +476,7 @@ async fn state_as_of_and_journal_ranges() {
 
         let after = store.entries_after(20, 100).await.expect("after");
         let seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [21, 22, 23], "{l}");
+        assert_eq!(seqs, [21, 22, 23, 24], "{l}");
         let page = store.entries_after(0, 2).await.expect("page");
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let range = store
@@ -475,7 +488,7 @@ async fn state_as_of_and_journal_ranges() {
             .await
             .expect("range");
         assert_eq!(range.iter().map(|e| e.seq).collect::<Vec<_>>(), [5, 6]);
-        assert!(store.entries_after(23, 10).await.expect("none").is_empty());
+        assert!(store.entries_after(24, 10).await.expect("none").is_empty());
     }
 }
 

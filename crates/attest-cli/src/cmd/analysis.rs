@@ -80,6 +80,18 @@ pub fn coverage_for(
     scope: &ScopeArgs,
     at: Timestamp,
 ) -> Result<(Option<TargetSet>, Coverage)> {
+    let (target, s) = scope_for(catalog, state, scope)?;
+    let coverage = compute(catalog, state, &s, at);
+    Ok((target, coverage))
+}
+
+/// The engine's scope for `scope` in `state`, with the profile's target set when one is asked
+/// for; an error names the profiles that exist when the asked one does not.
+pub fn scope_for(
+    catalog: &Catalog,
+    state: &State,
+    scope: &ScopeArgs,
+) -> Result<(Option<TargetSet>, Scope)> {
     let target = match &scope.profile {
         Some(name) => {
             let Some(profile) = state.profiles.get(name) else {
@@ -112,8 +124,7 @@ pub fn coverage_for(
     if let Some(sys) = &scope.scope {
         s.systems = vec![sys.clone()];
     }
-    let coverage = compute(catalog, state, &s, at);
-    Ok((target, coverage))
+    Ok((target, s))
 }
 
 /// Parses `--as-of`.

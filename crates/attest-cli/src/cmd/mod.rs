@@ -13,6 +13,7 @@ pub mod rules;
 pub mod serve;
 pub mod sources;
 pub mod tests;
+pub mod trend;
 pub mod validate;
 pub mod workspace;
 
@@ -69,6 +70,8 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
     Check(history::CheckArgs),
+    /// The validated share over time (table, CSV, SVG chart), with regressions between points.
+    Trend(trend::TrendArgs),
     /// Build a realistic demo workspace (rules in four formats, an inventory, real ATT&CK groups,
     /// months of recorded results) and serve its dashboard.
     Demo(demo::Args),
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
+        Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Demo(args) => block_on(demo::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),

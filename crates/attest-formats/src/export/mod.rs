@@ -10,6 +10,7 @@ pub mod results_jsonl;
 // --- Navigator layers, workbooks and SIEM lookups (issue #5) ---
 pub mod lookup;
 pub mod navigator;
+pub mod trend;
 pub mod xlsx;
 
 // --- the coverage table as CSV and workbook (issue #7, shared by the CLI and the dashboard) ---

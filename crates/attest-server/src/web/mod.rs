@@ -16,8 +16,8 @@
 //!   cookie set by the login form; forms that change something carry a CSRF token checked
 //!   against a second cookie (double submit).
 //! - Coverage for a profile or platform is computed from the snapshot's state on demand and
-//!   kept in a small cache tied to the snapshot ([`cache::ScopeCache`]); trends fold the
-//!   journal as of evenly spaced instants and are cached per journal head.
+//!   kept in a small cache tied to the snapshot ([`ScopeCache`]); trends come from
+//!   attest-core's `trend::series` at evenly spaced instants, cached per journal head.
 
 mod cache;
 mod filters;
@@ -66,6 +66,7 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/sources", get(pages::sources_page))
         .route("/backlog", get(pages::backlog_page))
         .route("/trends", get(trends::trends_page))
+        .route("/trends.svg", get(trends::trends_svg))
         .route("/downloads/layer.json", get(matrix::download_layer))
         .route("/downloads/coverage.csv", get(matrix::download_csv))
         .route("/downloads/coverage.xlsx", get(matrix::download_xlsx))

@@ -1,48 +1,51 @@
-//! Trends: the validated share over time per profile, from the journal. At evenly spaced
-//! instants the journal is folded as of that instant ([`State::from_journal`] over the entries
-//! at or before it, as `attest coverage --as-of` does) and attest-core computes coverage; a
-//! drop from one instant to the next is a regression. Charts are SVG written server-side.
-//! The series are cached per journal head: history does not change until the journal moves.
+//! Trends: the validated share over time per profile, from the journal. attest-core's
+//! [`trend::series`] folds the journal once and computes coverage at evenly spaced instants
+//! (the same answer as `attest coverage --as-of` at each), with the techniques that got worse
+//! between points; the chart is attest-formats' [`trend_svg`] (the one `attest trend --svg`
+//! writes), served as an image. The series are cached per journal head.
 
 use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use attest_attack::TechniqueId;
-use attest_core::coverage::{self, CoverageState, Scope};
+use attest_core::coverage::{CoverageState, Scope};
 use attest_core::journal::JournalEntry;
-use attest_core::priority::{PriorityOptions, target_set};
-use attest_core::state::State as CoreState;
+use attest_core::priority::{PriorityOptions, TargetSet, TargetTechnique, target_set};
+use attest_core::trend::{self, Interval, TrendPoint};
+use attest_formats::export::trend::{TrendSeries, trend_svg};
 use attest_store::JournalQuery;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::matrix::state_words;
 use super::session::Csrf;
 use super::{Frame, PageError, WebState, render};
 use crate::auth::Principal;
 use crate::state::AppState;
 
 /// Instants sampled between the first journal entry and now.
-const POINTS: usize = 16;
+const POINTS: i64 = 16;
+/// The series of every technique (beside one per profile).
+const ALL: &str = "all techniques";
 
-/// One series: a profile (or every technique) and its validated share at each instant
-/// (`None` where the profile did not exist yet).
-#[derive(Debug, Clone)]
+/// One series: a profile (or every technique) and its points.
+#[derive(Debug)]
 pub(crate) struct Series {
     pub name: String,
-    pub shares: Vec<Option<f64>>,
+    pub points: Vec<TrendPoint>,
 }
 
-/// The computed history.
+/// The computed history at one journal head.
 #[derive(Debug)]
 pub(crate) struct Trend {
     seq: u64,
     pub instants: Vec<Timestamp>,
     pub series: Vec<Series>,
-    /// Per instant, every technique's state (all techniques in scope), sorted by id.
-    pub states: Vec<Vec<(TechniqueId, CoverageState)>>,
+    entries: Arc<Vec<JournalEntry>>,
 }
 
 /// The cached trend for the current journal head.
@@ -81,7 +84,7 @@ pub(crate) async fn trend(app: &AppState, web: &WebState) -> Result<Arc<Trend>, 
         .map_err(|e| PageError::internal(format!("reading the journal: {e}")))?;
     let app2 = app.clone();
     let end = snap.coverage.at;
-    let trend = tokio::task::spawn_blocking(move || compute(&app2, &entries, seq, end))
+    let trend = tokio::task::spawn_blocking(move || compute(&app2, entries, seq, end))
         .await
         .map_err(|e| PageError::internal(format!("computing trends: {e}")))?;
     let trend = Arc::new(trend);
@@ -91,149 +94,117 @@ pub(crate) async fn trend(app: &AppState, web: &WebState) -> Result<Arc<Trend>, 
     Ok(trend)
 }
 
+/// `POINTS` instants from the first entry to `end` (one when the journal is empty or young).
 fn instants(entries: &[JournalEntry], end: Timestamp) -> Vec<Timestamp> {
-    let Some(first) = entries.iter().map(|e| e.at).min() else {
+    let Some(first) = entries.iter().map(|e| e.at).min().filter(|f| *f < end) else {
         return vec![end];
     };
-    if first >= end {
-        return vec![end];
-    }
-    let span = end.duration_since(first);
-    (0..POINTS)
-        .map(|i| {
-            let frac = i as f64 / (POINTS - 1) as f64;
-            let offset = jiff::SignedDuration::from_secs_f64(span.as_secs_f64() * frac);
-            first.checked_add(offset).unwrap_or(end)
-        })
-        .collect()
+    let step = end.duration_since(first).as_secs() / (POINTS - 1);
+    Interval::parse(&format!("{}s", step.max(1)))
+        .and_then(|every| trend::instants(first, end, every).ok())
+        .unwrap_or_else(|| vec![end])
 }
 
-fn compute(app: &AppState, entries: &[JournalEntry], seq: u64, end: Timestamp) -> Trend {
+fn compute(app: &AppState, entries: Vec<JournalEntry>, seq: u64, end: Timestamp) -> Trend {
     let catalog = app.catalog();
-    let instants = instants(entries, end);
-    let final_state = CoreState::from_journal(entries.iter());
-    let profiles: Vec<String> = final_state.profiles.keys().cloned().collect();
-    let mut all = Series {
-        name: "all techniques".into(),
-        shares: Vec::new(),
-    };
-    let mut per_profile: Vec<Series> = profiles
+    let instants = instants(&entries, end);
+    let profiles: Vec<String> = app.snapshot().state.profiles.keys().cloned().collect();
+    let mut series: Vec<Series> = profiles
         .iter()
-        .map(|p| Series {
-            name: p.clone(),
-            shares: Vec::new(),
+        .map(|name| Series {
+            name: name.clone(),
+            points: trend::series(catalog, &entries, &instants, |state| {
+                state.profiles.get(name).map(|p| {
+                    Scope::profile(target_set(
+                        catalog,
+                        &state.actors,
+                        p,
+                        &PriorityOptions::default(),
+                    ))
+                })
+            }),
         })
         .collect();
-    let mut states = Vec::new();
-    for &t in &instants {
-        let state = CoreState::from_journal(entries.iter().filter(|e| e.at <= t));
-        let cov = coverage::compute(catalog, &state, &Scope::all(), t);
-        all.shares
-            .push(Some(cov.overall.share(CoverageState::Validated)));
-        states.push(
-            cov.techniques
-                .iter()
-                .map(|c| (c.technique, c.state))
-                .collect(),
-        );
-        for s in &mut per_profile {
-            let share = state.profiles.get(&s.name).map(|p| {
-                let target = target_set(catalog, &state.actors, p, &PriorityOptions::default());
-                coverage::compute(catalog, &state, &Scope::profile(target), t)
-                    .overall
-                    .share(CoverageState::Validated)
-            });
-            s.shares.push(share);
-        }
-    }
-    let mut series = per_profile;
-    series.push(all);
+    series.push(Series {
+        name: ALL.into(),
+        points: trend::series(catalog, &entries, &instants, |_| Some(Scope::all())),
+    });
     Trend {
         seq,
         instants,
         series,
-        states,
+        entries: Arc::new(entries),
     }
 }
 
-/// A technique's state changes over the sampled instants (first state included).
+/// A technique's state at the trend's instants, where it changed (the first included):
+/// coverage of a scope holding only that technique, folded by attest-core like the trends.
 pub(crate) async fn technique_history(
     app: &AppState,
     web: &WebState,
     id: TechniqueId,
 ) -> Result<Vec<(Timestamp, CoverageState)>, PageError> {
-    let trend = trend(app, web).await?;
+    let t = trend(app, web).await?;
+    let app2 = app.clone();
+    let (entries, instants) = (Arc::clone(&t.entries), t.instants.clone());
+    let points = tokio::task::spawn_blocking(move || {
+        let only = TargetSet {
+            profile: id.to_string(),
+            platforms: Vec::new(),
+            techniques: vec![TargetTechnique {
+                technique: id,
+                score: 1.0,
+                tier: String::new(),
+                actors: Vec::new(),
+                extra: None,
+            }],
+            excluded: Vec::new(),
+            off_platform: Vec::new(),
+            problems: Vec::new(),
+        };
+        trend::series(app2.catalog(), entries.iter(), &instants, |_| {
+            Some(Scope::profile(only.clone()))
+        })
+    })
+    .await
+    .map_err(|e| PageError::internal(format!("computing the history: {e}")))?;
     let mut out: Vec<(Timestamp, CoverageState)> = Vec::new();
-    for (at, states) in trend.instants.iter().zip(&trend.states) {
-        let s = states
-            .binary_search_by_key(&id, |(t, _)| *t)
-            .ok()
-            .and_then(|i| states.get(i))
-            .map_or(CoverageState::Gap, |(_, s)| *s);
+    for p in &points {
+        let Some(tally) = p.tally else { continue };
+        let Some(s) = CoverageState::ALL.into_iter().find(|s| tally.count(*s) > 0) else {
+            continue;
+        };
         if out.last().is_none_or(|(_, last)| *last != s) {
-            out.push((*at, s));
+            out.push((p.at, s));
         }
     }
     Ok(out)
 }
 
-// ---------------------------------------------------------------- the chart
+// ---------------------------------------------------------------- the page
 
-const WIDTH: f64 = 860.0;
-const HEIGHT: f64 = 320.0;
-const LEFT: f64 = 48.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 16.0;
-const BOTTOM: f64 = 40.0;
-/// Okabe–Ito colours (distinct under colour blindness) and dash patterns, so two lines never
-/// differ by colour alone.
-const STYLES: [(&str, &str); 6] = [
-    ("#0072b2", ""),
-    ("#e69f00", "8 4"),
-    ("#009e73", "2 3"),
-    ("#cc79a7", "10 3 2 3"),
-    ("#d55e00", "5 5"),
-    ("#000000", "1 2"),
-];
-
-pub(crate) struct Line {
-    name: String,
-    color: &'static str,
-    dash: &'static str,
-    points: String,
-    markers: Vec<Marker>,
-    last: String,
+pub(crate) struct Row {
+    at: String,
+    shares: Vec<String>,
 }
 
-pub(crate) struct Marker {
-    x: String,
-    y: String,
-    title: String,
-}
-
-pub(crate) struct Regression {
+pub(crate) struct RegressionRow {
     at: String,
     series: String,
-    from: String,
-    to: String,
-    techniques: Vec<String>,
+    share: String,
+    techniques: Vec<(String, String, &'static str)>,
 }
 
 #[derive(Template)]
 #[template(path = "trends.html")]
 struct TrendsPage {
     frame: Frame,
-    width: f64,
-    height: f64,
-    plot_left: f64,
-    plot_right: f64,
-    plot_bottom: f64,
-    grid: Vec<(String, String)>,
-    ticks: Vec<(String, String)>,
-    lines: Vec<Line>,
-    regressions: Vec<Regression>,
-    only: Option<String>,
+    chart: String,
     names: Vec<String>,
+    shown: Vec<String>,
+    only: Option<String>,
+    rows: Vec<Row>,
+    regressions: Vec<RegressionRow>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,8 +212,15 @@ pub(crate) struct TrendQuery {
     profile: Option<String>,
 }
 
-fn pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn chosen<'t>(t: &'t Trend, only: Option<&str>) -> Vec<&'t Series> {
+    t.series
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.name || s.name == ALL))
+        .collect()
 }
 
 pub(crate) async fn trends_page(
@@ -252,123 +230,92 @@ pub(crate) async fn trends_page(
     Extension(csrf): Extension<Csrf>,
     Query(q): Query<TrendQuery>,
 ) -> Result<Response, PageError> {
-    let trend = trend(&app, &web).await?;
+    let t = trend(&app, &web).await?;
     let only = q.profile.filter(|p| !p.trim().is_empty());
-    let n = trend.instants.len();
-    let x = |i: usize| {
-        if n <= 1 {
-            LEFT + (WIDTH - LEFT - RIGHT) / 2.0
-        } else {
-            LEFT + (WIDTH - LEFT - RIGHT) * i as f64 / (n - 1) as f64
-        }
-    };
-    let y = |v: f64| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - v.clamp(0.0, 1.0));
-    let mut lines = Vec::new();
-    let mut regressions = Vec::new();
-    for (k, s) in trend
-        .series
+    let series = chosen(&t, only.as_deref());
+    let rows = t
+        .instants
         .iter()
-        .filter(|s| {
-            only.as_ref()
-                .is_none_or(|o| *o == s.name || s.name == "all techniques")
-        })
         .enumerate()
-    {
-        let (color, dash) = STYLES[k % STYLES.len()];
-        let mut points = Vec::new();
-        let mut markers = Vec::new();
-        let mut prev: Option<f64> = None;
-        for (i, v) in s.shares.iter().enumerate() {
-            let Some(v) = *v else {
-                prev = None;
-                continue;
-            };
-            points.push(format!("{:.1},{:.1}", x(i), y(v)));
-            if let Some(p) = prev
-                && v + 1e-9 < p
-            {
-                let at = trend.instants[i].strftime("%Y-%m-%d").to_string();
-                markers.push(Marker {
-                    x: format!("{:.1}", x(i)),
-                    y: format!("{:.1}", y(v)),
-                    title: format!("{}: {} → {} on {at}", s.name, pct(p), pct(v)),
-                });
-                // Which techniques stopped being validated between the two instants.
-                let before = &trend.states[i - 1];
-                let after = &trend.states[i];
-                let lost: Vec<String> = before
-                    .iter()
-                    .filter(|(_, st)| *st == CoverageState::Validated)
-                    .filter(|(t, _)| {
-                        after
-                            .binary_search_by_key(t, |(x, _)| *x)
-                            .ok()
-                            .and_then(|j| after.get(j))
-                            .is_none_or(|(_, st)| *st != CoverageState::Validated)
-                    })
-                    .map(|(t, _)| t.to_string())
-                    .collect();
-                regressions.push(Regression {
-                    at,
-                    series: s.name.clone(),
-                    from: pct(p),
-                    to: pct(v),
-                    techniques: lost,
-                });
-            }
-            prev = Some(v);
-        }
-        lines.push(Line {
-            name: s.name.clone(),
-            color,
-            dash,
-            points: points.join(" "),
-            markers,
-            last: s
-                .shares
+        .map(|(i, at)| Row {
+            at: at.strftime("%Y-%m-%d %H:%M").to_string(),
+            shares: series
                 .iter()
-                .rev()
-                .find_map(|v| *v)
-                .map(pct)
-                .unwrap_or_else(|| "—".into()),
-        });
-    }
-    let grid = [0.0, 0.25, 0.5, 0.75, 1.0]
-        .iter()
-        .map(|v| (format!("{:.1}", y(*v)), format!("{:.0}%", v * 100.0)))
+                .map(|s| pct(s.points.get(i).and_then(TrendPoint::validated_share)))
+                .collect(),
+        })
         .collect();
-    let ticks = if n == 0 {
-        Vec::new()
-    } else {
-        let mut idx = vec![0, n / 2, n - 1];
-        idx.dedup();
-        idx.into_iter()
-            .map(|i| {
-                (
-                    format!("{:.1}", x(i)),
-                    trend.instants[i].strftime("%Y-%m-%d").to_string(),
-                )
-            })
-            .collect()
-    };
+    let mut regressions = Vec::new();
+    for s in &series {
+        for p in s.points.iter().filter(|p| !p.regressions.is_empty()) {
+            regressions.push(RegressionRow {
+                at: p.at.strftime("%Y-%m-%d").to_string(),
+                series: s.name.clone(),
+                share: pct(p.validated_share()),
+                techniques: p
+                    .regressions
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.technique.to_string(),
+                            format!(
+                                "{} → {}",
+                                r.from.map_or("out of scope", |f| state_words(f).1),
+                                state_words(r.to).1
+                            ),
+                            state_words(r.to).0,
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
     let page = TrendsPage {
         frame: Frame::new(&app, "trends", "Trends", Some(&who), &csrf),
-        width: WIDTH,
-        height: HEIGHT,
-        plot_left: LEFT,
-        plot_right: WIDTH - RIGHT,
-        plot_bottom: HEIGHT - BOTTOM,
-        grid,
-        ticks,
-        lines,
-        regressions,
-        names: trend
+        chart: format!(
+            "/trends.svg{}",
+            only.as_ref()
+                .map(|o| format!("?profile={}", super::filters::encode(o)))
+                .unwrap_or_default()
+        ),
+        names: t
             .series
             .iter()
             .map(|s| s.name.clone())
-            .filter(|n| n != "all techniques")
+            .filter(|n| n != ALL)
             .collect(),
+        shown: series.iter().map(|s| s.name.clone()).collect(),
         only,
+        rows,
+        regressions,
     };
     render(&page)
+}
+
+/// The chart, as the `attest trend --svg` writer draws it. Served as an image, so nothing in it
+/// can run even if a profile name carried markup.
+pub(crate) async fn trends_svg(
+    State(app): State<AppState>,
+    Extension(web): Extension<Arc<WebState>>,
+    Query(q): Query<TrendQuery>,
+) -> Result<Response, PageError> {
+    let t = trend(&app, &web).await?;
+    let only = q.profile.filter(|p| !p.trim().is_empty());
+    let lines: Vec<TrendSeries<'_>> = chosen(&t, only.as_deref())
+        .into_iter()
+        .map(|s| TrendSeries {
+            name: &s.name,
+            points: &s.points,
+        })
+        .collect();
+    let svg = trend_svg("Validated share over time", &lines)
+        .map_err(|e| PageError::internal(format!("drawing the chart: {e}")))?;
+    Ok((
+        [
+            (CONTENT_TYPE, "image/svg+xml"),
+            (CACHE_CONTROL, "private, max-age=60"),
+        ],
+        svg,
+    )
+        .into_response())
 }

@@ -185,9 +185,17 @@ pub(crate) async fn append(pool: &Pool, batch: Vec<NewEntry>) -> Result<AppendOu
             count: 0,
         });
     }
-    // Encode before taking the write lock: a bad entry fails the batch without touching the
-    // database, and the lock is held only for the writes.
-    let payloads = batch
+    let payloads = encode_batch(&batch)?;
+    let mut tx = super::begin_write(pool).await.map_err(db(OP, KIND))?;
+    let outcome = append_in(&mut tx, batch, &payloads).await?;
+    tx.commit().await.map_err(db(OP, KIND))?;
+    Ok(outcome)
+}
+
+/// Encodes a batch's payloads. Done before taking the write lock: a bad entry fails the batch
+/// without touching the database, and the lock is held only for the writes.
+pub(crate) fn encode_batch(batch: &[NewEntry]) -> Result<Vec<String>> {
+    batch
         .iter()
         .enumerate()
         .map(|(index, e)| {
@@ -198,10 +206,19 @@ pub(crate) async fn append(pool: &Pool, batch: Vec<NewEntry>) -> Result<AppendOu
                 source,
             })
         })
-        .collect::<Result<Vec<String>>>()?;
+        .collect()
+}
 
-    let mut tx = super::begin_write(pool).await.map_err(db(OP, KIND))?;
-    let head = head_on(&mut tx).await?;
+/// Appends a non-empty, encoded batch inside a write transaction begun with
+/// `super::begin_write` (which holds the journal lock), and updates the projections; the
+/// caller commits, possibly with writes of its own in the same transaction.
+pub(crate) async fn append_in(
+    tx: &mut Conn,
+    batch: Vec<NewEntry>,
+    payloads: &[String],
+) -> Result<AppendOutcome> {
+    const OP: &str = "append";
+    let head = head_on(&mut *tx).await?;
     let count = batch.len();
     let entries: Vec<JournalEntry> = batch
         .into_iter()
@@ -216,19 +233,18 @@ pub(crate) async fn append(pool: &Pool, batch: Vec<NewEntry>) -> Result<AppendOu
         .collect();
     let last_seq = head + count as u64;
 
-    insert_journal(&mut tx, &entries, &payloads).await?;
+    insert_journal(&mut *tx, &entries, payloads).await?;
 
     let touched = Touched::of(&entries);
-    let mut partial = load_partial(&mut tx, &touched).await?;
+    let mut partial = load_partial(&mut *tx, &touched).await?;
     for entry in &entries {
         partial.apply(entry);
     }
-    write_projection(&mut tx, &partial, &touched, &entries, false).await?;
+    write_projection(&mut *tx, &partial, &touched, &entries, false).await?;
 
-    super::notify(&mut tx, last_seq)
+    super::notify(&mut *tx, last_seq)
         .await
         .map_err(db(OP, KIND))?;
-    tx.commit().await.map_err(db(OP, KIND))?;
     Ok(AppendOutcome {
         first_seq: head + 1,
         last_seq,

@@ -24,6 +24,21 @@ pub(crate) const CHANNEL: &str = "attest_journal";
 #[path = "ops.rs"]
 pub(crate) mod ops;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "hooks_ops.rs"]
+pub(crate) mod hooks_ops;
+
+/// Appended to the SELECT that picks due rows to claim.
+pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+/// A claim is an ordinary transaction: the rows it selects are locked `FOR UPDATE SKIP LOCKED`,
+/// so concurrent claimers on other servers pass over them instead of waiting.
+pub(crate) async fn begin_claim(
+    pool: &sqlx::Pool<Db>,
+) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin().await
+}
+
 /// Begins a write transaction and takes the journal's table lock, which serializes appenders
 /// (so `seq` is read and assigned without races) while readers carry on.
 pub(crate) async fn begin_write(

@@ -19,6 +19,21 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 #[path = "ops.rs"]
 pub(crate) mod ops;
 
+#[allow(clippy::duplicate_mod)]
+#[path = "hooks_ops.rs"]
+pub(crate) mod hooks_ops;
+
+/// Appended to the SELECT that picks due rows to claim.
+pub(crate) const SKIP_LOCKED: &str = "";
+
+/// SQLite has one writer: a claim takes the write lock up front (as appends do), so two
+/// claimers queue rather than both reading the same due rows.
+pub(crate) async fn begin_claim(
+    pool: &sqlx::Pool<Db>,
+) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Begins a write transaction holding SQLite's write lock from the start. A plain (deferred)
 /// `BEGIN` would read the head first and only then try to upgrade to a write lock, which can
 /// fail with "database is locked" when another process wrote in between; `IMMEDIATE` makes

@@ -41,6 +41,7 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         E::ActorUpserted(a) => v1::Event::ActorUpserted(actor_to_v1(a)),
         E::ProfileUpserted(p) => v1::Event::ProfileUpserted(profile_to_v1(p)),
         E::ProfileRemoved { name } => v1::Event::ProfileRemoved { name: name.clone() },
+        E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
         _ => return None,
     })
 }
@@ -81,6 +82,47 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::ActorUpserted(a) => E::ActorUpserted(actor_from_v1(a)),
         v1::Event::ProfileUpserted(p) => E::ProfileUpserted(profile_from_v1(p)),
         v1::Event::ProfileRemoved { name } => E::ProfileRemoved { name },
+        v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
+    }
+}
+
+fn job_run_to_v1(run: &core::journal::JobRun) -> v1::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    v1::JobRun {
+        job: run.job.clone(),
+        trigger: match run.trigger {
+            T::Schedule => v1::JobTrigger::Schedule,
+            T::Manual => v1::JobTrigger::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match &run.outcome {
+            O::Succeeded { summary } => v1::JobOutcome::Succeeded {
+                summary: summary.clone(),
+            },
+            O::Failed { error } => v1::JobOutcome::Failed {
+                error: error.clone(),
+            },
+        },
+    }
+}
+
+fn job_run_from_v1(run: v1::JobRun) -> core::journal::JobRun {
+    use core::journal::{JobOutcome as O, JobTrigger as T};
+    core::journal::JobRun {
+        job: run.job,
+        trigger: match run.trigger {
+            v1::JobTrigger::Schedule => T::Schedule,
+            v1::JobTrigger::Manual => T::Manual,
+        },
+        attempt: run.attempt,
+        started: run.started,
+        finished: run.finished,
+        outcome: match run.outcome {
+            v1::JobOutcome::Succeeded { summary } => O::Succeeded { summary },
+            v1::JobOutcome::Failed { error } => O::Failed { error },
+        },
     }
 }
 

@@ -200,6 +200,26 @@ mod tests {
         assert_eq!(decode_event(RULE_V1).expect("decodes"), event);
     }
 
+    /// The v1 wire form of a job run, byte for byte (see [`RULE_V1`]).
+    const JOB_V1: &str = r#"{"version":1,"event":{"job_ran":{"job":"silence","trigger":"manual","attempt":2,"started":"2026-03-01T00:00:00Z","finished":"2026-03-01T00:00:01.5Z","outcome":{"failed":{"error":"store unavailable"}}}}}"#;
+
+    #[test]
+    fn job_runs_have_a_stable_wire_form() {
+        use attest_core::journal::{JobOutcome, JobRun, JobTrigger};
+        let event = Event::JobRan(JobRun {
+            job: "silence".into(),
+            trigger: JobTrigger::Manual,
+            attempt: 2,
+            started: "2026-03-01T00:00:00Z".parse().expect("time"),
+            finished: "2026-03-01T00:00:01.5Z".parse().expect("time"),
+            outcome: JobOutcome::Failed {
+                error: "store unavailable".into(),
+            },
+        });
+        assert_eq!(encode_event(&event).expect("encodes"), JOB_V1);
+        assert_eq!(decode_event(JOB_V1).expect("decodes"), event);
+    }
+
     #[test]
     fn minimal_v1_payloads_decode_with_defaults() {
         // Written by hand, as an older or foreign writer might: optional fields omitted.

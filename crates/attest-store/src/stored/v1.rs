@@ -71,6 +71,52 @@ pub enum Event {
         /// Profile name.
         name: String,
     },
+    /// See `attest_core::journal::Event::JobRan`.
+    JobRan(JobRun),
+}
+
+/// See `attest_core::journal::JobTrigger`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobTrigger {
+    /// On its schedule (or a retry).
+    Schedule,
+    /// Asked for by someone.
+    Manual,
+}
+
+/// See `attest_core::journal::JobOutcome`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum JobOutcome {
+    /// It did its work.
+    Succeeded {
+        /// What it did.
+        summary: String,
+    },
+    /// It failed.
+    Failed {
+        /// The error.
+        error: String,
+    },
+}
+
+/// See `attest_core::journal::JobRun`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobRun {
+    /// Job name.
+    pub job: String,
+    /// Why it ran.
+    pub trigger: JobTrigger,
+    /// Consecutive attempt number.
+    pub attempt: u32,
+    /// Start.
+    pub started: Timestamp,
+    /// End.
+    pub finished: Timestamp,
+    /// Outcome.
+    pub outcome: JobOutcome,
 }
 
 /// See `attest_core::journal::AttackRelease`.
