@@ -161,7 +161,7 @@ async fn dashboard_in_a_real_browser() {
         &hostile,
         "id,title,techniques\n\
          hostile-1,\"<script>window.__attestPwned=1;alert(1)</script> attest-hostile\",T1059.001\n\
-         hostile-2,\"\"\"><img src=x onerror=\"\"window.__attestPwned=2;alert(2)\"\"> attest-hostile\",T1105\n",
+         hostile-2,\"\"\"><img src=x onerror=\"\"window.__attestPwned=2;alert(2)\"\"> attest-hostile\",T1082\n",
     )
     .unwrap();
     attest(
@@ -242,6 +242,7 @@ async fn dashboard_in_a_real_browser() {
         ("T1543.003", "unvalidated"), // pass older than the freshness window
         ("T1218.011", "unvalidated"), // tuned after its pass
         ("T1621", "degraded"),        // its source is only planned
+        ("T1548.003", "degraded"),    // its only source went silent after the pass
         ("T1595", "gap"),
     ] {
         assert_eq!(
@@ -316,7 +317,7 @@ async fn dashboard_in_a_real_browser() {
         "/rules/hostile-1",
         "/rules/hostile-2",
         "/techniques/T1059.001",
-        "/?q=T1105",
+        "/?q=T1082",
     ] {
         client.goto(&format!("{base}{path}")).await.unwrap();
         assert!(

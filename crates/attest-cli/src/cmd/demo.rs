@@ -158,6 +158,11 @@ const RULES: &[(RuleFormat, &str, &str)] = &[
         include_str!("../../../../demo/rules/splunk/rdp_lateral.yml"),
     ),
     (
+        RuleFormat::Splunk,
+        "splunk/sudoers.yml",
+        include_str!("../../../../demo/rules/splunk/sudoers.yml"),
+    ),
+    (
         RuleFormat::Sentinel,
         "sentinel/account_manipulation.yaml",
         include_str!("../../../../demo/rules/sentinel/account_manipulation.yaml"),
@@ -378,13 +383,26 @@ fn demo_entries(kb: &attest_attack::KnowledgeBase, now: Timestamp) -> Result<Vec
             "demo result",
         );
     }
+    // Sources report daily from the import on, until their last heartbeat.
     for h in &timeline.heartbeats {
-        let at = ago(now, SignedDuration::from_hours(h.hours_ago));
+        let last = ago(now, SignedDuration::from_hours(h.hours_ago));
+        let mut at = t0;
+        while at < last {
+            push(
+                at,
+                Event::SourceSeen {
+                    name: h.source.clone(),
+                    at,
+                },
+                "demo heartbeat",
+            );
+            at = at.checked_add(days(1)).unwrap_or(last);
+        }
         push(
-            at,
+            last,
             Event::SourceSeen {
                 name: h.source.clone(),
-                at,
+                at: last,
             },
             "demo heartbeat",
         );
@@ -421,13 +439,20 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     let mut ctx = ctx.clone();
     ctx.workspace = dir.clone();
     ctx.database = None;
-    crate::cmd::init::run(&ctx, crate::cmd::init::Args {}).await?;
+    let now = workspace::now();
+    let timeline: Timeline =
+        yaml_serde::from_str(TIMELINE).context("demo/timeline.yaml is not valid")?;
+    // The journal starts when the demo's history does, so its times never go backwards.
+    crate::cmd::init::run_at(&ctx, ago(now, days(timeline.imported_days_ago))).await?;
     let store = workspace::open(&ctx).await?;
     let kb = workspace::load_kb(&ctx, &store).await?;
-    let entries = demo_entries(&kb.kb, workspace::now())?;
+    let entries = demo_entries(&kb.kb, now)?;
     let n = entries.len();
     store.append(entries).await?;
-    eprintln!("demo set journaled: {n} entries over 200 days");
+    eprintln!(
+        "demo set journaled: {n} entries over {} days",
+        timeline.imported_days_ago
+    );
     if let Some(sigma) = &args.sigma {
         crate::cmd::rules::import(&ctx, &store, "sigma", sigma, None, false, false).await?;
     }
