@@ -309,3 +309,58 @@ fn profile_priorities_backlog_and_layers() {
             .any(|r| r["state"] == "gap" && r["technique"] == "T1059.001")
     );
 }
+
+#[test]
+fn the_workspace_remap_table_counts_claims_for_their_targets() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    // T1685 is from a release newer than the bundle: unknown until the team maps it.
+    env.write(
+        "rules/new.yml",
+        r#"title: Newer Release Technique
+id: 6f0e2a7c-0c4e-4c35-9a57-000000000685
+tags:
+    - attack.t1685
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        Image|endswith: '\evil.exe'
+    condition: selection
+"#,
+    );
+    env.ok(&["rules", "import", "sigma", "rules"]);
+    assert_eq!(technique(&env, "T1059.001")["state"], "gap");
+
+    env.write("remap.csv", "old,new\nT1685,T1059.001\n");
+    let said = env.ok(&["attack", "remap-table", "remap.csv"]);
+    assert!(said.contains("1 entries"), "{said}");
+    let shown = env.json(&["attack", "remap-table"]);
+    assert_eq!(shown[0]["old"], "T1685");
+    assert_eq!(shown[0]["new"], "T1059.001");
+    let t = technique(&env, "T1059.001");
+    assert_ne!(t["state"], "gap", "the rule now counts for T1059.001: {t}");
+    // Setting the same table again journals nothing.
+    assert!(
+        env.ok(&["attack", "remap-table", "remap.csv"])
+            .contains("unchanged")
+    );
+
+    env.ok(&["attack", "remap-table", "--clear"]);
+    assert_eq!(technique(&env, "T1059.001")["state"], "gap");
+    assert_eq!(
+        env.json(&["attack", "remap-table"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // A bad table names the file and the line.
+    env.write("bad.csv", "old,new\nT1685,not-an-id\n");
+    let out = env.run(&["attack", "remap-table", "bad.csv"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv") && err.contains("line 2"), "{err}");
+}

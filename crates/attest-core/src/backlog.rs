@@ -140,6 +140,35 @@ pub enum NextStep {
     },
 }
 
+/// A next step in words.
+impl std::fmt::Display for NextStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NextStep::WriteRule => f.write_str("write a rule"),
+            NextStep::EnableRule { rule } => write!(f, "enable rule {rule}"),
+            NextStep::OnboardDataSource { dependency, rule } => match rule {
+                Some(r) => write!(f, "onboard {dependency} (for rule {r})"),
+                None => write!(f, "onboard {dependency}"),
+            },
+            NextStep::RepairDataSource { source, rule } => {
+                write!(f, "repair source {source} (for rule {rule})")
+            }
+            NextStep::RunTest { test, rule } => match rule {
+                Some(r) => write!(f, "run test {test} against rule {r}"),
+                None => write!(f, "run test {test}"),
+            },
+            NextStep::Retest { rule, test } => match test {
+                Some(t) => write!(f, "re-test rule {rule} with {t}"),
+                None => write!(f, "re-test rule {rule}"),
+            },
+            NextStep::FixRule { rule, test } => match test {
+                Some(t) => write!(f, "fix rule {rule} (failed {t})"),
+                None => write!(f, "fix rule {rule}"),
+            },
+        }
+    }
+}
+
 /// One backlog item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BacklogItem {

@@ -77,6 +77,8 @@ pub enum EntryCause {
     },
     /// The re-validation policy changed.
     PolicyChanged,
+    /// The workspace's remap table changed, so rules' claims may count for other techniques.
+    RemapTableChanged,
 }
 
 /// A cause of a change.
@@ -111,6 +113,61 @@ pub enum Cause {
         /// When it went stale.
         expired_at: Timestamp,
     },
+}
+
+/// A cause in words: what happened, who did it, when and why.
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Entry {
+                at, who, why, what, ..
+            } => {
+                match what {
+                    EntryCause::RuleImported {
+                        rule,
+                        content_changed,
+                    } => {
+                        if *content_changed {
+                            write!(f, "rule {rule} content changed")?;
+                        } else {
+                            write!(f, "rule {rule} imported")?;
+                        }
+                    }
+                    EntryCause::RuleStatusChanged { rule, status } => {
+                        write!(f, "rule {rule} {}", status.as_str())?;
+                    }
+                    EntryCause::RuleRetired { rule } => write!(f, "rule {rule} retired")?,
+                    EntryCause::RuleTuned { rule, kind, what } => {
+                        write!(f, "{} added to rule {rule}: {what}", kind.as_str())?;
+                    }
+                    EntryCause::ResultRecorded {
+                        rule,
+                        outcome,
+                        ran_at,
+                    } => write!(f, "rule {rule} {} at {ran_at}", outcome.as_str())?,
+                    EntryCause::SourceDeclared { source } => write!(f, "source {source} changed")?,
+                    EntryCause::SourceRemoved { source } => write!(f, "source {source} removed")?,
+                    EntryCause::PolicyChanged => f.write_str("re-validation policy changed")?,
+                    EntryCause::RemapTableChanged => f.write_str("remap table changed")?,
+                }
+                match why {
+                    Some(w) => write!(f, " by {who} on {at} ({w})"),
+                    None => write!(f, " by {who} on {at}"),
+                }
+            }
+            Cause::SourceSilent {
+                rule,
+                source,
+                since,
+            } => match since {
+                Some(s) => write!(f, "source {source} (needed by {rule}) silent since {s}"),
+                None => write!(f, "source {source} (needed by {rule}) never seen"),
+            },
+            Cause::PassExpired { rule, expired_at } => {
+                write!(f, "pass of rule {rule} expired at {expired_at}")
+            }
+        }
+    }
 }
 
 /// One technique whose state changed.
@@ -270,6 +327,7 @@ fn causes(
                 }
             }
             Event::PolicySet(_) => EntryCause::PolicyChanged,
+            Event::RemapTableSet(_) => EntryCause::RemapTableChanged,
             _ => continue,
         };
         out.push(Cause::Entry {

@@ -111,6 +111,9 @@ pub enum Event {
     /// A scheduled job ran (on its schedule or when triggered), with its outcome. It changes no
     /// state: it is the record that the work happened, or failed and will be retried.
     JobRan(JobRun),
+    /// The workspace's remap table (old technique id → new) was set; an empty table clears it.
+    /// Rules' claims go through it before the knowledge base's own `revoked-by` resolution.
+    RemapTableSet(attest_attack::RemapTable),
 }
 
 impl Event {
@@ -133,6 +136,7 @@ impl Event {
             Event::ProfileUpserted(_) => "profile_upserted",
             Event::ProfileRemoved { .. } => "profile_removed",
             Event::JobRan(_) => "job_ran",
+            Event::RemapTableSet(_) => "remap_table_set",
         }
     }
 }

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod backlog;
+pub mod check;
 pub mod coverage;
 pub mod diff;
 pub mod journal;

@@ -326,3 +326,53 @@ pub fn target_set(
         problems,
     }
 }
+
+/// A profile name the state does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no profile named {name:?} (profiles: {})", if known.is_empty() { "none yet".to_string() } else { known.join(", ") })]
+pub struct UnknownProfile {
+    /// The name asked for.
+    pub name: String,
+    /// The profiles there are.
+    pub known: Vec<String>,
+}
+
+/// The scope of a coverage question — a profile's target set (default priority options), a
+/// platform, a system — as the CLI's `--profile/--platform/--scope` and the API's query ask it.
+pub fn question_scope(
+    catalog: &Catalog,
+    state: &crate::state::State,
+    profile: Option<&str>,
+    platform: Option<&str>,
+    system: Option<&str>,
+) -> Result<(Option<TargetSet>, crate::coverage::Scope), UnknownProfile> {
+    use crate::coverage::Scope;
+    let target = match profile {
+        Some(name) => {
+            let Some(p) = state.profiles.get(name) else {
+                return Err(UnknownProfile {
+                    name: name.to_string(),
+                    known: state.profiles.keys().cloned().collect(),
+                });
+            };
+            Some(target_set(
+                catalog,
+                &state.actors,
+                p,
+                &PriorityOptions::default(),
+            ))
+        }
+        None => None,
+    };
+    let mut scope = match &target {
+        Some(t) => Scope::profile(t.clone()),
+        None => Scope::all(),
+    };
+    if let Some(p) = platform {
+        scope.platforms = vec![p.to_string()];
+    }
+    if let Some(s) = system {
+        scope.systems = vec![s.to_string()];
+    }
+    Ok((target, scope))
+}

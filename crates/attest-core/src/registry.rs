@@ -29,6 +29,49 @@ pub struct ImportPlan {
     pub duplicates: Vec<RuleId>,
 }
 
+/// Claimed technique ids the release does not know, and revoked ones written `old→new`: what an
+/// import reports about its claims (the CLI's summary and the API's answer).
+pub fn classify_claims(
+    kb: &attest_attack::KnowledgeBase,
+    claimed: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    use attest_attack::{Resolution, TechniqueId};
+    let mut unknown = Vec::new();
+    let mut revoked = Vec::new();
+    for c in claimed {
+        let Ok(id) = TechniqueId::parse(c) else {
+            unknown.push(c.clone());
+            continue;
+        };
+        match kb.resolve_technique(id) {
+            Resolution::Unknown { .. } => unknown.push(c.clone()),
+            Resolution::Revoked { replacement, .. } => revoked.push(match replacement {
+                Some(r) => format!("{c}→{}", r.id),
+                None => c.clone(),
+            }),
+            _ => {}
+        }
+    }
+    (unknown, revoked)
+}
+
+/// Data components ATT&CK says these log sources provide, in catalogue order, without repeats:
+/// what a source declared with log sources only is taken to provide.
+pub fn derive_components(
+    kb: &attest_attack::KnowledgeBase,
+    log_sources: &[crate::source::LogSourceRef],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ls in log_sources {
+        for dc in kb.data_components_for_log_source(&ls.name, ls.channel.as_deref()) {
+            if !out.contains(&dc.meta.name) {
+                out.push(dc.meta.name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Plans importing `imported` from import root `root`, given the registry's current rules.
 ///
 /// `complete` says whether `imported` is the whole content of the root: only then are rules of

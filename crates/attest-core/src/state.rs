@@ -76,6 +76,8 @@ pub struct State {
     pub actors: BTreeMap<String, Actor>,
     /// Profiles, by name.
     pub profiles: BTreeMap<String, Profile>,
+    /// The workspace's remap table for technique ids its rules claim (empty: none).
+    pub remap: attest_attack::RemapTable,
     /// Sequence number of the last entry applied (0 for an empty journal).
     pub last_seq: u64,
     /// Journal time of the last entry applied.
@@ -226,6 +228,7 @@ impl State {
             // A job run is a record of work done; the state it changed (results, ...) comes
             // in entries of its own.
             Event::JobRan(_) => {}
+            Event::RemapTableSet(table) => self.remap = table.clone(),
         }
     }
 

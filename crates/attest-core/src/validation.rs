@@ -109,6 +109,32 @@ pub enum Invalidation {
     },
 }
 
+/// What invalidated a result, in words.
+impl std::fmt::Display for Invalidation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalidation::ContentChanged { at } => write!(f, "the rule changed at {at}"),
+            Invalidation::Tuned { at, kind, what } => {
+                write!(f, "{} {what:?} added at {at}", kind.as_str())
+            }
+            Invalidation::SourceRemoved { source, at } => {
+                write!(f, "source {source} removed at {at}")
+            }
+            Invalidation::SourceChanged { source, at } => {
+                write!(f, "source {source} redeclared at {at}")
+            }
+            Invalidation::SourceSilent {
+                source,
+                since: Some(t),
+            } => write!(f, "source {source} silent since {t}"),
+            Invalidation::SourceSilent {
+                source,
+                since: None,
+            } => write!(f, "source {source} never seen"),
+        }
+    }
+}
+
 impl Invalidation {
     /// When it happened (`None` for a never-seen source).
     pub fn at(&self) -> Option<Timestamp> {

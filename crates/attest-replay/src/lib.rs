@@ -9,7 +9,8 @@
 //!   a plain folder of event files.
 //! - [`replay()`] runs datasets through an [`attest_sigma::RuleSet`] and hands back, per dataset,
 //!   each expected rule's verdict (fired or not, match count, matched event record ids) and every
-//!   other rule that fired.
+//!   other rule that fired. The files of one dataset are merged by timestamp into one stream, so
+//!   correlation rules see all of them in one timeline.
 //!
 //! ```no_run
 //! use attest_replay::{ReplayOptions, load_datasets, replay};
@@ -33,6 +34,7 @@ pub mod dataset;
 mod error;
 pub mod normalize;
 pub mod read;
+pub mod record;
 mod replay;
 
 pub use dataset::{Dataset, ExpectedRule, Manifest, load_datasets};

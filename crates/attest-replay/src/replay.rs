@@ -1,13 +1,15 @@
 //! Running datasets through a rule set and tallying, per dataset, which rules fired.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use attest_sigma::{RuleIndex, RuleSet};
 
 use crate::dataset::Dataset;
-use crate::error::ReplayWarning;
-use crate::read::read_events;
+use crate::error::{Error, ReplayWarning};
+use crate::read::{FileSummary, ReadEvent, read_events};
 
 /// Settings of one replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +213,11 @@ struct Tally {
 }
 
 /// Replays one dataset.
+///
+/// All files of the dataset form one stream: when there are several, their events are merged
+/// in time order (each file is taken to be in time order already, as recorded logs are), so a
+/// correlation rule sees events of every file in one timeline. Events without a timestamp are
+/// passed on as soon as they reach the head of their file.
 pub fn replay_dataset(
     dataset: &Dataset,
     rules: &RuleSet,
@@ -219,21 +226,31 @@ pub fn replay_dataset(
     let mut result = empty_result(dataset);
     let mut tallies: HashMap<RuleIndex, Tally> = HashMap::new();
     let mut correlator = rules.correlator();
-    for (file_index, path) in dataset.files.iter().enumerate() {
-        let mut on_event = |e: crate::read::ReadEvent| {
-            for m in correlator.process(&e.normalized.event) {
-                let t = tallies.entry(m.rule).or_default();
-                t.count += 1;
-                if t.events.len() < options.max_event_refs {
-                    t.events.push(EventRef {
-                        file: file_index,
-                        record_id: e.normalized.record_id,
-                        ordinal: e.ordinal,
-                    });
-                }
+    let mut on_event = |file_index: usize, e: ReadEvent| {
+        for m in correlator.process(&e.normalized.event) {
+            let t = tallies.entry(m.rule).or_default();
+            t.count += 1;
+            if t.events.len() < options.max_event_refs {
+                t.events.push(EventRef {
+                    file: file_index,
+                    record_id: e.normalized.record_id,
+                    ordinal: e.ordinal,
+                });
             }
-        };
-        match read_events(path, &mut on_event) {
+        }
+    };
+    let outcomes: Vec<Result<FileSummary, Error>> = if dataset.files.len() <= 1 {
+        dataset
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, path)| read_events(path, &mut |e| on_event(i, e)))
+            .collect()
+    } else {
+        merge_in_time_order(&dataset.files, &mut on_event)
+    };
+    for outcome in outcomes {
+        match outcome {
             Ok(summary) => {
                 result.events += summary.events;
                 result.warnings.extend(summary.warnings);
@@ -278,4 +295,122 @@ pub fn replay_dataset(
     });
     result.other_fired = others;
     result
+}
+
+/// Events each file's reader may run ahead of the merge: memory stays bounded by
+/// `files × MERGE_LOOKAHEAD` events whatever the files' sizes.
+const MERGE_LOOKAHEAD: usize = 64;
+
+enum FromReader {
+    Event(ReadEvent),
+    Done(Result<FileSummary, Error>),
+}
+
+/// Reads every file on its own thread and hands their events to `on_event` merged by
+/// timestamp (ties: file order, then position in the file). Returns each file's outcome, in
+/// file order.
+fn merge_in_time_order(
+    files: &[PathBuf],
+    on_event: &mut dyn FnMut(usize, ReadEvent),
+) -> Vec<Result<FileSummary, Error>> {
+    std::thread::scope(|scope| {
+        let receivers: Vec<Receiver<FromReader>> = files
+            .iter()
+            .map(|path| {
+                let (tx, rx) = sync_channel(MERGE_LOOKAHEAD);
+                scope.spawn(move || {
+                    let done = read_events(path, &mut |e| {
+                        // The merge only stops listening once it has what it needs.
+                        let _ = tx.send(FromReader::Event(e));
+                    });
+                    let _ = tx.send(FromReader::Done(done));
+                });
+                rx
+            })
+            .collect();
+        let mut outcomes: Vec<Option<Result<FileSummary, Error>>> =
+            files.iter().map(|_| None).collect();
+        // The head event of each file still open, ordered by (time, file, position).
+        let mut heads: BinaryHeap<Reverse<Head>> = BinaryHeap::new();
+        let mut pull = |file: usize, heads: &mut BinaryHeap<Reverse<Head>>| {
+            let Some(rx) = receivers.get(file) else {
+                return;
+            };
+            match rx.recv() {
+                Ok(FromReader::Event(event)) => heads.push(Reverse(Head::new(file, event))),
+                Ok(FromReader::Done(done)) => outcomes[file] = Some(done),
+                // The reader thread died without a word (a panic): name the file.
+                Err(_) => {
+                    outcomes[file] = Some(Err(Error::Io {
+                        path: files[file].clone(),
+                        source: std::io::Error::other("the reader of this file stopped"),
+                    }))
+                }
+            }
+        };
+        for file in 0..files.len() {
+            pull(file, &mut heads);
+        }
+        while let Some(Reverse(head)) = heads.pop() {
+            let file = head.file;
+            on_event(file, head.event);
+            pull(file, &mut heads);
+        }
+        outcomes
+            .into_iter()
+            .zip(files)
+            .map(|(o, path)| {
+                o.unwrap_or_else(|| {
+                    Err(Error::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other("the reader of this file stopped"),
+                    })
+                })
+            })
+            .collect()
+    })
+}
+
+/// One file's next event in the merge.
+struct Head {
+    /// Untimed events sort first, so they pass at once.
+    at: Option<jiff::Timestamp>,
+    file: usize,
+    ordinal: u64,
+    event: ReadEvent,
+}
+
+impl Head {
+    fn new(file: usize, event: ReadEvent) -> Self {
+        Head {
+            at: event.normalized.event.timestamp(),
+            file,
+            ordinal: event.ordinal,
+            event,
+        }
+    }
+
+    fn key(&self) -> (Option<jiff::Timestamp>, usize, u64) {
+        (self.at, self.file, self.ordinal)
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }

@@ -269,7 +269,7 @@ fn technique_info(kb: &KnowledgeBase, t: &attest_attack::Technique) -> Technique
 }
 
 /// An alert as a SOAR sends it: any subset of the fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct EnrichRequest {
     /// A rule id from any imported origin.

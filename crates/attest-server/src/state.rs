@@ -98,6 +98,14 @@ pub(crate) struct Inner {
     refresh_lock: Mutex<()>,
     /// Wakes the refresher (on a PostgreSQL notification or after a local write).
     wake: Notify,
+    /// Wakes the webhook event detector when the snapshot moved to a new journal head.
+    pub journal_moved: Notify,
+    /// Wakes the webhook deliverer when deliveries were queued.
+    pub deliveries_queued: Notify,
+    /// This server's identity in delivery and job leases (several servers share a database).
+    pub instance: String,
+    /// How background work runs (set when serving starts).
+    pub background: std::sync::OnceLock<crate::webhooks::BackgroundOptions>,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -131,6 +139,14 @@ impl AppState {
                 auth,
                 refresh_lock: Mutex::new(()),
                 wake: Notify::new(),
+                journal_moved: Notify::new(),
+                deliveries_queued: Notify::new(),
+                instance: format!(
+                    "{}-{}",
+                    std::process::id(),
+                    hex::encode(rand::random::<[u8; 4]>())
+                ),
+                background: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -153,6 +169,16 @@ impl AppState {
     /// The enrichment index.
     pub fn enrich_index(&self) -> &EnrichIndex {
         &self.inner.enrich
+    }
+
+    /// This server's identity in leases: process id and a random suffix.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// How background work runs (the defaults until serving starts).
+    pub fn background(&self) -> crate::webhooks::BackgroundOptions {
+        self.inner.background.get().copied().unwrap_or_default()
     }
 
     /// The current snapshot.
@@ -198,6 +224,7 @@ impl AppState {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
         }
+        self.inner.journal_moved.notify_one();
         Ok(true)
     }
 

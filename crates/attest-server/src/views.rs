@@ -9,9 +9,10 @@ use attest_core::source::Health;
 use attest_core::state::{RuleRecord, SourceRecord};
 use jiff::Timestamp;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A coverage reason: its kind, the rule it is about, and a human detail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReasonView {
     /// Stable kind (`no-rule`, `source-silent`, `stale`, …).
     pub kind: &'static str,
@@ -77,7 +78,7 @@ impl ReasonView {
 }
 
 /// A rule as it bears on one technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleCoverageView {
     /// Rule id.
     pub id: String,
@@ -98,7 +99,7 @@ pub struct RuleCoverageView {
 }
 
 /// The latest conclusive result of a rule for a technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LastTest {
     /// Test id.
     pub test: Option<String>,
@@ -131,7 +132,7 @@ impl RuleCoverageView {
 }
 
 /// Our coverage of one technique.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CoverageView {
     /// `validated`, `unvalidated`, `failing`, `degraded`, `gap`.
     pub state: &'static str,
@@ -141,6 +142,7 @@ pub struct CoverageView {
     pub rules: Vec<RuleCoverageView>,
     /// For a parent: validated sub-techniques / sub-techniques in scope.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<usize>>)]
     pub subtechniques_validated: Option<[usize; 2]>,
 }
 
@@ -171,7 +173,7 @@ impl CoverageView {
 }
 
 /// Counts per state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TallyView {
     /// Validated techniques.
     pub validated: usize,
@@ -212,7 +214,7 @@ fn dependency(d: &RuleDependency) -> String {
 }
 
 /// A rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleView {
     /// Id.
     pub id: String,
@@ -268,7 +270,7 @@ impl RuleView {
 }
 
 /// An inventory source with its health now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceView {
     /// Name.
     pub name: String,
@@ -321,7 +323,7 @@ impl SourceView {
 }
 
 /// A recorded validation result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ResultView {
     /// Rule id.
     pub rule: String,

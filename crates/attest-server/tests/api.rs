@@ -106,7 +106,7 @@ async fn tokens_and_roles_guard_the_api() {
     assert_eq!(ready["journal_head"], 4);
 
     // Tokens are stored hashed: the secrets never appear in the metadata.
-    assert_eq!(attest_server::token_count(&s.store).await.ok(), Some(2));
+    assert_eq!(attest_server::token_count(&s.store).await.ok(), Some(3));
     let meta = s.store.all_meta().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !meta

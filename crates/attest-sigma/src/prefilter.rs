@@ -28,6 +28,10 @@ use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule};
 use rsigma_parser::{ConditionExpr, Quantifier, SelectorPattern};
 use serde_json::Value;
 
+/// The pseudo-field of keyword atoms: they may hold in any string value. Kept out of the
+/// per-field map, so no real field name can reach it.
+const KEYWORDS: &str = "\u{0}keywords";
+
 /// Most clauses kept per rule: more prune more, but the first few do nearly all the work.
 const MAX_CLAUSES_PER_RULE: usize = 4;
 
@@ -42,13 +46,17 @@ pub(crate) enum Anchor {
     End,
     /// The whole value (plain equality).
     Whole,
+    /// Anywhere, but only known to hold for ASCII values: literals read out of a regular
+    /// expression, whose case folding is not Unicode lowercasing. A non-ASCII value satisfies
+    /// such an atom outright.
+    AnywhereInAscii,
 }
 
 impl Anchor {
     /// Whether a literal found at `start..end` in a value of `len` bytes sits where it must.
     fn holds(self, start: usize, end: usize, len: usize) -> bool {
         match self {
-            Anchor::Anywhere => true,
+            Anchor::Anywhere | Anchor::AnywhereInAscii => true,
             Anchor::Start => start == 0,
             Anchor::End => end == len,
             Anchor::Whole => start == 0 && end == len,
@@ -111,6 +119,8 @@ pub(crate) struct Prefilter {
     need: Vec<u8>,
     /// Members without clauses.
     always: Vec<u32>,
+    /// The index of keyword literals, scanned over every string value.
+    keywords: Option<FieldIndex>,
 }
 
 /// Every atom with one literal: the clause it belongs to and where the literal must sit.
@@ -122,6 +132,9 @@ struct FieldIndex {
     pattern_atoms: Vec<LiteralAtoms>,
     /// Every clause on this field (satisfied at once by values we cannot scan, e.g. arrays).
     all_clauses: Vec<u32>,
+    /// Clauses with an [`Anchor::AnywhereInAscii`] atom on this field (satisfied at once by
+    /// non-ASCII values).
+    loose_clauses: Vec<u32>,
 }
 
 impl Prefilter {
@@ -160,6 +173,14 @@ impl Prefilter {
                 pattern_atoms.iter().flatten().map(|&(c, _)| c).collect();
             all_clauses.sort_unstable();
             all_clauses.dedup();
+            let mut loose_clauses: Vec<u32> = pattern_atoms
+                .iter()
+                .flatten()
+                .filter(|(_, a)| *a == Anchor::AnywhereInAscii)
+                .map(|&(c, _)| c)
+                .collect();
+            loose_clauses.sort_unstable();
+            loose_clauses.dedup();
             // Literals are lowercase and values are lowercased before the scan, so the
             // automaton is case-sensitive (cheaper to build and to run than ASCII-insensitive).
             let kind = if patterns.len() <= 64 {
@@ -179,6 +200,7 @@ impl Prefilter {
                             automaton,
                             pattern_atoms,
                             all_clauses,
+                            loose_clauses,
                         },
                     );
                 }
@@ -197,11 +219,13 @@ impl Prefilter {
         }
         always.sort_unstable();
         always.dedup();
+        let keywords = fields.remove(KEYWORDS);
         Prefilter {
             fields,
             clause_rule,
             need,
             always,
+            keywords,
         }
     }
 
@@ -212,19 +236,11 @@ impl Prefilter {
         if self.clause_rule.is_empty() {
             return out;
         }
-        let mut hit = vec![false; self.clause_rule.len()];
-        let mut got = vec![0u8; self.need.len()];
-        let mut mark = |c: u32, out: &mut Vec<u32>| {
-            let slot = &mut hit[c as usize];
-            if !*slot {
-                *slot = true;
-                let r = self.clause_rule[c as usize];
-                let g = &mut got[r as usize];
-                *g += 1;
-                if *g == self.need[r as usize] {
-                    out.push(r);
-                }
-            }
+        let mut marks = Marks {
+            hit: vec![false; self.clause_rule.len()],
+            got: vec![0u8; self.need.len()],
+            filter: self,
+            out: &mut out,
         };
         // One buffer for the lowercased values of this event.
         let mut lowered = String::new();
@@ -232,11 +248,8 @@ impl Prefilter {
             let Some(index) = self.fields.get(name) else {
                 continue;
             };
-            let text: &str = match value {
-                Value::String(s) => {
-                    lower_into(s, &mut lowered);
-                    &lowered
-                }
+            match value {
+                Value::String(s) => index.scan_str(s, &mut lowered, &mut marks),
                 Value::Number(n) => {
                     // As rsigma turns numbers into text: integers plainly, others as f64.
                     lowered.clear();
@@ -244,35 +257,81 @@ impl Prefilter {
                         Some(i) => lowered.push_str(&i.to_string()),
                         None => lowered.push_str(&n.as_f64().unwrap_or(f64::NAN).to_string()),
                     }
-                    &lowered
+                    index.scan_lowered(&lowered, &mut marks);
                 }
-                Value::Bool(b) => {
-                    if *b {
-                        "true"
-                    } else {
-                        "false"
-                    }
-                }
-                Value::Null => continue,
-                Value::Array(_) | Value::Object(_) => {
-                    for &c in &index.all_clauses {
-                        mark(c, &mut out);
-                    }
-                    continue;
-                }
-            };
-            let len = text.len();
-            for m in index.automaton.find_overlapping_iter(text) {
-                for &(c, anchor) in &index.pattern_atoms[m.pattern().as_usize()] {
-                    if anchor.holds(m.start(), m.end(), len) {
-                        mark(c, &mut out);
-                    }
+                Value::Bool(b) => index.scan_lowered(if *b { "true" } else { "false" }, &mut marks),
+                Value::Null => {}
+                Value::Array(_) | Value::Object(_) => marks.all(&index.all_clauses),
+            }
+        }
+        // Keywords look at every string value of the event (nested ones too).
+        if let Some(index) = &self.keywords {
+            for value in event.values() {
+                match value {
+                    Value::String(s) => index.scan_str(s, &mut lowered, &mut marks),
+                    Value::Array(_) | Value::Object(_) => marks.all(&index.all_clauses),
+                    _ => {}
                 }
             }
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// Which clauses one event satisfied so far, and which members became candidates.
+struct Marks<'a> {
+    hit: Vec<bool>,
+    got: Vec<u8>,
+    filter: &'a Prefilter,
+    out: &'a mut Vec<u32>,
+}
+
+impl Marks<'_> {
+    fn mark(&mut self, clause: u32) {
+        let Some(slot) = self.hit.get_mut(clause as usize) else {
+            return;
+        };
+        if *slot {
+            return;
+        }
+        *slot = true;
+        let r = self.filter.clause_rule[clause as usize];
+        let g = &mut self.got[r as usize];
+        *g += 1;
+        if *g == self.filter.need[r as usize] {
+            self.out.push(r);
+        }
+    }
+
+    fn all(&mut self, clauses: &[u32]) {
+        for &c in clauses {
+            self.mark(c);
+        }
+    }
+}
+
+impl FieldIndex {
+    /// Scans one string value: lowercased as rsigma lowercases it, with the atoms read out of
+    /// regexes satisfied outright when the value is not ASCII.
+    fn scan_str(&self, s: &str, lowered: &mut String, marks: &mut Marks<'_>) {
+        if !s.is_ascii() {
+            marks.all(&self.loose_clauses);
+        }
+        lower_into(s, lowered);
+        self.scan_lowered(lowered, marks);
+    }
+
+    fn scan_lowered(&self, text: &str, marks: &mut Marks<'_>) {
+        let len = text.len();
+        for m in self.automaton.find_overlapping_iter(text) {
+            for &(c, anchor) in &self.pattern_atoms[m.pattern().as_usize()] {
+                if anchor.holds(m.start(), m.end(), len) {
+                    marks.mark(c);
+                }
+            }
+        }
     }
 }
 
@@ -380,9 +439,16 @@ fn detection_cnf(d: &CompiledDetection) -> Cnf {
             .collect(),
         CompiledDetection::AnyOf(subs) => or_cnf(subs.iter().map(detection_cnf).collect()),
         CompiledDetection::And(subs) => subs.iter().flat_map(detection_cnf).collect(),
-        CompiledDetection::Keywords(_)
-        | CompiledDetection::ArrayMatch { .. }
-        | CompiledDetection::Conditional { .. } => Vec::new(),
+        CompiledDetection::Keywords(matcher) => matcher_needles(matcher)
+            .map(|needles| Clause {
+                atoms: needles
+                    .into_iter()
+                    .map(|n| (KEYWORDS.to_owned(), n))
+                    .collect(),
+            })
+            .into_iter()
+            .collect(),
+        CompiledDetection::ArrayMatch { .. } | CompiledDetection::Conditional { .. } => Vec::new(),
     }
 }
 
@@ -391,23 +457,66 @@ fn detection_cnf(d: &CompiledDetection) -> Cnf {
 /// Plain string matchers keep their anchor. Numbers are compared as text anywhere in the value
 /// (a numeric value written with an exponent, `4.688e3`, is the one form this misses).
 fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<Needle>> {
-    let literal = |v: &str, anchor: Anchor| -> Option<Vec<Needle>> {
-        (!v.is_empty() && v.is_ascii()).then(|| vec![(v.to_ascii_lowercase(), anchor)])
+    // rsigma keeps case-insensitive values lowercased (Unicode) and compares them with the
+    // lowercased value: those are taken verbatim, non-ASCII too. Case-sensitive values compare
+    // with the value as written; lowercasing both sides keeps a match only for ASCII literals.
+    let literal = |v: &str, case_insensitive: bool, anchor: Anchor| -> Option<Vec<Needle>> {
+        if v.is_empty() {
+            None
+        } else if case_insensitive {
+            Some(vec![(v.to_owned(), anchor)])
+        } else if v.is_ascii() {
+            Some(vec![(v.to_ascii_lowercase(), anchor)])
+        } else {
+            None
+        }
     };
     match m {
-        CompiledMatcher::Exact { value, .. } => literal(value, Anchor::Whole),
-        CompiledMatcher::Contains { value, .. } => literal(value, Anchor::Anywhere),
-        CompiledMatcher::StartsWith { value, .. } => literal(value, Anchor::Start),
-        CompiledMatcher::EndsWith { value, .. } => literal(value, Anchor::End),
-        CompiledMatcher::AhoCorasickSet { needles, .. } => {
+        CompiledMatcher::Exact {
+            value,
+            case_insensitive,
+        } => literal(value, *case_insensitive, Anchor::Whole),
+        CompiledMatcher::Contains {
+            value,
+            case_insensitive,
+        } => literal(value, *case_insensitive, Anchor::Anywhere),
+        CompiledMatcher::StartsWith {
+            value,
+            case_insensitive,
+        } => literal(value, *case_insensitive, Anchor::Start),
+        CompiledMatcher::EndsWith {
+            value,
+            case_insensitive,
+        } => literal(value, *case_insensitive, Anchor::End),
+        CompiledMatcher::AhoCorasickSet {
+            needles,
+            case_insensitive,
+            ..
+        } => {
             let mut out = Vec::with_capacity(needles.len());
             for n in needles {
-                out.extend(literal(n, Anchor::Anywhere)?);
+                out.extend(literal(n, *case_insensitive, Anchor::Anywhere)?);
             }
             Some(out)
         }
         CompiledMatcher::NumericEq(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
             Some(vec![(format!("{}", *f as i64), Anchor::Anywhere)])
+        }
+        CompiledMatcher::Regex(re) => regex_needles(re.as_str()),
+        CompiledMatcher::RegexSetMatch { set, mode } => {
+            let each = set.patterns().iter().map(|p| regex_needles(p));
+            match mode {
+                rsigma_eval::matcher::GroupMode::Any => {
+                    let mut out = Vec::new();
+                    for n in each {
+                        out.extend(n?);
+                    }
+                    (!out.is_empty()).then_some(out)
+                }
+                rsigma_eval::matcher::GroupMode::All => {
+                    each.flatten().max_by_key(|n| needle_score(n))
+                }
+            }
         }
         CompiledMatcher::AnyOf(children)
         | CompiledMatcher::CaseInsensitiveGroup {
@@ -427,7 +536,107 @@ fn matcher_needles(m: &CompiledMatcher) -> Option<Vec<Needle>> {
         } => children
             .iter()
             .filter_map(matcher_needles)
-            .max_by_key(|n| n.iter().map(|(l, _)| l.len()).min().unwrap_or(0)),
+            .max_by_key(|n| needle_score(n)),
+        _ => None,
+    }
+}
+
+/// The length of the shortest literal: what makes a set of needles rare.
+fn needle_score(needles: &[Needle]) -> usize {
+    needles.iter().map(|(l, _)| l.len()).min().unwrap_or(0)
+}
+
+/// Literals of which one must occur in any text the regular expression matches (lowercased,
+/// valid for ASCII text only, see [`Anchor::AnywhereInAscii`]); `None` when none is known.
+fn regex_needles(pattern: &str) -> Option<Vec<Needle>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let needles = required_literals(&hir)?
+        .into_iter()
+        .map(|l| (l, Anchor::AnywhereInAscii))
+        .collect::<Vec<_>>();
+    (needle_score(&needles) >= 2).then_some(needles)
+}
+
+/// Lowercase ASCII literals of which one occurs in every ASCII text `hir` matches.
+fn required_literals(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => required_literals(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_literals(&r.sub),
+        HirKind::Alternation(branches) => {
+            let mut out = Vec::new();
+            for b in branches {
+                out.extend(required_literals(b)?);
+            }
+            out.sort();
+            out.dedup();
+            Some(out)
+        }
+        HirKind::Concat(parts) => {
+            // Runs of fixed pieces make one literal; the rarest requirement wins.
+            let mut best: Option<Vec<String>> = None;
+            let mut consider = |cand: Vec<String>| {
+                let score = |v: &Vec<String>| v.iter().map(String::len).min().unwrap_or(0);
+                if !cand.is_empty() && best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
+                    best = Some(cand);
+                }
+            };
+            let mut run = String::new();
+            for part in parts {
+                match fixed_text(part) {
+                    Some(text) => run.push_str(&text),
+                    None => {
+                        if !run.is_empty() {
+                            consider(vec![std::mem::take(&mut run)]);
+                        }
+                        if let Some(inner) = required_literals(part) {
+                            consider(inner);
+                        }
+                    }
+                }
+            }
+            if !run.is_empty() {
+                consider(vec![run]);
+            }
+            best
+        }
+        _ => fixed_text(hir).map(|t| vec![t]),
+    }
+}
+
+/// The one lowercase ASCII text `hir` matches in ASCII text, if it is that simple: a literal,
+/// or a class whose ASCII members are one letter in either case (`(?i)k` is `[Kk\u{212A}]`).
+fn fixed_text(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(lit) => {
+            let text = std::str::from_utf8(&lit.0).ok()?;
+            (!text.is_empty() && text.is_ascii()).then(|| text.to_ascii_lowercase())
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut letter: Option<char> = None;
+            for range in class.iter() {
+                let (start, end) = (range.start(), range.end());
+                if !start.is_ascii() {
+                    continue;
+                }
+                // Only small ranges can be one letter in two cases.
+                if (end as u32).saturating_sub(start as u32) > 1 && end.is_ascii() {
+                    return None;
+                }
+                for c in start..=end.min('\u{7f}') {
+                    let c = c.to_ascii_lowercase();
+                    match letter {
+                        None => letter = Some(c),
+                        Some(l) if l == c => {}
+                        Some(_) => return None,
+                    }
+                }
+            }
+            letter.map(String::from)
+        }
+        HirKind::Capture(c) => fixed_text(&c.sub),
+        HirKind::Concat(parts) => parts.iter().map(fixed_text).collect(),
         _ => None,
     }
 }

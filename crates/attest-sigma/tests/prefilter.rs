@@ -24,6 +24,8 @@ const RULES: &[(&str, &str)] = &[
     ("kelvin", "    CommandLine|contains: 'kerberos'"),
     ("regex", "    CommandLine|re: '(?i)inv[o0]ke-?expression'"),
     ("wildcard", "    CommandLine|contains: 'copy*sam'"),
+    ("longs", "    CommandLine|re: '(?i)sekurlsa::[a-z]+'"),
+    ("emoji", "    CommandLine|contains: '\u{1F600}'"),
     ("bool", "    Flag: true"),
 ];
 
@@ -113,6 +115,10 @@ fn case_and_non_ascii_text() {
     // Non-ASCII values are lowercased as rsigma lowercases them.
     assert_eq!(check(&set, json!({"CommandLine": "ÉÉ"})), ["unicode"]);
     assert_eq!(
+        check(&set, json!({"CommandLine": "x \u{1F600} y"})),
+        ["emoji"]
+    );
+    assert_eq!(
         check(&set, json!({"CommandLine": "İ mimikatz"})),
         ["contains"]
     );
@@ -145,5 +151,32 @@ fn numbers_booleans_arrays_regexes_and_negations() {
         ["wildcard"]
     );
     assert!(check(&set, json!({"CommandLine": "sam copy"})).is_empty());
+    assert_eq!(
+        check(&set, json!({"CommandLine": "SEKURLSA::LogonPasswords"})),
+        ["longs"]
+    );
+    // The regex folds the long s (U+017F) to `s`; Unicode lowercasing does not.
+    assert_eq!(
+        check(&set, json!({"CommandLine": "\u{17F}ekurlsa::x"})),
+        ["longs"]
+    );
+    assert!(check(&set, json!({"CommandLine": "sekurlsa:: 1"})).is_empty());
     assert!(check(&set, json!({"CommandLine": "mimikatz", "User": "system"})).is_empty());
+}
+
+#[test]
+fn keywords_are_looked_for_in_every_string_value() {
+    let text = "title: kw\nid: rule-kw\nlogsource: {product: windows, category: process_creation}\ndetection:\n  keywords:\n    - 'sekurlsa::'\n    - 'Mimikatz'\n  condition: keywords\n";
+    let (set, diags) = RuleSet::compile(
+        [SourceRule::new("kw.yml", text)],
+        &CompileOptions::default(),
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(check(&set, json!({"CommandLine": "x SEKURLSA::y"})), ["kw"]);
+    assert_eq!(check(&set, json!({"ParentImage": "mimikatz"})), ["kw"]);
+    assert_eq!(
+        check(&set, json!({"Image": "a", "Nested": {"x": ["MIMIKATZ"]}})),
+        ["kw"]
+    );
+    assert!(check(&set, json!({"CommandLine": "sekurlsa:", "Count": 5})).is_empty());
 }

@@ -222,6 +222,17 @@ fn everything() -> Vec<NewEntry> {
                 },
             }),
         ),
+        entry(
+            "2026-01-08T00:00:00Z",
+            Event::RemapTableSet({
+                let mut t = attest_attack::RemapTable::new();
+                t.insert(
+                    attest_attack::TechniqueId::parse("T1086").expect("id"),
+                    attest_attack::TechniqueId::parse("T1059.001").expect("id"),
+                );
+                t
+            }),
+        ),
     ]
     .into_iter()
     .map(|e| e.with_why("test"))
@@ -244,6 +255,7 @@ fn assert_same_state(label: &str, a: &State, b: &State) {
     assert_eq!(a.policy, b.policy, "{label}: policy");
     assert_eq!(a.actors, b.actors, "{label}: actors");
     assert_eq!(a.profiles, b.profiles, "{label}: profiles");
+    assert_eq!(a.remap, b.remap, "{label}: remap table");
     assert_eq!(a.last_seq, b.last_seq, "{label}: last seq");
     assert_eq!(a.last_at, b.last_at, "{label}: last at");
 }
@@ -476,7 +488,7 @@ async fn state_as_of_and_journal_ranges() {
 
         let after = store.entries_after(20, 100).await.expect("after");
         let seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [21, 22, 23, 24], "{l}");
+        assert_eq!(seqs, [21, 22, 23, 24, 25], "{l}");
         let page = store.entries_after(0, 2).await.expect("page");
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let range = store
@@ -488,7 +500,7 @@ async fn state_as_of_and_journal_ranges() {
             .await
             .expect("range");
         assert_eq!(range.iter().map(|e| e.seq).collect::<Vec<_>>(), [5, 6]);
-        assert!(store.entries_after(24, 10).await.expect("none").is_empty());
+        assert!(store.entries_after(25, 10).await.expect("none").is_empty());
     }
 }
 

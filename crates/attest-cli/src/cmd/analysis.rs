@@ -1,9 +1,9 @@
 //! Shared plumbing for the commands that compute coverage: load the KB, fold the journal (as of an
 //! instant), build the profile's target set, and run the engine.
 
-use anyhow::{Context as _, Result, bail};
-use attest_core::coverage::{Catalog, Coverage, Scope, compute};
-use attest_core::priority::{PriorityOptions, TargetSet, target_set};
+use anyhow::{Context as _, Result};
+use attest_core::coverage::{Catalog, Coverage, Reason, Scope, compute};
+use attest_core::priority::TargetSet;
 use attest_core::state::State;
 use attest_store::Store;
 use jiff::Timestamp;
@@ -86,45 +86,30 @@ pub fn coverage_for(
 }
 
 /// The engine's scope for `scope` in `state`, with the profile's target set when one is asked
-/// for; an error names the profiles that exist when the asked one does not.
+/// for (`attest_core::priority::question_scope`, shared with the API); an error names the
+/// profiles that exist when the asked one does not.
 pub fn scope_for(
     catalog: &Catalog,
     state: &State,
     scope: &ScopeArgs,
 ) -> Result<(Option<TargetSet>, Scope)> {
-    let target = match &scope.profile {
-        Some(name) => {
-            let Some(profile) = state.profiles.get(name) else {
-                let known: Vec<&str> = state.profiles.keys().map(String::as_str).collect();
-                bail!(
-                    "no profile named {name:?} (profiles: {})",
-                    if known.is_empty() {
-                        "none yet; `attest profiles import`".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                );
-            };
-            Some(target_set(
-                catalog,
-                &state.actors,
-                profile,
-                &PriorityOptions::default(),
-            ))
+    attest_core::priority::question_scope(
+        catalog,
+        state,
+        scope.profile.as_deref(),
+        scope.platform.as_deref(),
+        scope.scope.as_deref(),
+    )
+    .map_err(|e| {
+        if e.known.is_empty() {
+            anyhow::anyhow!(
+                "no profile named {:?} (profiles: none yet; `attest profiles import`)",
+                e.name
+            )
+        } else {
+            anyhow::anyhow!(e)
         }
-        None => None,
-    };
-    let mut s = match &target {
-        Some(t) => Scope::profile(t.clone()),
-        None => Scope::all(),
-    };
-    if let Some(p) = &scope.platform {
-        s.platforms = vec![p.clone()];
-    }
-    if let Some(sys) = &scope.scope {
-        s.systems = vec![sys.clone()];
-    }
-    Ok((target, s))
+    })
 }
 
 /// Parses `--as-of`.
@@ -133,4 +118,7 @@ pub fn as_of(s: Option<&str>) -> Result<Option<Timestamp>> {
         .transpose()
 }
 
-pub use attest_core::words::reason_text;
+/// A reason in words a person can act on (the wording lives in `attest-core`).
+pub fn reason_text(r: &Reason) -> String {
+    r.to_string()
+}

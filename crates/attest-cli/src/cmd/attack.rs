@@ -71,12 +71,25 @@ enum Verb {
         #[arg(long, value_name = "FILE")]
         table: Option<PathBuf>,
     },
+    /// The workspace's remap table: rules' technique ids go through it before ATT&CK's own
+    /// revoked-by resolution. With FILE (CSV `old,new` or YAML map) it is set (journaled);
+    /// with --clear removed; with neither, shown.
+    RemapTable {
+        /// The table to set.
+        file: Option<PathBuf>,
+        /// Remove the table.
+        #[arg(long, conflicts_with = "file")]
+        clear: bool,
+    },
 }
 
 /// Runs `attest attack …`.
 pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     if let Verb::Update { dry_run } = args.verb {
         return super::block_on(update(ctx, dry_run));
+    }
+    if let Verb::RemapTable { file, clear } = args.verb {
+        return super::block_on(remap_table(ctx, file, clear));
     }
     let loaded = kb_source::load(ctx, &[])?;
     let kb = &loaded.kb;
@@ -101,7 +114,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
         )?,
         Verb::Search { text, limit } => search(ctx, kb, &text, limit, &mut out)?,
         Verb::Remap { ids, table } => remap(ctx, kb, &ids, table, &mut out)?,
-        Verb::Update { .. } => unreachable!("handled above"),
+        Verb::Update { .. } | Verb::RemapTable { .. } => unreachable!("handled above"),
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -434,6 +447,67 @@ fn search(
     table.write(ctx.format, out)
 }
 
+fn read_remap_table(path: &std::path::Path) -> Result<RemapTable> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let parsed = if is_yaml {
+        RemapTable::from_yaml(&bytes)
+    } else {
+        RemapTable::from_csv(&bytes)
+    };
+    parsed.with_context(|| format!("reading remap table {}", path.display()))
+}
+
+async fn remap_table(ctx: &Context, file: Option<PathBuf>, clear: bool) -> Result<ExitCode> {
+    use attest_core::journal::Event;
+    let store = super::workspace::open(ctx).await?;
+    let current = store.state(None).await?.remap;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let new = match (&file, clear) {
+        (Some(path), _) => Some(read_remap_table(path)?),
+        (None, true) => Some(RemapTable::new()),
+        (None, false) => None,
+    };
+    let Some(new) = new else {
+        let mut table = Table::new(&["old", "new"]);
+        for (old, new) in current.iter() {
+            table.push(vec![old.to_string(), new.to_string()]);
+        }
+        table.write(ctx.format, &mut out)?;
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    };
+    if new == current {
+        writeln!(out, "remap table unchanged ({} entries)", new.len())?;
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let why = match &file {
+        Some(p) => format!("remap table from {}", p.display()),
+        None => "remap table cleared".to_string(),
+    };
+    let entry = attest_store::NewEntry::new(
+        super::workspace::who(),
+        super::workspace::now(),
+        Event::RemapTableSet(new.clone()),
+    )
+    .with_why(why);
+    store.append(vec![entry]).await?;
+    store.close().await;
+    if new.is_empty() {
+        writeln!(out, "remap table cleared (had {} entries)", current.len())?;
+    } else {
+        writeln!(
+            out,
+            "remap table set: {} entries (was {}); rules' claims now go through it",
+            new.len(),
+            current.len()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn remap(
     ctx: &Context,
     kb: &KnowledgeBase,
@@ -442,17 +516,7 @@ fn remap(
     out: &mut dyn Write,
 ) -> Result<()> {
     let remap = match &table_path {
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            let parsed = if is_yaml {
-                RemapTable::from_yaml(&bytes)
-            } else {
-                RemapTable::from_csv(&bytes)
-            };
-            parsed.with_context(|| format!("reading remap table {}", path.display()))?
-        }
+        Some(path) => read_remap_table(path)?,
         None => RemapTable::new(),
     };
     let mut table = Table::new(&["requested", "status", "current", "name", "path"]);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use attest_core::backlog::{BacklogOptions, ItemKind, Ownership, backlog};
+use attest_core::backlog::{BacklogOptions, ItemKind, NextStep, Ownership, backlog};
 use attest_core::coverage::CoverageState;
 
 use crate::cmd::analysis::{self, ScopeArgs, reason_text};
@@ -38,7 +38,9 @@ pub struct PlanArgs {
     platform: Option<String>,
 }
 
-use attest_core::words::step_text;
+fn step_text(s: &NextStep) -> String {
+    s.to_string()
+}
 
 /// Runs `attest backlog`.
 pub async fn run_backlog(ctx: &Context, args: BacklogArgs) -> Result<ExitCode> {

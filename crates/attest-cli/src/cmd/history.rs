@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use attest_core::coverage::CoverageState;
-use attest_core::diff::{Cause, Direction, EntryCause, diff};
+use attest_core::diff::{Cause, Direction, diff};
 use serde_json::json;
 
 use crate::cmd::analysis::{self, ScopeArgs};
@@ -45,54 +45,7 @@ pub struct CheckArgs {
 }
 
 fn cause_text(c: &Cause) -> String {
-    match c {
-        Cause::Entry {
-            at, who, why, what, ..
-        } => {
-            let what = match what {
-                EntryCause::RuleImported {
-                    rule,
-                    content_changed,
-                } => {
-                    if *content_changed {
-                        format!("rule {rule} content changed")
-                    } else {
-                        format!("rule {rule} imported")
-                    }
-                }
-                EntryCause::RuleStatusChanged { rule, status } => {
-                    format!("rule {rule} {}", status.as_str())
-                }
-                EntryCause::RuleRetired { rule } => format!("rule {rule} retired"),
-                EntryCause::RuleTuned { rule, kind, what } => {
-                    format!("{} added to rule {rule}: {what}", kind.as_str())
-                }
-                EntryCause::ResultRecorded {
-                    rule,
-                    outcome,
-                    ran_at,
-                } => format!("rule {rule} {} at {ran_at}", outcome.as_str()),
-                EntryCause::SourceDeclared { source } => format!("source {source} changed"),
-                EntryCause::SourceRemoved { source } => format!("source {source} removed"),
-                EntryCause::PolicyChanged => "re-validation policy changed".into(),
-            };
-            match why {
-                Some(w) => format!("{what} by {who} on {at} ({w})"),
-                None => format!("{what} by {who} on {at}"),
-            }
-        }
-        Cause::SourceSilent {
-            rule,
-            source,
-            since,
-        } => match since {
-            Some(s) => format!("source {source} (needed by {rule}) silent since {s}"),
-            None => format!("source {source} (needed by {rule}) never seen"),
-        },
-        Cause::PassExpired { rule, expired_at } => {
-            format!("pass of rule {rule} expired at {expired_at}")
-        }
-    }
+    c.to_string()
 }
 
 /// Runs `attest diff`.
@@ -177,17 +130,9 @@ pub async fn run_check(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut failures = Vec::new();
-    let share = 100.0 * current.coverage.overall.share(CoverageState::Validated);
-    if let Some(min) = args.min_validated
-        && share + 1e-9 < min
-    {
-        failures.push(format!(
-            "validated share {share:.1}% is below --min-validated {min}%"
-        ));
-    }
-    if let Some(b) = &args.baseline {
-        let baseline: Vec<(String, CoverageState)> = if std::path::Path::new(b).is_file() {
+    let baseline: Vec<(String, CoverageState)> = match &args.baseline {
+        None => Vec::new(),
+        Some(b) if std::path::Path::new(b).is_file() => {
             let text = std::fs::read_to_string(b).with_context(|| format!("reading {b}"))?;
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{b} is not a baseline written by --write-baseline"))?;
@@ -198,7 +143,8 @@ pub async fn run_check(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
                 .iter()
                 .filter_map(|(k, v)| Some((k.clone(), CoverageState::parse(v.as_str()?)?)))
                 .collect()
-        } else {
+        }
+        Some(b) => {
             let at = workspace::parse_time(b)
                 .with_context(|| format!("--baseline {b:?} is neither a file nor a time"))?;
             let then = analysis::analyse(ctx, &store, &args.scope, Some(at)).await?;
@@ -207,29 +153,11 @@ pub async fn run_check(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
                 .iter()
                 .map(|t| (t.technique.to_string(), t.state))
                 .collect()
-        };
-        for (id, was) in baseline {
-            let Ok(tid) = attest_attack::TechniqueId::parse(&id) else {
-                continue;
-            };
-            if let Some(now_tc) = current.coverage.technique(tid)
-                && now_tc.state.rank() > was.rank()
-            {
-                let why = now_tc
-                    .reasons
-                    .iter()
-                    .map(analysis::reason_text)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                failures.push(format!(
-                    "{id} {}: {} → {} ({why})",
-                    now_tc.name,
-                    was.as_str(),
-                    now_tc.state.as_str()
-                ));
-            }
         }
-    }
+    };
+    let outcome = attest_core::check::check(&current.coverage, &baseline, args.min_validated);
+    let share = outcome.validated_share;
+    let failures: Vec<String> = outcome.failures.iter().map(ToString::to_string).collect();
     store.close().await;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

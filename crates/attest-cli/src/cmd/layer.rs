@@ -3,15 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
-use attest_core::coverage::CoverageState;
-use attest_formats::export::navigator::{
-    LayerInfo, LayerState, OverlayTechnique, PriorityTechnique, StateTechnique, actor_layer,
-    layer_to_json, priority_layer, state_layer, validate_layer,
-};
+use anyhow::{Context as _, Result};
+use attest_formats::export::navigator::{CoverageLayerError, CoverageLayerKind, coverage_layer};
 use clap::Subcommand;
 
-use crate::cmd::analysis::{self, ScopeArgs, reason_text};
+use crate::cmd::analysis::{self, ScopeArgs};
 use crate::cmd::workspace;
 use crate::global::Context;
 
@@ -43,10 +39,6 @@ enum Verb {
     },
 }
 
-fn layer_state(s: CoverageState) -> LayerState {
-    LayerState::from(s)
-}
-
 /// Runs `attest layer …`.
 pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     let Verb::Export {
@@ -59,110 +51,20 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     let store = workspace::open(ctx).await?;
     let a = analysis::analyse(ctx, &store, &scope, analysis::as_of(as_of.as_deref())?).await?;
     store.close().await;
-    let domain =
-        a.kb.kb
-            .domains()
-            .first()
-            .map(|d| d.key.clone())
-            .unwrap_or_else(|| "enterprise-attack".into());
-    let release =
-        a.kb.kb
-            .domains()
-            .first()
-            .and_then(|d| d.release.clone())
-            .unwrap_or_default();
-    let mut info = LayerInfo {
-        name: String::new(),
-        description: format!("attest coverage as of {}", a.at),
-        attack_version: release.split('.').next().unwrap_or("").to_string(),
-        domain,
-        platforms: scope.platform.iter().cloned().collect(),
-    };
-    let layer = match kind.as_str() {
-        "state" => {
-            info.name = match &a.target {
-                Some(t) => format!("attest coverage — {}", t.profile),
-                None => "attest coverage".into(),
-            };
-            let techniques: Vec<StateTechnique> = a
-                .coverage
-                .techniques
-                .iter()
-                .map(|t| StateTechnique {
-                    id: t.technique.to_string(),
-                    tactics: t.tactics.clone(),
-                    state: layer_state(t.state),
-                    rules: t.rules.iter().map(|r| r.rule.0.clone()).collect(),
-                    reasons: t.reasons.iter().map(reason_text).collect(),
-                })
-                .collect();
-            state_layer(&info, &techniques)
-        }
-        "priority" => {
-            let Some(target) = &a.target else {
-                bail!("--kind priority needs --profile")
-            };
-            info.name = format!("attest priorities — {}", target.profile);
-            let techniques: Vec<PriorityTechnique> = target
-                .techniques
-                .iter()
-                .filter_map(|tt| {
-                    let tc = a.coverage.technique(tt.technique)?;
-                    Some(PriorityTechnique {
-                        id: tt.technique.to_string(),
-                        tactics: tc.tactics.clone(),
-                        priority: tt.score,
-                        state: layer_state(tc.state),
-                        reasons: tc.reasons.iter().map(reason_text).collect(),
-                    })
-                })
-                .collect();
-            priority_layer(&info, &techniques)
-        }
-        "actor" => {
-            let Some(q) = &actor else {
-                bail!("--kind actor needs --actor")
-            };
-            let Some(g) = a.kb.kb.group(q) else {
-                bail!("no ATT&CK group matches {q:?}")
-            };
-            info.name = format!("{} vs attest coverage", g.meta.name);
-            let techniques: Vec<OverlayTechnique> =
-                a.kb.kb
-                    .group_techniques(g, Default::default())
-                    .iter()
-                    .filter_map(|gt| {
-                        let tc = a.coverage.technique(gt.technique.id)?;
-                        Some(OverlayTechnique {
-                            id: gt.technique.id.to_string(),
-                            tactics: tc.tactics.clone(),
-                            weight: 1.0,
-                            state: layer_state(tc.state),
-                        })
-                    })
-                    .collect();
-            actor_layer(&info, &g.meta.name, &techniques)
-        }
-        other => bail!("--kind {other:?}: use state, priority or actor"),
-    };
-    let json = layer_to_json(&layer);
-    // Every layer we write must load in Navigator: check it against the 4.5 rules first.
-    let known = |id: &str| {
-        attest_attack::TechniqueId::parse(id).is_ok_and(|t| a.kb.kb.technique(t).is_some())
-    };
-    let problems = validate_layer(
-        attest_formats::Input {
-            path: "layer",
-            bytes: json.as_bytes(),
-        },
-        &known,
-    );
-    if let Some(p) = problems
-        .iter()
-        .find(|d| d.severity == attest_formats::Severity::Error)
-    {
-        bail!("internal error: the exported layer breaks the 4.5 format: {p}");
-    }
+    let kind = CoverageLayerKind::parse(&kind, actor.as_deref())
+        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let json = coverage_layer(
+        &a.kb.kb,
+        &a.coverage,
+        a.target.as_ref(),
+        kind,
+        scope.platform.as_deref(),
+    )
+    .map_err(|e| match e {
+        CoverageLayerError::NeedsProfile => anyhow::anyhow!("--kind priority needs --profile"),
+        CoverageLayerError::NeedsActor => anyhow::anyhow!("--kind actor needs --actor"),
+        other => anyhow::anyhow!(other),
+    })?;
     match output {
         Some(path) => {
             std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;

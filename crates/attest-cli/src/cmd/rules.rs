@@ -1,16 +1,20 @@
 //! `attest rules …`: the detection rule registry — import, list, show, lifecycle and tuning.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use attest_attack::{KnowledgeBase, Resolution, TechniqueId};
+use attest_attack::TechniqueId;
+use attest_core::coverage::standing::{
+    RuleStanding, RuleStateFilter, claims_unknown_technique, rule_standings,
+};
 use attest_core::journal::Event;
 use attest_core::registry::plan_rule_import;
 use attest_core::rule::{RuleFormat, RuleId, RuleStatus, Tuning, TuningKind};
 use attest_core::state::RuleRecord;
+use attest_core::validation::ValidationKind;
 use attest_formats::{Diagnostic, Input, Severity};
 use attest_store::{NewEntry, RuleFilter, Store};
 use clap::Subcommand;
@@ -351,7 +355,7 @@ pub(crate) async fn import(
     let plan = plan_rule_import(&existing, &root_name, rules, complete);
 
     let loaded = kb_task.await??;
-    let (unknown, revoked) = classify_claims(&loaded.kb, &claimed);
+    let (unknown, revoked) = attest_core::registry::classify_claims(&loaded.kb, &claimed);
 
     if !dry_run && !plan.events.is_empty() {
         let who = workspace::who();
@@ -423,27 +427,6 @@ pub(crate) async fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Claimed IDs the release does not know, and revoked ones with where they lead.
-fn classify_claims(kb: &KnowledgeBase, claimed: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
-    let mut unknown = Vec::new();
-    let mut revoked = Vec::new();
-    for c in claimed {
-        let Ok(id) = TechniqueId::parse(c) else {
-            unknown.push(c.clone());
-            continue;
-        };
-        match kb.resolve_technique(id) {
-            Resolution::Unknown { .. } => unknown.push(c.clone()),
-            Resolution::Revoked { replacement, .. } => revoked.push(match replacement {
-                Some(r) => format!("{c}→{}", r.id),
-                None => c.clone(),
-            }),
-            _ => {}
-        }
-    }
-    (unknown, revoked)
-}
-
 async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> {
     let mut filter = RuleFilter::default();
     if let Some(t) = &args.technique {
@@ -472,72 +455,35 @@ async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> 
     let mut rules = store.rules(&filter).await?;
     if args.unknown_techniques {
         let loaded = workspace::load_kb(ctx, store).await?;
-        rules.retain(|r| {
-            r.rule
-                .techniques
-                .iter()
-                .any(|t| match TechniqueId::parse(t) {
-                    Ok(id) => matches!(loaded.kb.resolve_technique(id), Resolution::Unknown { .. }),
-                    Err(_) => true,
-                })
-        });
+        rules.retain(|r| claims_unknown_technique(&loaded.kb, &r.rule));
     }
-    // Validation and usability come from the coverage engine, computed once for all rules.
-    let mut validation: std::collections::BTreeMap<
-        RuleId,
-        Vec<attest_core::validation::ValidationKind>,
-    > = Default::default();
-    let mut usable: std::collections::BTreeMap<RuleId, bool> = Default::default();
-    if args.state.is_some() || args.validation.is_some() {
-        let a = crate::cmd::analysis::analyse(ctx, store, &Default::default(), None).await?;
-        for (rule, _, v) in attest_core::coverage::rule_validations(&a.catalog, &a.state, a.at) {
-            validation.entry(rule).or_default().push(v.status.kind());
-        }
-        for ra in &a.coverage.rules {
-            usable.insert(ra.rule.clone(), ra.usable);
-        }
-    }
-    if let Some(v) = &args.validation {
-        let want = attest_core::validation::ValidationKind::parse(v).with_context(|| {
+    let state_filter = match &args.state {
+        Some(s) => Some(RuleStateFilter::parse(s).with_context(|| {
+            format!("--state {s:?}: use validated, rule-exists, failing, disabled or degraded")
+        })?),
+        None => None,
+    };
+    let validation_filter = match &args.validation {
+        Some(v) => Some(ValidationKind::parse(v).with_context(|| {
             format!("--validation {v:?}: use untested, passing, failing, stale or invalidated")
-        })?;
+        })?),
+        None => None,
+    };
+    // Validation and usability come from the coverage engine, computed once for all rules.
+    let mut standings: BTreeMap<RuleId, RuleStanding> = BTreeMap::new();
+    if state_filter.is_some() || validation_filter.is_some() {
+        let a = crate::cmd::analysis::analyse(ctx, store, &Default::default(), None).await?;
+        standings = rule_standings(&a.catalog, &a.state, &a.coverage, a.at);
+    }
+    if let Some(want) = validation_filter {
         rules.retain(|r| {
-            validation
+            standings
                 .get(&r.rule.id)
-                .is_some_and(|ks| ks.contains(&want))
+                .is_some_and(|s| s.validations.contains(&want))
         });
     }
-    if let Some(s) = &args.state {
-        use attest_core::validation::ValidationKind as K;
-        let s = s.trim().to_ascii_lowercase();
-        if ![
-            "validated",
-            "rule-exists",
-            "unvalidated",
-            "failing",
-            "disabled",
-            "degraded",
-        ]
-        .contains(&s.as_str())
-        {
-            bail!("--state {s:?}: use validated, rule-exists, failing, disabled or degraded");
-        }
-        rules.retain(|r| {
-            let ks = validation.get(&r.rule.id).cloned().unwrap_or_default();
-            let ok = usable.get(&r.rule.id).copied().unwrap_or(false)
-                && r.rule.status == RuleStatus::Enabled;
-            match s.as_str() {
-                "validated" => ok && ks.contains(&K::Passing),
-                "rule-exists" | "unvalidated" => {
-                    ok && ks
-                        .iter()
-                        .any(|k| matches!(k, K::Untested | K::Stale | K::Invalidated))
-                }
-                "failing" => ok && ks.contains(&K::Failing),
-                "disabled" => r.rule.status == RuleStatus::Disabled,
-                _ => r.rule.status == RuleStatus::Enabled && !ok,
-            }
-        });
+    if let Some(f) = state_filter {
+        rules.retain(|r| f.matches(&r.rule, standings.get(&r.rule.id)));
     }
     let mut table = Table::new(&[
         "id",
@@ -552,12 +498,10 @@ async fn list(ctx: &Context, store: &Store, args: ListArgs) -> Result<ExitCode> 
     ]);
     for r in &rules {
         let rule = &r.rule;
-        let mut kinds: Vec<&str> = validation
+        let kinds: Vec<&str> = standings
             .get(&rule.id)
-            .map(|ks| ks.iter().map(|k| k.as_str()).collect())
+            .map(|s| s.validations.iter().map(|k| k.as_str()).collect())
             .unwrap_or_default();
-        kinds.sort();
-        kinds.dedup();
         table.push(vec![
             rule.id.0.clone(),
             rule.title.clone(),

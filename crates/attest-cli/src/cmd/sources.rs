@@ -400,17 +400,9 @@ fn apply_fields(source: &mut DataSource, f: SourceFields, kb: &KnowledgeBase) ->
     Ok(())
 }
 
-/// Data components ATT&CK says these log sources provide, in catalogue order, without repeats.
+/// Data components ATT&CK says these log sources provide (shared with the API, in `attest-core`).
 pub fn derive_components(kb: &KnowledgeBase, log_sources: &[LogSourceRef]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for ls in log_sources {
-        for dc in kb.data_components_for_log_source(&ls.name, ls.channel.as_deref()) {
-            if !out.contains(&dc.meta.name) {
-                out.push(dc.meta.name.clone());
-            }
-        }
-    }
-    out
+    attest_core::registry::derive_components(kb, log_sources)
 }
 
 fn health_text(source: &DataSource, now: jiff::Timestamp) -> String {

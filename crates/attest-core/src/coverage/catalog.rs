@@ -164,8 +164,11 @@ pub enum Claim {
         claimed: TechniqueId,
         /// The current technique it maps to.
         current: TechniqueId,
-        /// Ids along the `revoked-by` chain, first replacement first.
+        /// Ids along the way, first replacement first: the remap table's target (when
+        /// `by_table`), then the `revoked-by` chain.
         chain: Vec<TechniqueId>,
+        /// Whether the workspace's remap table made the first step (else `revoked-by` did).
+        by_table: bool,
     },
     /// Not usable: see [`Unresolved`].
     Unresolved(Unresolved),
@@ -256,6 +259,7 @@ impl Catalog {
                         claimed: t.id,
                         current: cur.id,
                         chain: chain.clone(),
+                        by_table: false,
                     },
                     _ => Claim::Unresolved(Unresolved::RevokedWithoutReplacement),
                 },
@@ -375,6 +379,51 @@ impl Catalog {
         match TechniqueId::parse(claimed) {
             Ok(id) => self.resolve_id(id),
             Err(_) => Claim::Unresolved(Unresolved::Malformed),
+        }
+    }
+
+    /// [`Catalog::resolve`], the workspace's remap table first: an id in the table counts for
+    /// its target, itself looked up in the table again and then resolved by ATT&CK (so a target
+    /// that was later revoked is followed too). The table wins over ATT&CK's own resolution
+    /// because a team writes it to correct or anticipate that resolution (a split MITRE decided
+    /// differently, an id from a newer release). A loop in the table stops where it repeats.
+    pub fn resolve_with(&self, claimed: &str, remap: &attest_attack::RemapTable) -> Claim {
+        let Ok(id) = TechniqueId::parse(claimed) else {
+            return Claim::Unresolved(Unresolved::Malformed);
+        };
+        let mut chain: Vec<TechniqueId> = Vec::new();
+        let mut at = id;
+        while let Some(next) = remap.get(at) {
+            if next == id || chain.contains(&next) {
+                break;
+            }
+            chain.push(next);
+            at = next;
+        }
+        if chain.is_empty() {
+            return self.resolve_id(id);
+        }
+        match self.resolve_id(at) {
+            Claim::Active(current) => Claim::Remapped {
+                claimed: id,
+                current,
+                chain,
+                by_table: true,
+            },
+            Claim::Remapped {
+                current,
+                chain: further,
+                ..
+            } => {
+                chain.extend(further.into_iter().filter(|t| *t != at));
+                Claim::Remapped {
+                    claimed: id,
+                    current,
+                    chain,
+                    by_table: true,
+                }
+            }
+            unresolved @ Claim::Unresolved(_) => unresolved,
         }
     }
 

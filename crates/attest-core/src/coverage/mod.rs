@@ -26,6 +26,7 @@
 
 pub mod catalog;
 pub mod inventory;
+pub mod standing;
 
 use std::collections::BTreeMap;
 
@@ -313,6 +314,69 @@ impl Reason {
     }
 }
 
+/// A reason in words a person can act on (the CLI's tables, Navigator comments, the API).
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::NoRule => f.write_str("no rule claims it"),
+            Reason::RuleRetired { rule } => write!(f, "rule {rule} retired"),
+            Reason::RuleDisabled { rule } => write!(f, "rule {rule} disabled"),
+            Reason::SourceMissing { rule, dependency } => {
+                write!(
+                    f,
+                    "rule {rule} needs {dependency}, which no source provides"
+                )
+            }
+            Reason::SourceNotQueryable {
+                rule,
+                dependency,
+                source,
+                state,
+            } => write!(
+                f,
+                "rule {rule} needs {dependency}; source {source} is only {}",
+                state.as_str()
+            ),
+            Reason::SourceSilent {
+                rule,
+                dependency,
+                source,
+                since,
+            } => match since {
+                Some(t) => write!(
+                    f,
+                    "rule {rule} needs {dependency}; source {source} silent since {t}"
+                ),
+                None => write!(
+                    f,
+                    "rule {rule} needs {dependency}; source {source} never seen"
+                ),
+            },
+            Reason::Untested { rule } => write!(f, "rule {rule} untested"),
+            Reason::Stale {
+                rule,
+                passed_at,
+                expired_at,
+            } => write!(
+                f,
+                "rule {rule} passed {passed_at}, stale since {expired_at}"
+            ),
+            Reason::Invalidated {
+                rule,
+                result_at,
+                cause,
+            } => write!(
+                f,
+                "rule {rule}: its result of {result_at} no longer counts: {cause}"
+            ),
+            Reason::SuppressedSinceTest {
+                rule, passed_at, ..
+            } => write!(f, "rule {rule} tuned after its pass of {passed_at}"),
+            Reason::Failing { rule, failed_at } => write!(f, "rule {rule} failed at {failed_at}"),
+        }
+    }
+}
+
 /// A rule evaluated once per computation: its lifecycle and each dependency in scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleAssessment {
@@ -490,6 +554,8 @@ pub struct Remap {
     pub current: TechniqueId,
     /// The chain followed.
     pub chain: Vec<TechniqueId>,
+    /// Whether the workspace's remap table made the first step.
+    pub by_table: bool,
 }
 
 /// A rule's claim that counts for nothing.
@@ -681,19 +747,21 @@ pub fn index(catalog: &Catalog, state: &State, scope: &Scope) -> Index {
     for (id, rec) in &state.rules {
         let mut mine: Vec<(TechniqueId, Option<TechniqueId>)> = Vec::new();
         for raw in &rec.rule.techniques {
-            let claim = catalog.resolve(raw);
+            let claim = catalog.resolve_with(raw, &state.remap);
             let (current, via) = match claim {
                 Claim::Active(t) => (t, None),
                 Claim::Remapped {
                     claimed,
                     current,
                     chain,
+                    by_table,
                 } => {
                     ix.report.remapped.push(Remap {
                         rule: id.clone(),
                         claimed,
                         current,
                         chain,
+                        by_table,
                     });
                     (current, Some(claimed))
                 }

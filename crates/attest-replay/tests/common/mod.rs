@@ -19,6 +19,7 @@ pub fn corpora_dir(test: &str) -> Option<PathBuf> {
 }
 
 /// Every Sigma rule file under `sigma/rules*` and `sigma/deprecated`, as sources.
+#[allow(dead_code)] // not every test binary that includes this module compiles rules
 pub fn sigma_sources(corpora: &std::path::Path) -> Vec<attest_sigma::SourceRule> {
     let sigma = corpora.join("sigma");
     let mut roots: Vec<PathBuf> = std::fs::read_dir(&sigma)

@@ -8,12 +8,8 @@ use std::collections::{BTreeSet, HashSet};
 use askama::Template;
 use attest_attack::TechniqueId;
 use attest_core::coverage::{CatalogTechnique, Coverage, CoverageState, TechniqueCoverage};
-use attest_core::words::reason_text;
 use attest_formats::export::coverage_table::{coverage_csv, coverage_workbook, technique_row};
-use attest_formats::export::navigator::{
-    LayerInfo, LayerState, OverlayTechnique, PriorityTechnique, StateTechnique, actor_layer,
-    layer_to_json, priority_layer, state_layer,
-};
+use attest_formats::export::navigator::{CoverageLayerError, CoverageLayerKind, coverage_layer};
 use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -226,7 +222,7 @@ impl<'a> Selection<'a> {
         if let Some(c) = tc {
             for r in c.reasons.iter().take(TIP_REASONS) {
                 tip.push_str("\n• ");
-                tip.push_str(&reason_text(r));
+                tip.push_str(&r.to_string());
             }
             if c.reasons.len() > TIP_REASONS {
                 tip.push_str(&format!("\n… and {} more", c.reasons.len() - TIP_REASONS));
@@ -441,96 +437,24 @@ pub(crate) async fn download_layer(
     let f = &q.f;
     let scoped = web.scopes.scoped(&app, f)?;
     let sel = Selection::new(&app, &scoped, f)?;
-    let techniques = sel.techniques(&app);
-    let domain = app.kb().domains().first();
-    let mut info = LayerInfo {
-        name: String::new(),
-        description: format!(
-            "attest coverage as of {}{}",
-            scoped.coverage().at,
-            if f.query().is_empty() {
-                String::new()
-            } else {
-                format!(" (filters: {})", f.query())
-            }
-        ),
-        attack_version: domain
-            .and_then(|d| d.release.clone())
-            .unwrap_or_default()
-            .split('.')
-            .next()
-            .unwrap_or("")
-            .to_string(),
-        domain: domain
-            .map(|d| d.key.clone())
-            .unwrap_or_else(|| "enterprise-attack".into()),
-        platforms: f.platform().map(str::to_string).into_iter().collect(),
+    // The layer of what the page shows: the scope's coverage cut down to the selection, then
+    // the conversion the CLI and the API share.
+    let mut techniques: Vec<TechniqueCoverage> =
+        sel.techniques(&app).into_iter().cloned().collect();
+    techniques.sort_by_key(|t| t.technique);
+    let shown = Coverage {
+        techniques,
+        ..scoped.coverage().clone()
     };
-    let layer = match q.kind.as_deref().unwrap_or("state") {
-        "state" => {
-            info.name = match f.profile() {
-                Some(p) => format!("attest coverage — {p}"),
-                None => "attest coverage".into(),
-            };
-            let rows: Vec<StateTechnique> = techniques
-                .iter()
-                .map(|t| StateTechnique {
-                    id: t.technique.to_string(),
-                    tactics: t.tactics.clone(),
-                    state: LayerState::from(t.state),
-                    rules: t.rules.iter().map(|r| r.rule.0.clone()).collect(),
-                    reasons: t.reasons.iter().map(reason_text).collect(),
-                })
-                .collect();
-            state_layer(&info, &rows)
-        }
-        "priority" => {
-            let Some(target) = scoped.target() else {
-                return Err(PageError::bad_request("a priority layer needs a profile"));
-            };
-            info.name = format!("attest priorities — {}", target.profile);
-            let rows: Vec<PriorityTechnique> = techniques
-                .iter()
-                .filter_map(|t| {
-                    let tt = target.get(t.technique)?;
-                    Some(PriorityTechnique {
-                        id: t.technique.to_string(),
-                        tactics: t.tactics.clone(),
-                        priority: tt.score,
-                        state: LayerState::from(t.state),
-                        reasons: t.reasons.iter().map(reason_text).collect(),
-                    })
-                })
-                .collect();
-            priority_layer(&info, &rows)
-        }
-        "actor" => {
-            let Some(g) = f.actor().and_then(|a| app.catalog().group(a)) else {
-                return Err(PageError::bad_request("an actor layer needs an actor"));
-            };
-            info.name = format!("{} vs attest coverage", g.name);
-            let rows: Vec<OverlayTechnique> = techniques
-                .iter()
-                .map(|t| OverlayTechnique {
-                    id: t.technique.to_string(),
-                    tactics: t.tactics.clone(),
-                    weight: 1.0,
-                    state: LayerState::from(t.state),
-                })
-                .collect();
-            actor_layer(&info, &g.name, &rows)
-        }
-        other => {
-            return Err(PageError::bad_request(format!(
-                "unknown layer kind {other:?}: use state, priority or actor"
-            )));
-        }
-    };
-    Ok(attachment(
-        "application/json",
-        "attest-layer.json",
-        layer_to_json(&layer),
-    ))
+    let kind = CoverageLayerKind::parse(q.kind.as_deref().unwrap_or("state"), f.actor())
+        .map_err(|e| PageError::bad_request(e.to_string()))?;
+    let json = coverage_layer(app.kb(), &shown, scoped.target(), kind, f.platform()).map_err(
+        |e| match e {
+            CoverageLayerError::Invalid(_) => PageError::internal(e.to_string()),
+            other => PageError::bad_request(other.to_string()),
+        },
+    )?;
+    Ok(attachment("application/json", "attest-layer.json", json))
 }
 
 fn rows(

@@ -10,7 +10,7 @@ use attest_attack::TechniqueId;
 use attest_core::backlog::{BacklogOptions, ItemKind, Ownership, backlog};
 use attest_core::coverage::{Coverage, CoverageState, DependencyState};
 use attest_core::rule::RuleId;
-use attest_core::words::{health_text, reason_text, step_text};
+use attest_core::words::health_text;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -246,7 +246,7 @@ pub(crate) async fn technique_page(
                 ItemKind::NotValidated => format!("{}: not validated", i.id),
                 ItemKind::Due { expires } => format!("{}: re-validate before {expires}", i.id),
             };
-            std::iter::once(head).chain(i.next.iter().map(step_text).collect::<Vec<_>>())
+            std::iter::once(head).chain(i.next.iter().map(ToString::to_string).collect::<Vec<_>>())
         })
         .collect(),
         None => Vec::new(),
@@ -282,7 +282,7 @@ pub(crate) async fn technique_page(
         badge: Badge::of(tc.map_or(CoverageState::Gap, |c| c.state)),
         in_scope,
         reasons: tc
-            .map(|c| c.reasons.iter().map(reason_text).collect())
+            .map(|c| c.reasons.iter().map(ToString::to_string).collect())
             .unwrap_or_default(),
         rules,
         visibility,
@@ -1120,8 +1120,8 @@ pub(crate) async fn backlog_page(
                         ItemKind::Due { expires } => expires.strftime("%Y-%m-%d").to_string(),
                         ItemKind::NotValidated => String::new(),
                     },
-                    reasons: i.reasons.iter().take(3).map(reason_text).collect(),
-                    next: i.next.iter().map(step_text).collect(),
+                    reasons: i.reasons.iter().take(3).map(ToString::to_string).collect(),
+                    next: i.next.iter().map(ToString::to_string).collect(),
                 };
                 if row.due.is_empty() {
                     page.gaps.push(row);

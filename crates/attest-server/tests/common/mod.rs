@@ -199,6 +199,8 @@ pub struct Running {
     pub viewer: String,
     /// An engineer token.
     pub engineer: String,
+    /// An admin token.
+    pub admin: String,
     /// A reqwest client with timeouts.
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -240,6 +242,9 @@ pub async fn start(url: &str, limits: Limits) -> Running {
     let engineer = attest_server::create_token(&store, "ci pipeline", Role::Engineer)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    let admin = attest_server::create_token(&store, "lead", Role::Admin)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let app = AppState::new(store.clone(), kb(), AuthMode::Required)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -266,6 +271,7 @@ pub async fn start(url: &str, limits: Limits) -> Running {
         store,
         viewer,
         engineer,
+        admin,
         client,
         stop: Some(tx),
         handle: Some(handle),

@@ -110,6 +110,7 @@ struct Touched {
     profiles: BTreeSet<String>,
     releases: bool,
     policy: bool,
+    remap: bool,
 }
 
 impl Touched {
@@ -139,6 +140,7 @@ impl Touched {
                 // Results only ever add rows; they are written straight from the batch.
                 Event::ResultRecorded(_) => {}
                 Event::PolicySet(_) => t.policy = true,
+                Event::RemapTableSet(_) => t.remap = true,
                 Event::ActorUpserted(a) => {
                     t.actors.insert(a.id.clone());
                 }
@@ -170,6 +172,7 @@ impl Touched {
             profiles: state.profiles.keys().cloned().collect(),
             releases: true,
             policy: true,
+            remap: true,
         }
     }
 }
@@ -788,6 +791,14 @@ async fn write_projection(
         ))?;
         singletons.push(("policy", json));
     }
+    if touched.remap {
+        let json = stored::encode(&convert::remap_to_v1(&state.remap)).map_err(corrupt(
+            OP,
+            "singleton",
+            "remap",
+        ))?;
+        singletons.push(("remap", json));
+    }
     if !fresh {
         let keys: Vec<&str> = singletons.iter().map(|s| s.0).collect();
         delete_in(conn, OP, "state_singletons", "key", &keys).await?;
@@ -981,6 +992,11 @@ pub(crate) async fn projected_state(pool: &Pool) -> Result<State> {
                 let p: v1::Policy =
                     stored::decode(&json).map_err(corrupt(OP, "singleton", &key))?;
                 state.policy = convert::policy_from_v1(p);
+            }
+            "remap" => {
+                let r: Vec<v1::RemapEntry> =
+                    stored::decode(&json).map_err(corrupt(OP, "singleton", &key))?;
+                state.remap = convert::remap_from_v1(r);
             }
             _ => {}
         }

@@ -42,6 +42,7 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         E::ProfileUpserted(p) => v1::Event::ProfileUpserted(profile_to_v1(p)),
         E::ProfileRemoved { name } => v1::Event::ProfileRemoved { name: name.clone() },
         E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
+        E::RemapTableSet(table) => v1::Event::RemapTableSet(remap_to_v1(table)),
         _ => return None,
     })
 }
@@ -83,7 +84,34 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::ProfileUpserted(p) => E::ProfileUpserted(profile_from_v1(p)),
         v1::Event::ProfileRemoved { name } => E::ProfileRemoved { name },
         v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
+        v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
     }
+}
+
+/// A remap table in its stored form, sorted by old id.
+pub fn remap_to_v1(table: &attest_attack::RemapTable) -> Vec<v1::RemapEntry> {
+    table
+        .iter()
+        .map(|(old, new)| v1::RemapEntry {
+            old: old.to_string(),
+            new: new.to_string(),
+        })
+        .collect()
+}
+
+/// A remap table from its stored form. Ids were valid when written; one that no longer parses
+/// is dropped rather than refusing to load the journal.
+pub fn remap_from_v1(entries: Vec<v1::RemapEntry>) -> attest_attack::RemapTable {
+    let mut table = attest_attack::RemapTable::new();
+    for e in entries {
+        if let (Ok(old), Ok(new)) = (
+            attest_attack::TechniqueId::parse(&e.old),
+            attest_attack::TechniqueId::parse(&e.new),
+        ) {
+            table.insert(old, new);
+        }
+    }
+    table
 }
 
 fn job_run_to_v1(run: &core::journal::JobRun) -> v1::JobRun {

@@ -73,6 +73,17 @@ pub enum Event {
     },
     /// See `attest_core::journal::Event::JobRan`.
     JobRan(JobRun),
+    /// See `attest_core::journal::Event::RemapTableSet`: `old → new` pairs, sorted by old id.
+    RemapTableSet(Vec<RemapEntry>),
+}
+
+/// One entry of a remap table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemapEntry {
+    /// The id as claimed.
+    pub old: String,
+    /// The id it counts for.
+    pub new: String,
 }
 
 /// See `attest_core::journal::JobTrigger`.

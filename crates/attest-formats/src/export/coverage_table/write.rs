@@ -1,7 +1,6 @@
 //! Rows, CSV and workbook of the coverage table.
 
 use attest_core::coverage::{Coverage, CoverageState, TechniqueCoverage};
-use attest_core::words::reason_text;
 
 use crate::export::xlsx::{Cell, Sheet, XlsxError, write_workbook};
 
@@ -46,7 +45,7 @@ pub fn technique_row(t: &TechniqueCoverage) -> Vec<String> {
             .join(";"),
         t.reasons
             .iter()
-            .map(reason_text)
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; "),
         format!("{visible}/{needed}"),

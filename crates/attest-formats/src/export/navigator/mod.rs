@@ -16,18 +16,23 @@
 //! - **Actor overlay** ([`actor_layer`]): the techniques an actor uses, coloured by our state,
 //!   scored by the actor's weight.
 //!
+//! [`coverage_layer`] is the one conversion from a coverage answer to a finished layer, checked
+//! before it leaves, shared by `attest layer export` and the API's `GET /api/v1/layers/{kind}`.
+//!
 //! [`validate_layer`] checks a layer file (one layer or a list of layers) against the 4.5 field
 //! rules: required fields, `versions.layer == "4.5"`, a known domain, numeric scores, technique
 //! ids of the ATT&CK shape and — through the caller's predicate — known to the release, tactic
 //! short names, `#rrggbb` colours (gradient colours may carry an alpha byte, `#rrggbbaa`, as
 //! Navigator writes them), gradient and layout values. Output is deterministic.
 
+mod coverage;
 mod spec;
 #[cfg(test)]
 mod tests;
 mod validate;
 mod write;
 
+pub use coverage::{CoverageLayerError, CoverageLayerKind, coverage_layer};
 pub use spec::{
     Gradient, LAYER_FORMAT, Layer, LayerFilters, LayerLayout, LayerTechnique, LegendItem,
     MetadataItem, NAVIGATOR_VERSION, Versions,

@@ -1,0 +1,744 @@
+//! The answers: coverage (now, as of an instant, per profile/platform/system), diffs between
+//! two instants, a profile's backlog, Navigator layers, the CI check, and SOAR enrichment.
+
+use std::time::Instant;
+
+use attest_core::backlog::{BacklogOptions, ItemKind, Ownership, backlog as plan_backlog};
+use attest_core::check::{CheckFailure, check as run_check};
+use attest_core::coverage::{Coverage, CoverageState, compute};
+use attest_core::diff::{Cause, Direction, diff as state_diff};
+use attest_core::priority::{TargetSet, question_scope};
+use attest_core::state::State as Projected;
+use attest_formats::export::navigator::{CoverageLayerError, CoverageLayerKind, coverage_layer};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{body, parse_instant, query};
+use crate::enrich::{EnrichRequest, enrich};
+use crate::problem::Problem;
+use crate::state::AppState;
+use crate::views::{ReasonView, TallyView};
+
+/// What a coverage question is about (the CLI's `--profile/--platform/--scope`).
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ScopeQuery {
+    /// Only the profile's target set, weighted by priority.
+    profile: Option<String>,
+    /// Only techniques on this platform.
+    platform: Option<String>,
+    /// Only telemetry from sources covering this system or segment.
+    scope: Option<String>,
+}
+
+impl ScopeQuery {
+    fn is_all(&self) -> bool {
+        self.profile.is_none() && self.platform.is_none() && self.scope.is_none()
+    }
+}
+
+/// The folded state at `at` (`None`: the served snapshot's).
+async fn state_at(app: &AppState, at: Option<Timestamp>) -> Result<Option<Projected>, Problem> {
+    match at {
+        Some(at) => Ok(Some(
+            app.store()
+                .state(Some(at))
+                .await
+                .map_err(|e| Problem::store("fold the journal", &e))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Coverage of `state` for the scope at `at`, with the profile's target set when asked.
+fn scoped(
+    app: &AppState,
+    state: &Projected,
+    scope: &ScopeQuery,
+    at: Timestamp,
+) -> Result<(Option<TargetSet>, Coverage), Problem> {
+    let (target, s) = question_scope(
+        app.catalog(),
+        state,
+        scope.profile.as_deref(),
+        scope.platform.as_deref(),
+        scope.scope.as_deref(),
+    )
+    .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
+    Ok((target, compute(app.catalog(), state, &s, at)))
+}
+
+/// A coverage answer: the served snapshot's (shared, not copied) or one computed for the
+/// question.
+enum Answer {
+    Snapshot(std::sync::Arc<crate::state::Snapshot>),
+    Computed(Box<Coverage>),
+}
+
+impl std::ops::Deref for Answer {
+    type Target = Coverage;
+    fn deref(&self) -> &Coverage {
+        match self {
+            Answer::Snapshot(s) => &s.coverage,
+            Answer::Computed(c) => c,
+        }
+    }
+}
+
+/// The coverage question, answered from the snapshot when it can be.
+async fn answer(
+    app: &AppState,
+    scope: &ScopeQuery,
+    as_of: Option<&str>,
+) -> Result<(Option<TargetSet>, Answer), Problem> {
+    let at = as_of.map(|raw| parse_instant("as_of", raw)).transpose()?;
+    let snap = app.snapshot();
+    if at.is_none() && scope.is_all() {
+        // The served snapshot already holds exactly this answer.
+        return Ok((None, Answer::Snapshot(snap)));
+    }
+    let folded = state_at(app, at).await?;
+    let state = folded.as_ref().unwrap_or(&snap.state);
+    let (target, cov) = scoped(app, state, scope, at.unwrap_or(snap.coverage.at))?;
+    Ok((target, Answer::Computed(Box::new(cov))))
+}
+
+/// Filters of `GET /api/v1/coverage`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct CoverageQuery {
+    /// Fold the journal up to this instant (RFC 3339 or a date).
+    as_of: Option<String>,
+    /// Only techniques in this state.
+    state: Option<String>,
+    /// Only techniques of this tactic.
+    tactic: Option<String>,
+}
+
+/// One technique's coverage.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TechniqueRow<'a> {
+    /// Technique id.
+    id: String,
+    /// Name.
+    name: &'a str,
+    /// Tactic short names.
+    tactics: &'a [String],
+    /// `validated`, `unvalidated`, `failing`, `degraded` or `gap`.
+    state: &'static str,
+    /// Why.
+    reasons: Vec<ReasonView>,
+    /// Rules claiming it.
+    rules: Vec<&'a str>,
+    /// Priority in the profile's target set (with `profile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<f64>,
+}
+
+/// Coverage: headline, per tactic and per technique with reasons and rules.
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage", params(CoverageQuery, ScopeQuery),
+    responses((status = 200, description = "Coverage", body = serde_json::Value),
+              (status = 400, description = "A filter value is not valid", body = Problem),
+              (status = 404, description = "No such profile", body = Problem)))]
+pub(super) async fn coverage(
+    State(app): State<AppState>,
+    q: Result<Query<CoverageQuery>, QueryRejection>,
+    s: Result<Query<ScopeQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let q = query(q)?;
+    let scope = query(s)?;
+    let wanted_state = match q.state.as_deref() {
+        Some(s) => Some(CoverageState::parse(s).ok_or_else(|| {
+            Problem::bad_request(
+                "invalid-state",
+                format!("state: `{s}` is not a coverage state"),
+            )
+        })?),
+        None => None,
+    };
+    let (target, cov) = answer(&app, &scope, q.as_of.as_deref()).await?;
+    let priority = |id| {
+        target
+            .as_ref()
+            .and_then(|t| t.techniques.iter().find(|tt| tt.technique == id))
+            .map(|tt| tt.score)
+    };
+    let rows: Vec<TechniqueRow<'_>> = cov
+        .techniques
+        .iter()
+        .filter(|t| wanted_state.is_none_or(|s| t.state == s))
+        .filter(|t| {
+            q.tactic
+                .as_deref()
+                .is_none_or(|tac| t.tactics.iter().any(|x| x.eq_ignore_ascii_case(tac)))
+        })
+        .map(|t| TechniqueRow {
+            id: t.technique.to_string(),
+            name: &t.name,
+            tactics: &t.tactics,
+            state: t.state.as_str(),
+            reasons: t.reasons.iter().map(ReasonView::of).collect(),
+            rules: t.rules.iter().map(|r| r.rule.0.as_str()).collect(),
+            priority: priority(t.technique),
+        })
+        .collect();
+    let tactics: Vec<serde_json::Value> = cov
+        .tactics
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "tactic": t.tactic.shortname,
+                "name": t.tactic.name,
+                "tally": TallyView::of(&t.tally),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "at": cov.at,
+        "seq": cov.seq,
+        "profile": scope.profile,
+        "headline": TallyView::of(&cov.overall),
+        "tactics": tactics,
+        "techniques": rows,
+    })))
+}
+
+/// The two instants of a diff.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DiffQuery {
+    /// From this instant (RFC 3339 or a date).
+    from: String,
+    /// To this instant (default now).
+    to: Option<String>,
+}
+
+/// One technique whose state changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ChangeView {
+    /// Technique id.
+    technique: String,
+    /// State before (absent: not in scope then).
+    from: Option<&'static str>,
+    /// State after (absent: not in scope any more).
+    to: Option<&'static str>,
+    /// `better` or `worse`.
+    direction: &'static str,
+    /// What caused it: the journal entries (with their position) and elapsed-time causes.
+    causes: Vec<CauseView>,
+}
+
+/// A cause of a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct CauseView {
+    /// The journal entry's position, when the cause is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    /// In words: what happened, who did it, when and why.
+    text: String,
+}
+
+/// The changes between two instants.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct DiffView {
+    /// From.
+    from: Timestamp,
+    /// To.
+    to: Timestamp,
+    /// Techniques that got worse.
+    worse: usize,
+    /// Techniques that got better.
+    better: usize,
+    /// Every change, by technique.
+    changes: Vec<ChangeView>,
+}
+
+/// Techniques whose state changed between two instants, with the journal entries behind them.
+#[utoipa::path(get, path = "/api/v1/diff", tag = "coverage", params(DiffQuery, ScopeQuery),
+    responses((status = 200, description = "The changes", body = DiffView),
+              (status = 400, description = "Bad instants, or from after to", body = Problem)))]
+pub(super) async fn diff(
+    State(app): State<AppState>,
+    q: Result<Query<DiffQuery>, QueryRejection>,
+    s: Result<Query<ScopeQuery>, QueryRejection>,
+) -> Result<Json<DiffView>, Problem> {
+    let q = query(q)?;
+    let scope = query(s)?;
+    let from = parse_instant("from", &q.from)?;
+    let to = match &q.to {
+        Some(t) => parse_instant("to", t)?,
+        None => Timestamp::now(),
+    };
+    if from > to {
+        return Err(Problem::bad_request(
+            "invalid-range",
+            format!("from {from} is after to {to}"),
+        ));
+    }
+    let store = app.store();
+    let before_state = store
+        .state(Some(from))
+        .await
+        .map_err(|e| Problem::store("fold the journal", &e))?;
+    let after_state = store
+        .state(Some(to))
+        .await
+        .map_err(|e| Problem::store("fold the journal", &e))?;
+    let entries = store
+        .journal(&attest_store::JournalQuery {
+            as_of: Some(to),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Problem::store("read the journal", &e))?;
+    let (_, before) = scoped(&app, &before_state, &scope, from)?;
+    let (_, after) = scoped(&app, &after_state, &scope, to)?;
+    let changes: Vec<ChangeView> = state_diff(&before, &after, &entries)
+        .iter()
+        .map(|c| ChangeView {
+            technique: c.technique.to_string(),
+            from: c.from.map(|s| s.as_str()),
+            to: c.to.map(|s| s.as_str()),
+            direction: match c.direction {
+                Direction::Better => "better",
+                Direction::Worse => "worse",
+            },
+            causes: c
+                .causes
+                .iter()
+                .map(|cause| CauseView {
+                    seq: match cause {
+                        Cause::Entry { seq, .. } => Some(*seq),
+                        _ => None,
+                    },
+                    text: cause.to_string(),
+                })
+                .collect(),
+        })
+        .collect();
+    let worse = changes.iter().filter(|c| c.direction == "worse").count();
+    Ok(Json(DiffView {
+        from,
+        to,
+        worse,
+        better: changes.len() - worse,
+        changes,
+    }))
+}
+
+/// Whose backlog.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct BacklogQuery {
+    /// The profile whose target set is the backlog's scope.
+    profile: String,
+    /// Passes expiring within this many days appear as due re-validations (default 14).
+    due_days: Option<i64>,
+}
+
+/// A backlog item.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct BacklogItemView {
+    /// Stable id (profile + technique).
+    id: String,
+    /// `gap` (not validated) or `due` (re-validation due).
+    kind: &'static str,
+    /// With `due`: when the pass goes stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<Timestamp>,
+    /// Technique id.
+    technique: String,
+    /// Name.
+    name: String,
+    /// Priority score.
+    priority: f64,
+    /// Tier.
+    tier: String,
+    /// Owner.
+    owner: Option<String>,
+    /// Coverage state.
+    state: &'static str,
+    /// Why.
+    reasons: Vec<ReasonView>,
+    /// Next steps, in words.
+    next: Vec<String>,
+}
+
+/// A profile's gaps as work items with owners and next steps; due re-validations.
+#[utoipa::path(get, path = "/api/v1/backlog", tag = "coverage", params(BacklogQuery),
+    responses((status = 200, description = "Backlog items, highest priority first", body = Vec<BacklogItemView>),
+              (status = 404, description = "No such profile", body = Problem)))]
+pub(super) async fn backlog(
+    State(app): State<AppState>,
+    q: Result<Query<BacklogQuery>, QueryRejection>,
+) -> Result<Json<Vec<BacklogItemView>>, Problem> {
+    let q = query(q)?;
+    let snap = app.snapshot();
+    let scope = ScopeQuery {
+        profile: Some(q.profile.clone()),
+        ..ScopeQuery::default()
+    };
+    let at = snap.coverage.at;
+    let (target, cov) = scoped(&app, &snap.state, &scope, at)?;
+    let Some(target) = target else {
+        return Err(Problem::not_found(
+            "profile-not-found",
+            format!("no profile `{}`", q.profile),
+        ));
+    };
+    let options = BacklogOptions {
+        due_within: jiff::SignedDuration::from_hours(24 * q.due_days.unwrap_or(14).clamp(0, 3650)),
+    };
+    let items = plan_backlog(
+        app.catalog(),
+        &snap.state,
+        &target,
+        &cov,
+        &Ownership::default(),
+        &options,
+        at,
+    );
+    Ok(Json(
+        items
+            .iter()
+            .map(|i| BacklogItemView {
+                id: i.id.clone(),
+                kind: match i.kind {
+                    ItemKind::NotValidated => "gap",
+                    ItemKind::Due { .. } => "due",
+                },
+                expires: match i.kind {
+                    ItemKind::Due { expires } => Some(expires),
+                    ItemKind::NotValidated => None,
+                },
+                technique: i.technique.to_string(),
+                name: i.name.clone(),
+                priority: i.priority,
+                tier: i.tier.clone(),
+                owner: i.owner.clone(),
+                state: i.state.as_str(),
+                reasons: i.reasons.iter().map(ReasonView::of).collect(),
+                next: i.next.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// Options of a layer.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct LayerQuery {
+    /// For `actor`: the ATT&CK group (id, name or alias).
+    actor: Option<String>,
+    /// As of this instant.
+    as_of: Option<String>,
+}
+
+/// An ATT&CK Navigator 4.5 layer: `state` (coverage colours), `priority` (a profile's
+/// uncovered priority techniques; needs `profile`) or `actor` (an overlay; needs `actor`).
+#[utoipa::path(get, path = "/api/v1/layers/{kind}", tag = "coverage",
+    params(("kind" = String, Path, description = "state, priority or actor"), LayerQuery, ScopeQuery),
+    responses((status = 200, description = "The layer (a download)", body = serde_json::Value),
+              (status = 400, description = "Unknown kind, or a missing profile/actor", body = Problem),
+              (status = 404, description = "No such profile or actor", body = Problem)))]
+pub(super) async fn layer(
+    State(app): State<AppState>,
+    Path(kind): Path<String>,
+    q: Result<Query<LayerQuery>, QueryRejection>,
+    s: Result<Query<ScopeQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = query(q)?;
+    let scope = query(s)?;
+    let kind = CoverageLayerKind::parse(&kind, q.actor.as_deref()).map_err(layer_problem)?;
+    let (target, cov) = answer(&app, &scope, q.as_of.as_deref()).await?;
+    let json = coverage_layer(
+        app.kb(),
+        &cov,
+        target.as_ref(),
+        kind,
+        scope.platform.as_deref(),
+    )
+    .map_err(layer_problem)?;
+    let mut response = ([(CONTENT_TYPE, "application/json")], json).into_response();
+    let file = format!("attest-{}-layer.json", layer_name(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+fn layer_name(kind: CoverageLayerKind<'_>) -> &'static str {
+    match kind {
+        CoverageLayerKind::State => "state",
+        CoverageLayerKind::Priority => "priority",
+        CoverageLayerKind::Actor(_) => "actor",
+    }
+}
+
+fn layer_problem(e: CoverageLayerError) -> Problem {
+    match e {
+        CoverageLayerError::UnknownActor(_) => Problem::not_found("actor-not-found", e.to_string()),
+        CoverageLayerError::Invalid(_) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "invalid-layer",
+            e.to_string(),
+        ),
+        _ => Problem::bad_request("invalid-layer-request", e.to_string()),
+    }
+}
+
+/// The bars of a check.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct CheckQuery {
+    /// Fail when a technique is worse than it was at this instant.
+    baseline: Option<String>,
+    /// Fail when the validated share (priority-weighted with a profile) is below this percent.
+    min_validated: Option<f64>,
+}
+
+/// A baseline document, as `attest check --write-baseline` writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct BaselineDocument {
+    /// Technique id → coverage state.
+    states: std::collections::BTreeMap<String, String>,
+}
+
+/// A check failure.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct FailureView {
+    /// `below-minimum` or `regressed`.
+    kind: &'static str,
+    /// With `regressed`: the technique.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    technique: Option<String>,
+    /// With `regressed`: the state in the baseline and now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    was: Option<&'static str>,
+    /// With `regressed`: the state now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<&'static str>,
+    /// In words.
+    text: String,
+}
+
+/// The verdict of a check.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct CheckView {
+    /// `pass` or `fail`.
+    verdict: &'static str,
+    /// Validated share now, in percent.
+    validated_share: f64,
+    /// Techniques counted.
+    techniques: usize,
+    /// The profile, when the check is for one.
+    profile: Option<String>,
+    /// What failed.
+    failures: Vec<FailureView>,
+}
+
+async fn verdict(
+    app: &AppState,
+    scope: &ScopeQuery,
+    baseline: Vec<(String, CoverageState)>,
+    min_validated: Option<f64>,
+) -> Result<CheckView, Problem> {
+    let (_, current) = answer(app, scope, None).await?;
+    let outcome = run_check(&current, &baseline, min_validated);
+    Ok(CheckView {
+        verdict: if outcome.passed() { "pass" } else { "fail" },
+        validated_share: outcome.validated_share,
+        techniques: outcome.total,
+        profile: scope.profile.clone(),
+        failures: outcome
+            .failures
+            .iter()
+            .map(|f| match f {
+                CheckFailure::BelowMinimum { .. } => FailureView {
+                    kind: "below-minimum",
+                    technique: None,
+                    was: None,
+                    now: None,
+                    text: f.to_string(),
+                },
+                CheckFailure::Regressed {
+                    technique,
+                    was,
+                    now,
+                    ..
+                } => FailureView {
+                    kind: "regressed",
+                    technique: Some(technique.to_string()),
+                    was: Some(was.as_str()),
+                    now: Some(now.as_str()),
+                    text: f.to_string(),
+                },
+            })
+            .collect(),
+    })
+}
+
+/// The CI gate: `fail` when a technique regressed against the baseline instant or the
+/// validated share is below `min_validated` (the CLI's `attest check`, exit 1 ↔ `fail`).
+#[utoipa::path(get, path = "/api/v1/check", tag = "coverage", params(CheckQuery, ScopeQuery),
+    responses((status = 200, description = "The verdict", body = CheckView),
+              (status = 400, description = "A bad instant or bar", body = Problem)))]
+pub(super) async fn check(
+    State(app): State<AppState>,
+    q: Result<Query<CheckQuery>, QueryRejection>,
+    s: Result<Query<ScopeQuery>, QueryRejection>,
+) -> Result<Json<CheckView>, Problem> {
+    let q = query(q)?;
+    let scope = query(s)?;
+    let baseline = match &q.baseline {
+        Some(raw) => {
+            let at = parse_instant("baseline", raw)?;
+            let snap = app.snapshot();
+            let then = state_at(&app, Some(at)).await?;
+            let state = then.as_ref().unwrap_or(&snap.state);
+            let (_, cov) = scoped(&app, state, &scope, at)?;
+            cov.techniques
+                .iter()
+                .map(|t| (t.technique.to_string(), t.state))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Json(
+        verdict(&app, &scope, baseline, q.min_validated).await?,
+    ))
+}
+
+/// The CI gate against a baseline document (`attest check --write-baseline`'s file) in the body.
+#[utoipa::path(post, path = "/api/v1/check", tag = "coverage", params(CheckQuery, ScopeQuery),
+    request_body = BaselineDocument,
+    responses((status = 200, description = "The verdict", body = CheckView),
+              (status = 400, description = "Not a baseline document; names the technique", body = Problem)))]
+pub(super) async fn check_baseline(
+    State(app): State<AppState>,
+    q: Result<Query<CheckQuery>, QueryRejection>,
+    s: Result<Query<ScopeQuery>, QueryRejection>,
+    b: Result<Json<BaselineDocument>, JsonRejection>,
+) -> Result<Json<CheckView>, Problem> {
+    let q = query(q)?;
+    let scope = query(s)?;
+    let doc = body(b)?;
+    let mut baseline = Vec::with_capacity(doc.states.len());
+    for (id, state) in doc.states {
+        let s = CoverageState::parse(&state).ok_or_else(|| {
+            Problem::bad_request(
+                "invalid-baseline",
+                format!("states.{id}: `{state}` is not a coverage state"),
+            )
+        })?;
+        baseline.push((id, s));
+    }
+    Ok(Json(
+        verdict(&app, &scope, baseline, q.min_validated).await?,
+    ))
+}
+
+/// `GET /api/v1/enrich?technique=T1003.001,T1059&platform=Windows` for simple callers.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct EnrichQuery {
+    /// Technique ids, comma-separated.
+    technique: Option<String>,
+    /// Raw tags (`attack.t1003.001`), comma-separated.
+    tag: Option<String>,
+    /// A rule id from any imported origin.
+    rule_id: Option<String>,
+    /// A rule title (case-insensitive).
+    rule_name: Option<String>,
+    /// The alert's platform.
+    platform: Option<String>,
+    /// A profile name.
+    profile: Option<String>,
+}
+
+fn split(v: Option<String>) -> Vec<String> {
+    v.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// SOAR enrichment for simple callers: the same answer as the POST form.
+#[utoipa::path(get, path = "/api/v1/enrich", tag = "coverage", params(EnrichQuery),
+    responses((status = 200, description = "Per technique: knowledge, detection strategies for the platform, procedures, groups, software, mitigations, related techniques and our coverage", body = serde_json::Value),
+              (status = 400, description = "Nothing to enrich", body = Problem)))]
+pub(super) async fn enrich_get(
+    State(app): State<AppState>,
+    q: Result<Query<EnrichQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let q = query(q)?;
+    let req = EnrichRequest {
+        rule_id: q.rule_id,
+        rule_name: q.rule_name,
+        techniques: split(q.technique),
+        tags: split(q.tag),
+        platform: q.platform,
+        profile: q.profile,
+    };
+    answer_enrich(&app, &req)
+}
+
+/// SOAR enrichment: an alert as a SOAR sends it (any subset of rule id or name, technique ids,
+/// raw tags, platform, profile), answered from in-memory indexes. A viewer may call it.
+#[utoipa::path(post, path = "/api/v1/enrich", tag = "coverage", request_body = EnrichRequest,
+    responses((status = 200, description = "The enrichment (server time in `Server-Timing`)", body = serde_json::Value),
+              (status = 400, description = "Bad body, or nothing to enrich", body = Problem)))]
+pub(super) async fn enrich_post(
+    State(app): State<AppState>,
+    b: Result<Json<EnrichRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let req = body(b)?;
+    answer_enrich(&app, &req)
+}
+
+/// Answers an enrichment, with the server-side time in a `Server-Timing` header.
+fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Problem> {
+    let start = Instant::now();
+    if req.rule_id.is_none()
+        && req.rule_name.is_none()
+        && req.techniques.is_empty()
+        && req.tags.is_empty()
+    {
+        return Err(Problem::bad_request(
+            "empty-alert",
+            "give at least one of rule_id, rule_name, techniques, tags",
+        ));
+    }
+    let snap = app.snapshot();
+    let answer = enrich(app.enrich_index(), &snap, req);
+    let body = serde_json::to_vec(&answer).map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "serialization",
+            e.to_string(),
+        )
+    })?;
+    let millis = start.elapsed().as_secs_f64() * 1000.0;
+    let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("enrich;dur={millis:.3}")) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    Ok(response)
+}
