@@ -53,6 +53,28 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 
+/// Every route of the dashboard: HTML pages, downloads and assets, which the OpenAPI document
+/// (the JSON API's reference) leaves out.
+pub const ROUTES: &[&str] = &[
+    "/",
+    "/techniques/{id}",
+    "/profiles",
+    "/actors",
+    "/rules",
+    "/rules/{id}",
+    "/sources",
+    "/backlog",
+    "/trends",
+    "/trends.svg",
+    "/downloads/layer.json",
+    "/downloads/coverage.csv",
+    "/downloads/coverage.xlsx",
+    "/login",
+    "/logout",
+    "/static/app.css",
+    "/static/app.js",
+];
+
 /// The dashboard's routes (merged into the application router by [`crate::api::router_with`]).
 pub fn router(app: AppState) -> Router<AppState> {
     let web = Arc::new(WebState::default());
