@@ -17,6 +17,12 @@
 //! - Tokens are random 256-bit secrets stored only as SHA-256 hashes in the store's metadata
 //!   ([`auth`]); every write is journaled under the token's name.
 //!
+//! - Webhooks and scheduled jobs run in the background of every server ([`webhooks`],
+//!   [`jobs`]; what they announce is computed by the pure functions of [`notices`]). Whatever
+//!   must happen once across several servers on one database — queueing an event, sending a
+//!   delivery, running a job — is claimed in the store, so servers need no coordination of
+//!   their own.
+//!
 //! The CLI (`attest serve`, `attest tokens create`) lives in `attest-cli`; the knowledge base
 //! in `attest-attack`, coverage in `attest-core`, persistence in `attest-store`.
 #![deny(missing_docs)]

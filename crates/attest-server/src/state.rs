@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use attest_attack::KnowledgeBase;
 use attest_core::coverage::{self, Catalog, Coverage, Scope};
+use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -33,6 +34,9 @@ pub struct Snapshot {
     pub state: State,
     /// Coverage of every technique at `coverage.at`.
     pub coverage: Coverage,
+    /// Effective priorities of every exposure, highest first (computed with the coverage, so
+    /// requests only filter).
+    pub exposures: Vec<EffectivePriority>,
     /// Lower-cased rule title → rules with it.
     names: HashMap<String, Vec<RuleId>>,
     /// When it was computed (wall clock), to recompute old ones.
@@ -50,9 +54,18 @@ impl Snapshot {
                 .or_default()
                 .push(id.clone());
         }
+        let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
+        let exposures = exposure::effective_priorities(
+            state.exposures.values(),
+            &index,
+            catalog,
+            &exposure::states_of(&coverage),
+            &EffectiveOptions::default(),
+        );
         Snapshot {
             state,
             coverage,
+            exposures,
             names,
             computed: std::time::Instant::now(),
         }

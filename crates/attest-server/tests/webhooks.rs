@@ -696,3 +696,304 @@ async fn two_servers_on_one_postgres_see_each_other_and_deliver_once() {
     a.stop().await;
     b.stop().await;
 }
+
+const LSASS_RULE: &str = r#"title: LSASS Access From Unusual Process
+id: 0d894093-71bc-43c3-8c4d-ecfa28dcd1ff
+status: test
+tags:
+    - attack.credential-access
+    - attack.t1003.001
+logsource:
+    category: process_access
+    product: windows
+detection:
+    selection:
+        TargetImage|endswith: '\lsass.exe'
+        GrantedAccess: '0x1010'
+    condition: selection
+level: high
+"#;
+
+#[tokio::test]
+async fn the_replay_job_journals_results_that_close_backlog_items_and_the_digest_follows() {
+    let (dir, url) = common::sqlite_url();
+    let t = workspace(&url).await;
+    // A registered Sigma rule whose file is on disk, a dataset that makes it fire, and a
+    // profile that wants T1003.001.
+    let sigma = dir.path().join("sigma");
+    std::fs::create_dir_all(&sigma).unwrap();
+    std::fs::write(sigma.join("lsass.yml"), LSASS_RULE).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("events.jsonl"),
+        "{\"EventID\": 10, \"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"TargetImage\": \"C:\\\\Windows\\\\System32\\\\lsass.exe\", \"GrantedAccess\": \"0x1010\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("dataset.yml"),
+        "name: lsass-dump\nfiles: [events.jsonl]\nexpected_rules: [0d894093-71bc-43c3-8c4d-ecfa28dcd1ff]\n",
+    )
+    .unwrap();
+    {
+        let store = Store::open(&url).await.unwrap();
+        let mut rule = attest_core::rule::Rule::new(
+            "0d894093-71bc-43c3-8c4d-ecfa28dcd1ff",
+            "LSASS Access From Unusual Process",
+            attest_core::rule::Origin {
+                format: attest_core::rule::RuleFormat::Sigma,
+                path: "lsass.yml".into(),
+                root: sigma.display().to_string(),
+            },
+        );
+        rule.techniques = vec!["T1003.001".into()];
+        let profile = attest_core::profile::Profile {
+            name: "finance".into(),
+            extra_techniques: vec![("T1003.001".into(), 1.0)],
+            ..attest_core::profile::Profile::default()
+        };
+        let now = Timestamp::now();
+        store
+            .append(vec![
+                attest_store::NewEntry::new(
+                    "seed",
+                    now,
+                    attest_core::journal::Event::RuleUpserted(rule),
+                ),
+                attest_store::NewEntry::new(
+                    "seed",
+                    now,
+                    attest_core::journal::Event::ProfileUpserted(profile),
+                ),
+            ])
+            .await
+            .unwrap();
+        store
+            .set_meta(&[(
+                attest_server::jobs::META_REPLAY_DATASETS,
+                data.display().to_string().as_str(),
+            )])
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let s = boot(&url, fast()).await;
+    let receiver = Receiver::start(0).await;
+    subscribe(
+        &s,
+        &t,
+        json!({"name": "lead", "url": receiver.url, "events": ["backlog_opened", "backlog_closed", "weekly_digest"]}),
+    )
+    .await;
+
+    let (status, run) = s
+        .post("/api/v1/jobs/replay/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert!(
+        run["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 1 expected rules fired on 1 datasets"),
+        "{run}"
+    );
+    let journal = s
+        .store
+        .journal(&attest_store::JournalQuery::default())
+        .await
+        .unwrap();
+    let passes: Vec<_> = journal
+        .iter()
+        .filter_map(|e| match &e.event {
+            attest_core::journal::Event::ResultRecorded(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(passes.len(), 1);
+    assert_eq!(passes[0].outcome, attest_core::result::Outcome::Pass);
+    assert_eq!(passes[0].test.as_deref(), Some("replay:lsass-dump"));
+    assert_eq!(passes[0].by, "attest replay job");
+    assert!(matches!(
+        journal.last().unwrap().event,
+        attest_core::journal::Event::JobRan(_)
+    ));
+
+    // The pass validated T1003.001: the finance backlog item closed.
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].event, "backlog_closed");
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["data"]["profile"], "finance");
+    assert_eq!(body["data"]["items"][0]["technique"], "T1003.001");
+
+    // The weekly digest of the profile: one validated technique now, none a week ago.
+    let (status, run) = s
+        .post("/api/v1/jobs/digest/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(
+        (status, run["summary"].as_str()),
+        (StatusCode::OK, Some("1 digest(s)"))
+    );
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].event, "weekly_digest");
+    let body: Value = serde_json::from_str(&got[1].body).unwrap();
+    assert_eq!(body["data"]["profile"], "finance");
+    assert_eq!(body["data"]["states"]["validated"], 1, "{body}");
+    assert_eq!(body["data"]["states_before"]["validated"], 0, "{body}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_coverage_job_announces_what_time_alone_made_worse() {
+    let (_dir, url) = common::sqlite_url();
+    let t = workspace(&url).await;
+    let now = Timestamp::now();
+    {
+        // An EDR that must be heard from every 2 seconds, a rule that needs it, and a pass.
+        let store = Store::open(&url).await.unwrap();
+        let mut edr = attest_core::source::DataSource::new("EDR");
+        edr.components = vec!["Network Traffic".into()];
+        edr.max_silence = Some(jiff::SignedDuration::from_secs(2));
+        let rule = common::rule("r-brute", "Brute force", &["T1110"], "Network Traffic");
+        let pass = attest_core::result::ValidationResult {
+            rule: attest_core::rule::RuleId("r-brute".into()),
+            technique: "T1110".into(),
+            test: Some("t".into()),
+            outcome: attest_core::result::Outcome::Pass,
+            at: now,
+            by: "seed".into(),
+            evidence: attest_core::result::Evidence::default(),
+        };
+        use attest_core::journal::Event as E;
+        store
+            .append(vec![
+                attest_store::NewEntry::new("seed", now, E::SourceUpserted(edr)),
+                attest_store::NewEntry::new(
+                    "seed",
+                    now,
+                    E::SourceSeen {
+                        name: "EDR".into(),
+                        at: now,
+                    },
+                ),
+                attest_store::NewEntry::new("seed", now, E::RuleUpserted(rule)),
+                attest_store::NewEntry::new("seed", now, E::ResultRecorded(pass)),
+            ])
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let s = boot(&url, fast()).await;
+    let receiver = Receiver::start(0).await;
+    subscribe(
+        &s,
+        &t,
+        json!({"name": "soc", "url": receiver.url, "events": ["regression", "source_silent"]}),
+    )
+    .await;
+    let (_, run) = s
+        .post("/api/v1/jobs/coverage/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(run["summary"], "first run: baseline taken", "{run}");
+    let (_, run) = s
+        .post("/api/v1/jobs/silence/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(run["summary"], "0 of 2 sources silent", "{run}");
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, run) = s
+        .post("/api/v1/jobs/coverage/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    let (_, run) = s
+        .post("/api/v1/jobs/silence/run", &t.engineer, json!({}))
+        .await;
+    assert_eq!(run["summary"], "1 of 2 sources silent", "{run}");
+    let got = receiver.wait_for(2, Duration::from_secs(10)).await;
+    let mut kinds: Vec<&str> = got.iter().map(|r| r.event.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["regression", "source_silent"], "{got:?}");
+    let regression: Value =
+        serde_json::from_str(&got.iter().find(|r| r.event == "regression").unwrap().body).unwrap();
+    let change = &regression["data"]["changes"][0];
+    assert_eq!(change["technique"], "T1110", "{regression}");
+    assert_eq!(change["from"], "validated");
+    assert_eq!(change["to"], "degraded");
+    assert_eq!(change["causes"][0], "source EDR silent", "{regression}");
+    s.stop().await;
+}
+
+/// Servers with their schedulers on and the silence check due every 2 seconds: each due time
+/// is run once, by whichever server claims it, and journaled as a scheduled run.
+async fn scheduled_runs_happen_once(url: &str, servers: usize) {
+    let _t = workspace(url).await;
+    {
+        let store = Store::open(url).await.unwrap();
+        store
+            .set_meta(&[("jobs.silence.schedule", "*/2 * * * * *")])
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let options = BackgroundOptions {
+        scheduler: true,
+        ..fast()
+    };
+    let mut running = Vec::new();
+    for _ in 0..servers {
+        running.push(boot(url, options).await);
+    }
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    for s in running {
+        s.stop().await;
+    }
+    let store = Store::open(url).await.unwrap();
+    let runs: Vec<attest_core::journal::JobRun> = store
+        .journal(&attest_store::JournalQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            attest_core::journal::Event::JobRan(r) if r.job == "silence" => Some(r),
+            _ => None,
+        })
+        .collect();
+    store.close().await;
+    assert!(
+        (2..=4).contains(&runs.len()),
+        "{servers} server(s), 6.5 s, every 2 s: {runs:?}"
+    );
+    for pair in runs.windows(2) {
+        let gap = pair[1].started.duration_since(pair[0].started).as_millis();
+        assert!(
+            gap >= 1500,
+            "two runs of one due time ({gap} ms apart): {runs:?}"
+        );
+    }
+    assert!(
+        runs.iter()
+            .all(|r| r.trigger == attest_core::journal::JobTrigger::Schedule
+                && matches!(
+                    r.outcome,
+                    attest_core::journal::JobOutcome::Succeeded { .. }
+                ))
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_runs_due_jobs_on_sqlite() {
+    let (_dir, url) = common::sqlite_url();
+    scheduled_runs_happen_once(&url, 1).await;
+}
+
+#[tokio::test]
+async fn two_schedulers_on_one_postgres_run_each_due_job_once() {
+    let Some(url) =
+        common::postgres_url("two_schedulers_on_one_postgres_run_each_due_job_once").await
+    else {
+        return;
+    };
+    scheduled_runs_happen_once(&url, 2).await;
+}

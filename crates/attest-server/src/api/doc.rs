@@ -25,6 +25,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         (name = "validation", description = "Tests and validation results"),
         (name = "intel", description = "Actors, profiles, API tokens"),
         (name = "coverage", description = "Coverage, diffs, backlog, Navigator layers, the CI check, SOAR enrichment"),
+        (name = "exposures", description = "Exposures (CTEM) by effective priority: severity raised where their techniques lack validated detection"),
         (name = "webhooks", description = "Webhook subscriptions and their delivery log (admin)"),
         (name = "jobs", description = "Scheduled jobs: list, run now"),
     )

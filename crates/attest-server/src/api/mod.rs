@@ -5,10 +5,11 @@
 //! same declarations, and `tests/openapi.rs` checks that nothing is routed undocumented.
 //! One module per noun, like the CLI's `cmd/`: `kb` (ATT&CK look-ups), `rules`, `sources`,
 //! `results` (and the test catalogue), `intel` (actors, profiles, tokens), `analysis`
-//! (coverage, diff, backlog, layers, check), `health` (probes, metrics, ping, the document).
+//! (coverage, diff, backlog, layers, check), `exposures` (CTEM), `health` (probes, metrics, ping, the document).
 
 mod analysis;
 mod doc;
+mod exposures;
 mod health;
 mod intel;
 mod kb;
@@ -95,6 +96,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::layer))
         .routes(routes!(analysis::check, analysis::check_baseline))
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
+        .routes(routes!(exposures::list))
+        .routes(routes!(exposures::show))
         .merge(crate::hooks_api::routes())
 }
 
