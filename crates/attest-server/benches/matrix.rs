@@ -179,6 +179,7 @@ async fn run(attack: PathBuf, corpora: PathBuf) {
             extra_techniques: Vec::new(),
             exclusions: Vec::new(),
             paths: ActorPaths::default(),
+            exposures: None,
         }),
     ));
     batch.extend(results);

@@ -167,6 +167,9 @@ async fn pages_need_a_session_and_render_with_the_security_headers() {
         "/sources",
         "/backlog",
         "/trends",
+        "/trends.svg",
+        "/exposures",
+        "/exposures?technique=T1110&q=cve",
     ] {
         let (status, body, headers) = get(&srv, &cookie, path).await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -174,6 +177,10 @@ async fn pages_need_a_session_and_render_with_the_security_headers() {
         assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff");
+        if path.ends_with(".svg") {
+            assert_eq!(headers["content-type"], "image/svg+xml");
+            continue;
+        }
         assert!(body.contains("<!doctype html>"), "{path}");
         // No inline script and no inline style anywhere (the CSP would block them).
         assert!(
@@ -404,5 +411,53 @@ async fn logout_needs_the_csrf_token_and_ends_the_session() {
     let (status, html, _) = get(&srv, "", "/login?next=//evil.example/").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"name="next" value="/""#));
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn exposures_show_on_their_page_and_on_the_technique_they_need() {
+    use attest_core::exposure::{Exposure, ExposureStatus, Severity};
+    let (_dir, url) = common::sqlite_url();
+    let srv = common::start(&url, Limits::default()).await;
+    let exposure = Exposure {
+        asset: "dc01.corp".into(),
+        finding: "CVE-2020-1472".into(),
+        title: HOSTILE_SCRIPT.into(),
+        severity: Severity::Cvss(6.0),
+        first_seen: None,
+        last_seen: None,
+        status: ExposureStatus::Open,
+        techniques: vec!["T1110".into()],
+        feed: "scanner".into(),
+    };
+    srv.store
+        .append(vec![NewEntry::new(
+            "test",
+            Timestamp::now(),
+            Event::ExposureObserved(exposure),
+        )])
+        .await
+        .unwrap();
+    srv.app.refresh(true).await.unwrap();
+    let cookie = sign_in(&srv, &srv.viewer).await;
+    for path in [
+        "/exposures",
+        "/exposures?technique=T1110",
+        "/techniques/T1110",
+    ] {
+        let (status, body, _) = get(&srv, &cookie, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains("CVE-2020-1472"), "{path}: {body}");
+        assert!(body.contains("dc01.corp"), "{path}");
+        assert!(
+            !body.contains("<script>window"),
+            "{path} let a script through"
+        );
+    }
+    // Nothing detects brute force in the fixture: the finding's priority is raised (6.0 → 8.0).
+    let (_, page, _) = get(&srv, &cookie, "/exposures").await;
+    assert!(page.contains("<strong>8.0</strong>"), "{page}");
+    let (_, other, _) = get(&srv, &cookie, "/exposures?technique=T1059").await;
+    assert!(!other.contains("CVE-2020-1472"));
     srv.stop().await;
 }

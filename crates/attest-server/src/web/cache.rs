@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use attest_core::coverage::{self, Coverage, Scope};
-use attest_core::priority::{PriorityOptions, TargetSet, target_set};
+use attest_core::coverage::{self, Coverage};
+use attest_core::priority::{TargetSet, question_scope};
 
 use super::PageError;
 use super::filters::Filters;
@@ -94,31 +94,15 @@ impl ScopeCache {
 }
 
 fn compute(app: &AppState, snap: &Snapshot, f: &Filters) -> Result<Computed, PageError> {
-    let catalog = app.catalog();
-    let target = match f.profile() {
-        Some(name) => {
-            let Some(profile) = snap.state.profiles.get(name) else {
-                return Err(PageError::not_found(format!("no profile named {name:?}")));
-            };
-            Some(target_set(
-                catalog,
-                &snap.state.actors,
-                profile,
-                &PriorityOptions::default(),
-            ))
-        }
-        None => None,
-    };
-    let mut scope = match &target {
-        Some(t) => Scope::profile(t.clone()),
-        None => Scope::all(),
-    };
-    if let Some(p) = f.platform() {
-        scope.platforms = vec![p.to_string()];
-    }
-    if let Some(s) = f.scope() {
-        scope.systems = vec![s.to_string()];
-    }
-    let coverage = coverage::compute(catalog, &snap.state, &scope, snap.coverage.at);
+    // The same question the CLI's --profile/--platform/--scope and the API ask.
+    let (target, scope) = question_scope(
+        app.catalog(),
+        &snap.state,
+        f.profile(),
+        f.platform(),
+        f.scope(),
+    )
+    .map_err(|e| PageError::not_found(e.to_string()))?;
+    let coverage = coverage::compute(app.catalog(), &snap.state, &scope, snap.coverage.at);
     Ok(Computed { target, coverage })
 }

@@ -2,8 +2,9 @@
 //! JSON API reads.
 //!
 //! Pages: the matrix (`/`), a technique (`/techniques/{id}`), profiles and actors
-//! (`/profiles`, `/actors`), rules (`/rules`, `/rules/{id}`), data sources (`/sources`), the
-//! backlog (`/backlog`), trends (`/trends`) and downloads (`/downloads/...`), plus `/login`.
+//! (`/profiles`, `/actors`), rules (`/rules`, `/rules/{id}`), data sources (`/sources`),
+//! exposures (`/exposures`), the backlog (`/backlog`), trends (`/trends`) and downloads
+//! (`/downloads/...`), plus `/login`.
 //!
 //! Design choices a reader would not guess:
 //! - Templates are askama (compiled in, HTML-escaped by default); CSS and the one small
@@ -63,6 +64,7 @@ pub const ROUTES: &[&str] = &[
     "/rules",
     "/rules/{id}",
     "/sources",
+    "/exposures",
     "/backlog",
     "/trends",
     "/trends.svg",
@@ -86,6 +88,7 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/rules", get(pages::rules_page))
         .route("/rules/{id}", get(pages::rule_page))
         .route("/sources", get(pages::sources_page))
+        .route("/exposures", get(pages::exposures_page))
         .route("/backlog", get(pages::backlog_page))
         .route("/trends", get(trends::trends_page))
         .route("/trends.svg", get(trends::trends_svg))

@@ -92,6 +92,7 @@ struct TechniquePage {
     priority: Option<String>,
     backlog: Vec<String>,
     history: Vec<(String, Badge)>,
+    exposures: Vec<ExposureRow>,
     qs: String,
     profile: Option<String>,
 }
@@ -291,6 +292,7 @@ pub(crate) async fn technique_page(
         priority,
         backlog: backlog_steps,
         history,
+        exposures: exposures_of(snap, tid, 20),
         qs: f.query(),
         profile: f.profile().map(str::to_string),
     };
@@ -1136,5 +1138,144 @@ pub(crate) async fn backlog_page(
         page.gaps
             .sort_by(|a, b| key(a).cmp(&key(b)).then(b.priority.total_cmp(&a.priority)));
     }
+    render(&page)
+}
+
+// ---------------------------------------------------------------- exposures (CTEM, issue #8)
+
+pub(crate) struct ExposureRow {
+    asset: String,
+    finding: String,
+    title: String,
+    status: &'static str,
+    severity: String,
+    effective: String,
+    raised: bool,
+    techniques: Vec<(String, &'static str, &'static str)>,
+    reasons: Vec<String>,
+}
+
+/// The view of one exposure's effective priority (computed in the snapshot by attest-core).
+pub(crate) fn exposure_row(
+    snap: &crate::state::Snapshot,
+    e: &attest_core::exposure::EffectivePriority,
+) -> ExposureRow {
+    let rec = snap.state.exposures.get(&e.key);
+    ExposureRow {
+        asset: e.key.asset.clone(),
+        finding: e.key.finding.clone(),
+        title: rec.map(|r| r.exposure.title.clone()).unwrap_or_default(),
+        status: rec.map_or("", |r| r.exposure.status.as_str()),
+        severity: format!("{:.1}", e.severity),
+        effective: format!("{:.1}", e.effective),
+        raised: e.raise > 0.0,
+        techniques: e
+            .techniques
+            .iter()
+            .map(|t| {
+                let (class, label, _) = t
+                    .state
+                    .map_or(("unresolved", "unresolved", ""), state_words);
+                (
+                    t.technique
+                        .technique
+                        .map_or_else(|| t.technique.written.clone(), |id| id.to_string()),
+                    class,
+                    label,
+                )
+            })
+            .collect(),
+        reasons: e.reasons.clone(),
+    }
+}
+
+/// Exposures whose techniques include `id`, highest effective priority first.
+pub(crate) fn exposures_of(
+    snap: &crate::state::Snapshot,
+    id: TechniqueId,
+    limit: usize,
+) -> Vec<ExposureRow> {
+    snap.exposures
+        .iter()
+        .filter(|e| {
+            e.techniques
+                .iter()
+                .any(|t| t.technique.technique == Some(id))
+        })
+        .take(limit)
+        .map(|e| exposure_row(snap, e))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "exposures.html")]
+struct ExposuresPage {
+    frame: Frame,
+    q: String,
+    technique: String,
+    total: usize,
+    shown: usize,
+    rows: Vec<ExposureRow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExposureQuery {
+    q: Option<String>,
+    technique: Option<String>,
+}
+
+/// How many exposures the page lists (highest effective priority first).
+const EXPOSURES_SHOWN: usize = 200;
+
+pub(crate) async fn exposures_page(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(csrf): Extension<Csrf>,
+    Query(q): Query<ExposureQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let text = val(&q.q).map(str::to_lowercase);
+    let technique = match val(&q.technique) {
+        Some(t) => Some(
+            TechniqueId::parse(t)
+                .map_err(|_| PageError::bad_request(format!("{t:?} is not a technique id")))?,
+        ),
+        None => None,
+    };
+    let matching: Vec<&attest_core::exposure::EffectivePriority> = snap
+        .exposures
+        .iter()
+        .filter(|e| {
+            technique.is_none_or(|id| {
+                e.techniques
+                    .iter()
+                    .any(|t| t.technique.technique == Some(id))
+            })
+        })
+        .filter(|e| {
+            text.as_ref().is_none_or(|x| {
+                e.key.asset.to_lowercase().contains(x.as_str())
+                    || e.key.finding.to_lowercase().contains(x.as_str())
+                    || snap
+                        .state
+                        .exposures
+                        .get(&e.key)
+                        .is_some_and(|r| r.exposure.title.to_lowercase().contains(x.as_str()))
+            })
+        })
+        .collect();
+    let rows: Vec<ExposureRow> = matching
+        .iter()
+        .take(EXPOSURES_SHOWN)
+        .map(|e| exposure_row(&snap, e))
+        .collect();
+    let page = ExposuresPage {
+        frame: Frame::new(&app, "exposures", "Exposures", Some(&who), &csrf),
+        q: val(&q.q).unwrap_or("").to_string(),
+        technique: val(&q.technique).unwrap_or("").to_string(),
+        total: matching.len(),
+        shown: rows.len(),
+        rows,
+    };
     render(&page)
 }

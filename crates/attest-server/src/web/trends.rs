@@ -10,7 +10,7 @@ use askama::Template;
 use attest_attack::TechniqueId;
 use attest_core::coverage::{CoverageState, Scope};
 use attest_core::journal::JournalEntry;
-use attest_core::priority::{PriorityOptions, TargetSet, TargetTechnique, target_set};
+use attest_core::priority::{TargetSet, TargetTechnique, question_scope};
 use attest_core::trend::{self, Interval, TrendPoint};
 use attest_formats::export::trend::{TrendSeries, trend_svg};
 use attest_store::JournalQuery;
@@ -114,14 +114,9 @@ fn compute(app: &AppState, entries: Vec<JournalEntry>, seq: u64, end: Timestamp)
         .map(|name| Series {
             name: name.clone(),
             points: trend::series(catalog, &entries, &instants, |state| {
-                state.profiles.get(name).map(|p| {
-                    Scope::profile(target_set(
-                        catalog,
-                        &state.actors,
-                        p,
-                        &PriorityOptions::default(),
-                    ))
-                })
+                question_scope(catalog, state, Some(name), None, None)
+                    .ok()
+                    .map(|(_, scope)| scope)
             }),
         })
         .collect();
@@ -157,6 +152,8 @@ pub(crate) async fn technique_history(
                 tier: String::new(),
                 actors: Vec::new(),
                 extra: None,
+                exposures: Vec::new(),
+                exposure_score: 0.0,
             }],
             excluded: Vec::new(),
             off_platform: Vec::new(),
