@@ -1185,7 +1185,7 @@ pub(crate) fn exposure_row(
                 )
             })
             .collect(),
-        reasons: e.reasons.clone(),
+        reasons: e.reasons(),
     }
 }
 
