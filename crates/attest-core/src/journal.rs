@@ -6,6 +6,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::exposure::{CloseReason, Exposure, ExposureKey, MappingSet};
 use crate::profile::{Actor, Profile};
 use crate::result::ValidationResult;
 use crate::rule::{Rule, RuleId, RuleStatus, Tuning};
@@ -108,6 +109,17 @@ pub enum Event {
         /// Its name.
         name: String,
     },
+    /// A finding was reported on an asset, new or with changed values (the whole new value).
+    ExposureObserved(Exposure),
+    /// An exposure closed: reported fixed, or absent from a full re-import of its feed.
+    ExposureClosed {
+        /// Which one.
+        key: ExposureKey,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A finding → technique mapping set was loaded (replaces the set of the same name).
+    ExposureMappingsLoaded(MappingSet),
     /// A scheduled job ran (on its schedule or when triggered), with its outcome. It changes no
     /// state: it is the record that the work happened, or failed and will be retried.
     JobRan(JobRun),
@@ -135,6 +147,9 @@ impl Event {
             Event::ActorUpserted(_) => "actor_upserted",
             Event::ProfileUpserted(_) => "profile_upserted",
             Event::ProfileRemoved { .. } => "profile_removed",
+            Event::ExposureObserved(_) => "exposure_observed",
+            Event::ExposureClosed { .. } => "exposure_closed",
+            Event::ExposureMappingsLoaded(_) => "exposure_mappings_loaded",
             Event::JobRan(_) => "job_ran",
             Event::RemapTableSet(_) => "remap_table_set",
         }

@@ -31,6 +31,7 @@ pub mod backlog;
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod exposure;
 pub mod journal;
 pub mod priority;
 pub mod profile;

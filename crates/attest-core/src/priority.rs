@@ -10,12 +10,18 @@
 //! profile gives it by hand. An actor counts once per technique however many paths lead there.
 //! Tiers (`critical`, `high`, `medium`, `low` by default) are cut from the share of the highest
 //! score and pick the re-validation window from the policy.
+//!
+//! A profile with `exposures` set also counts exposure management's findings
+//! ([`target_set_with_exposures`]): a technique that would exploit open findings gains the
+//! profile's exposure weight times the highest severity among them (on a 0–1 scale), with the
+//! reason "exposure CVE-… on N assets".
 
 use std::collections::BTreeMap;
 
 use attest_attack::TechniqueId;
 
 use crate::coverage::{Catalog, Claim, Unresolved, UseVia};
+use crate::exposure::{ExposureNeeds, ExposureUse};
 use crate::profile::{Actor, Profile};
 
 /// Whence an actor comes.
@@ -59,6 +65,10 @@ pub struct TargetTechnique {
     pub actors: Vec<ActorUse>,
     /// The weight the profile adds by hand, if it lists the technique.
     pub extra: Option<f64>,
+    /// Open findings it would exploit, highest severity first (profiles with `exposures` only).
+    pub exposures: Vec<ExposureUse>,
+    /// The score the exposures add.
+    pub exposure_score: f64,
 }
 
 impl TargetTechnique {
@@ -144,12 +154,14 @@ impl Default for PriorityOptions {
 struct Acc {
     actors: BTreeMap<String, ActorUse>,
     extra: Option<f64>,
+    exposures: Vec<ExposureUse>,
 }
 
 fn entry(acc: &mut BTreeMap<TechniqueId, Acc>, t: TechniqueId) -> &mut Acc {
     acc.entry(t).or_insert_with(|| Acc {
         actors: BTreeMap::new(),
         extra: None,
+        exposures: Vec::new(),
     })
 }
 
@@ -161,6 +173,19 @@ fn entry(acc: &mut BTreeMap<TechniqueId, Acc>, t: TechniqueId) -> &mut Acc {
 pub fn target_set(
     catalog: &Catalog,
     actors: &BTreeMap<String, Actor>,
+    profile: &Profile,
+    opts: &PriorityOptions,
+) -> TargetSet {
+    target_set_with_exposures(catalog, actors, &ExposureNeeds::new(), profile, opts)
+}
+
+/// [`target_set`], plus the techniques that exploit open exposures when the profile's
+/// `exposures` weight is set (`needs` from [`crate::exposure::exposure_needs`]; ignored
+/// otherwise). Exposure techniques stay whatever the profile's platforms: the findings are real.
+pub fn target_set_with_exposures(
+    catalog: &Catalog,
+    actors: &BTreeMap<String, Actor>,
+    needs: &ExposureNeeds,
     profile: &Profile,
     opts: &PriorityOptions,
 ) -> TargetSet {
@@ -263,6 +288,12 @@ pub fn target_set(
             e.extra = Some(e.extra.unwrap_or(0.0) + w);
         }
     }
+    if profile.exposures.is_some() {
+        for (t, uses) in needs {
+            entry(&mut acc, *t).exposures = uses.clone();
+        }
+    }
+    let exposure_weight = profile.exposures.unwrap_or(0.0);
     let mut excluded = Vec::new();
     for raw in &profile.exclusions {
         if let Some(t) = resolve("exclusion", raw, &mut problems)
@@ -280,6 +311,7 @@ pub fn target_set(
         // Hand-picked techniques stay whatever their platforms: the profile asked for them.
         let on_platform = profile.platforms.is_empty()
             || a.extra.is_some()
+            || !a.exposures.is_empty()
             || catalog
                 .technique(t)
                 .is_some_and(|c| profile.platforms.iter().any(|p| c.on_platform(p)));
@@ -293,12 +325,19 @@ pub fn target_set(
             .map(|u| u.weight * u.technique_weight)
             .sum::<f64>()
             + a.extra.unwrap_or(0.0);
+        let exposure_score = exposure_weight
+            * a.exposures
+                .iter()
+                .map(|u| u.severity / 10.0)
+                .fold(0.0_f64, f64::max);
         techniques.push(TargetTechnique {
             technique: t,
-            score,
+            score: score + exposure_score,
             tier: String::new(),
             actors,
             extra: a.extra,
+            exposures: a.exposures,
+            exposure_score,
         });
     }
     let max = techniques.iter().map(|t| t.score).fold(0.0_f64, f64::max);
@@ -355,9 +394,22 @@ pub fn question_scope(
                     known: state.profiles.keys().cloned().collect(),
                 });
             };
-            Some(target_set(
+            // Exposures count only when the profile asks for them: resolving the mappings
+            // costs a pass over every exposure.
+            let needs = if p.exposures.is_some() {
+                let index = crate::exposure::MappingIndex::new(
+                    state.exposure_mappings.values(),
+                    catalog,
+                    &state.remap,
+                );
+                crate::exposure::exposure_needs(state.exposures.values(), &index, catalog)
+            } else {
+                ExposureNeeds::new()
+            };
+            Some(target_set_with_exposures(
                 catalog,
                 &state.actors,
+                &needs,
                 p,
                 &PriorityOptions::default(),
             ))

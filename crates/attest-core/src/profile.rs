@@ -74,4 +74,8 @@ pub struct Profile {
     pub exclusions: Vec<String>,
     /// Which group → technique paths count.
     pub paths: ActorPaths,
+    /// When set, techniques that exploit open exposures join the target set with this weight
+    /// (a finding of severity 10 adds the whole weight; see
+    /// [`crate::priority::target_set_with_exposures`]).
+    pub exposures: Option<f64>,
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use crate::exposure::{Exposure, ExposureKey, ExposureStatus, MappingSet};
 use crate::journal::{AttackRelease, Event, JournalEntry, Policy};
 use crate::profile::{Actor, Profile};
 use crate::result::ValidationResult;
@@ -50,6 +51,26 @@ pub struct SourceDeclaration {
     pub source: Option<DataSource>,
 }
 
+/// An exposure with the instants that matter to history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposureRecord {
+    /// The finding as last reported (status `Fixed` once closed).
+    pub exposure: Exposure,
+    /// When it was first journaled.
+    pub observed_at: Timestamp,
+    /// When its reported values last changed.
+    pub changed_at: Timestamp,
+    /// When it closed, while it is closed.
+    pub closed_at: Option<Timestamp>,
+}
+
+impl ExposureRecord {
+    /// Open or accepted: still present on the asset.
+    pub fn is_active(&self) -> bool {
+        self.exposure.status != ExposureStatus::Fixed
+    }
+}
+
 /// The workspace's state at one instant.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -76,6 +97,10 @@ pub struct State {
     pub actors: BTreeMap<String, Actor>,
     /// Profiles, by name.
     pub profiles: BTreeMap<String, Profile>,
+    /// Exposures, by (asset, finding); closed ones stay, marked fixed.
+    pub exposures: BTreeMap<ExposureKey, ExposureRecord>,
+    /// Finding → technique mapping sets, by name.
+    pub exposure_mappings: BTreeMap<String, MappingSet>,
     /// The workspace's remap table for technique ids its rules claim (empty: none).
     pub remap: attest_attack::RemapTable,
     /// Sequence number of the last entry applied (0 for an empty journal).
@@ -224,6 +249,41 @@ impl State {
             }
             Event::ProfileRemoved { name } => {
                 self.profiles.remove(name);
+            }
+            Event::ExposureObserved(exposure) => {
+                let closed_at = (exposure.status == ExposureStatus::Fixed).then_some(at);
+                match self.exposures.get_mut(&exposure.key()) {
+                    Some(rec) => {
+                        if rec.exposure != *exposure {
+                            rec.changed_at = at;
+                        }
+                        rec.exposure = exposure.clone();
+                        rec.closed_at = closed_at;
+                    }
+                    None => {
+                        self.exposures.insert(
+                            exposure.key(),
+                            ExposureRecord {
+                                exposure: exposure.clone(),
+                                observed_at: at,
+                                changed_at: at,
+                                closed_at,
+                            },
+                        );
+                    }
+                }
+            }
+            Event::ExposureClosed { key, .. } => {
+                if let Some(rec) = self.exposures.get_mut(key)
+                    && rec.is_active()
+                {
+                    rec.exposure.status = ExposureStatus::Fixed;
+                    rec.changed_at = at;
+                    rec.closed_at = Some(at);
+                }
+            }
+            Event::ExposureMappingsLoaded(set) => {
+                self.exposure_mappings.insert(set.name.clone(), set.clone());
             }
             // A job run is a record of work done; the state it changed (results, ...) comes
             // in entries of its own.

@@ -166,10 +166,16 @@ fn main() {
     );
 
     // (b2) JSON lines.
-    let dir = std::env::temp_dir().join(format!("attest-replay-bench-{}", std::process::id()));
+    // ATTEST_BENCH_DIR chooses where the JSON-lines file goes (about 1.4 KiB per event).
+    let dir = std::env::var_os("ATTEST_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("attest-replay-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("events.jsonl");
     if let Err(e) = write_jsonl(&path, &samples.records, events) {
+        // Leave no half-written gigabyte behind (a full disk is the likely cause).
+        let _ = std::fs::remove_dir_all(&dir);
         eprintln!("cannot write {}: {e}", path.display());
         std::process::exit(1);
     }

@@ -34,6 +34,7 @@ pub mod dataset;
 mod error;
 pub mod normalize;
 pub mod read;
+pub mod record;
 mod replay;
 
 pub use dataset::{Dataset, ExpectedRule, Manifest, load_datasets};

@@ -34,6 +34,41 @@ fn corpus_rules(corpora: &Path) -> &'static RuleSet {
     })
 }
 
+/// The sorted rule indexes matched by the pre-filtered and by the exhaustive evaluation.
+fn both_ways(rules: &RuleSet, event: &attest_sigma::Event) -> (Vec<usize>, Vec<usize>) {
+    let mut fast: Vec<_> = rules.evaluate(event).into_iter().map(|m| m.rule).collect();
+    let mut slow: Vec<_> = rules
+        .evaluate_exhaustive(event)
+        .into_iter()
+        .map(|m| m.rule)
+        .collect();
+    fast.sort_unstable();
+    slow.sort_unstable();
+    (fast, slow)
+}
+
+/// Variations of a recorded event that move literals around: every text value uppercased, and
+/// every text value with a suffix (so `endswith` and exact matches must fail where they did).
+fn variations(event: &attest_sigma::Event) -> Vec<attest_sigma::Event> {
+    let remap = |f: &dyn Fn(&str) -> String| {
+        let fields = event
+            .fields()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) if k != "Channel" => {
+                        serde_json::Value::String(f(s))
+                    }
+                    other => other.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        attest_sigma::Event::new(fields).with_timestamp(event.timestamp())
+    };
+    vec![remap(&|s| s.to_uppercase()), remap(&|s| format!("{s} --x"))]
+}
+
 #[test]
 fn literal_prefilter_never_drops_a_match() {
     let Some(corpora) = common::corpora_dir("literal_prefilter_never_drops_a_match") else {
@@ -48,18 +83,7 @@ fn literal_prefilter_never_drops_a_match() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
     {
         let result = read_events(entry.path(), &mut |e| {
-            let mut fast: Vec<_> = rules
-                .evaluate(&e.normalized.event)
-                .into_iter()
-                .map(|m| m.rule)
-                .collect();
-            let mut slow: Vec<_> = rules
-                .evaluate_exhaustive(&e.normalized.event)
-                .into_iter()
-                .map(|m| m.rule)
-                .collect();
-            fast.sort_unstable();
-            slow.sort_unstable();
+            let (fast, slow) = both_ways(rules, &e.normalized.event);
             assert_eq!(
                 fast,
                 slow,
@@ -69,6 +93,16 @@ fn literal_prefilter_never_drops_a_match() {
             );
             events += 1;
             matches += fast.len();
+            for (i, varied) in variations(&e.normalized.event).iter().enumerate() {
+                let (fast, slow) = both_ways(rules, varied);
+                assert_eq!(
+                    fast,
+                    slow,
+                    "{} record {:?}, variation {i}",
+                    entry.path().display(),
+                    e.normalized.record_id
+                );
+            }
         });
         assert!(result.is_ok(), "{result:?}");
     }

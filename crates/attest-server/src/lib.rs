@@ -16,6 +16,12 @@
 //! - Tokens are random 256-bit secrets stored only as SHA-256 hashes in the store's metadata
 //!   ([`auth`]); every write is journaled under the token's name.
 //!
+//! - Webhooks and scheduled jobs run in the background of every server ([`webhooks`],
+//!   [`jobs`]; what they announce is computed by the pure functions of [`notices`]). Whatever
+//!   must happen once across several servers on one database — queueing an event, sending a
+//!   delivery, running a job — is claimed in the store, so servers need no coordination of
+//!   their own.
+//!
 //! The CLI (`attest serve`, `attest tokens create`) lives in `attest-cli`; the knowledge base
 //! in `attest-attack`, coverage in `attest-core`, persistence in `attest-store`.
 #![deny(missing_docs)]
@@ -23,10 +29,14 @@
 pub mod api;
 pub mod auth;
 pub mod enrich;
+pub mod hooks_api;
+pub mod jobs;
 pub mod metrics;
+pub mod notices;
 pub mod problem;
 pub mod state;
 pub mod views;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,6 +45,7 @@ use std::path::PathBuf;
 pub use api::{Limits, openapi, required_role, router, router_with};
 pub use auth::{Role, create_token, token_count};
 pub use state::{AppState, AuthMode, Snapshot};
+pub use webhooks::{BackgroundOptions, DeliveryOptions};
 
 /// Everything that can stop the server from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +92,9 @@ pub enum Error {
         /// The address.
         addr: SocketAddr,
     },
+    /// Background work (webhooks, jobs) could not run.
+    #[error("{0}")]
+    Background(String),
     /// A token name that cannot be stored.
     #[error("invalid token name `{name}`: it must be non-empty and contain no `:`")]
     InvalidTokenName {
@@ -154,23 +168,51 @@ pub async fn serve(config: ServerConfig) -> Result<(), Error> {
     serve_on(listener, app, config.limits, shutdown_signal()).await
 }
 
-/// Serves `app` on an already bound listener until `shutdown` completes (tests bind port 0).
-/// Starts the snapshot refresher, and stops it when serving ends.
+/// Serves `app` on an already bound listener until `shutdown` completes (tests bind port 0),
+/// with the default background work (webhooks and scheduled jobs).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     app: AppState,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    serve_on_with(
+        listener,
+        app,
+        limits,
+        BackgroundOptions::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve_on`] with chosen background options. Starts the snapshot refresher, the webhook
+/// detector and deliverer and (unless disabled) the job scheduler, and stops them when
+/// serving ends. Work they had claimed and not finished is picked up again when its lease
+/// runs out, by this server after a restart or by another.
+pub async fn serve_on_with(
+    listener: tokio::net::TcpListener,
+    app: AppState,
+    limits: Limits,
+    background: BackgroundOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let refresher = app.spawn_refresher();
+    let _ = app.inner.background.set(background);
+    let mut tasks = vec![app.spawn_refresher()];
+    tasks.extend(webhooks::spawn(&app, background)?);
+    if background.scheduler {
+        tasks.push(jobs::spawn(&app, background));
+    }
     let result = axum::serve(listener, router_with(app, limits))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| Error::Serve { addr, source });
-    refresher.abort();
+    for t in tasks {
+        t.abort();
+    }
     result
 }
 

@@ -27,6 +27,9 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     results_ingested: AtomicU64,
+    /// Webhook attempts by result (delivered, retried, failed) and job runs by job and
+    /// outcome, made by this server.
+    background: Mutex<BTreeMap<(&'static str, String, &'static str), u64>>,
 }
 
 impl Metrics {
@@ -54,6 +57,20 @@ impl Metrics {
     pub fn add_results(&self, n: usize) {
         self.results_ingested
             .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Counts one webhook attempt of this server by its result.
+    pub fn add_webhook(&self, result: &'static str) {
+        if let Ok(mut m) = self.background.lock() {
+            *m.entry(("webhook", String::new(), result)).or_default() += 1;
+        }
+    }
+
+    /// Counts one job run of this server by job and outcome.
+    pub fn add_job(&self, job: &str, outcome: &'static str) {
+        if let Ok(mut m) = self.background.lock() {
+            *m.entry(("job", job.to_string(), outcome)).or_default() += 1;
+        }
     }
 
     /// Renders the request metrics; `gauges` (name, help, labelled values) are appended.
@@ -111,6 +128,26 @@ impl Metrics {
             "attest_results_ingested_total {}",
             self.results_ingested.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP attest_webhook_attempts_total Webhook delivery attempts by result.\n");
+        out.push_str("# TYPE attest_webhook_attempts_total counter\n");
+        out.push_str("# HELP attest_job_runs_total Scheduled job runs by job and outcome.\n");
+        out.push_str("# TYPE attest_job_runs_total counter\n");
+        if let Ok(m) = self.background.lock() {
+            for ((what, job, result), n) in m.iter() {
+                let _ = if *what == "webhook" {
+                    writeln!(
+                        out,
+                        "attest_webhook_attempts_total{{result=\"{result}\"}} {n}"
+                    )
+                } else {
+                    writeln!(
+                        out,
+                        "attest_job_runs_total{{job=\"{}\",outcome=\"{result}\"}} {n}",
+                        escape(job)
+                    )
+                };
+            }
+        }
         for g in gauges {
             let _ = writeln!(out, "# HELP {} {}", g.name, g.help);
             let _ = writeln!(out, "# TYPE {} gauge", g.name);

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use attest_attack::KnowledgeBase;
 use attest_core::coverage::{self, Catalog, Coverage, Scope};
+use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -33,6 +34,9 @@ pub struct Snapshot {
     pub state: State,
     /// Coverage of every technique at `coverage.at`.
     pub coverage: Coverage,
+    /// Effective priorities of every exposure, highest first (computed with the coverage, so
+    /// requests only filter).
+    pub exposures: Vec<EffectivePriority>,
     /// Lower-cased rule title → rules with it.
     names: HashMap<String, Vec<RuleId>>,
     /// When it was computed (wall clock), to recompute old ones.
@@ -52,9 +56,18 @@ impl Snapshot {
                 .or_default()
                 .push(id.clone());
         }
+        let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
+        let exposures = exposure::effective_priorities(
+            state.exposures.values(),
+            &index,
+            catalog,
+            &exposure::states_of(&coverage),
+            &EffectiveOptions::default(),
+        );
         Snapshot {
             state,
             coverage,
+            exposures,
             names,
             computed: std::time::Instant::now(),
             enrich_cache: Default::default(),
@@ -101,6 +114,14 @@ pub(crate) struct Inner {
     refresh_lock: Mutex<()>,
     /// Wakes the refresher (on a PostgreSQL notification or after a local write).
     wake: Notify,
+    /// Wakes the webhook event detector when the snapshot moved to a new journal head.
+    pub journal_moved: Notify,
+    /// Wakes the webhook deliverer when deliveries were queued.
+    pub deliveries_queued: Notify,
+    /// This server's identity in delivery and job leases (several servers share a database).
+    pub instance: String,
+    /// How background work runs (set when serving starts).
+    pub background: std::sync::OnceLock<crate::webhooks::BackgroundOptions>,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -134,6 +155,14 @@ impl AppState {
                 auth,
                 refresh_lock: Mutex::new(()),
                 wake: Notify::new(),
+                journal_moved: Notify::new(),
+                deliveries_queued: Notify::new(),
+                instance: format!(
+                    "{}-{}",
+                    std::process::id(),
+                    hex::encode(rand::random::<[u8; 4]>())
+                ),
+                background: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -156,6 +185,16 @@ impl AppState {
     /// The enrichment index.
     pub fn enrich_index(&self) -> &EnrichIndex {
         &self.inner.enrich
+    }
+
+    /// This server's identity in leases: process id and a random suffix.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// How background work runs (the defaults until serving starts).
+    pub fn background(&self) -> crate::webhooks::BackgroundOptions {
+        self.inner.background.get().copied().unwrap_or_default()
     }
 
     /// The current snapshot.
@@ -201,6 +240,7 @@ impl AppState {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
         }
+        self.inner.journal_moved.notify_one();
         Ok(true)
     }
 

@@ -2,11 +2,12 @@
 //! the API's wire form is written out here, once, and stays stable independently of the core.
 
 use attest_core::coverage::CoverageState;
-use attest_core::coverage::{Reason, RuleCoverage, Tally, TechniqueCoverage};
+use attest_core::coverage::{Catalog, Reason, RuleCoverage, Tally, TechniqueCoverage};
+use attest_core::exposure::EffectivePriority;
 use attest_core::result::ValidationResult;
 use attest_core::rule::{Dependency, RuleDependency};
 use attest_core::source::Health;
-use attest_core::state::{RuleRecord, SourceRecord};
+use attest_core::state::{ExposureRecord, RuleRecord, SourceRecord};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -349,6 +350,97 @@ impl ResultView {
             outcome: r.outcome.as_str(),
             at: r.at,
             by: r.by.clone(),
+        }
+    }
+}
+
+/// A technique of an exposure with its detection state.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExposureTechniqueView {
+    /// As written by the scanner or the mapping.
+    pub written: String,
+    /// The current technique it counts for (`null`: unknown to the loaded release).
+    pub technique: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// Where it comes from (`given by the scanner`, `CVE mapping kev (exploitation technique)`).
+    pub provenance: String,
+    /// Its coverage state (`null` when not known).
+    pub state: Option<&'static str>,
+    /// The raise it asks for (share of the headroom above the severity).
+    pub raise: f64,
+}
+
+/// An exposure with its effective priority and the reasoning.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExposureView {
+    /// `FINDING@ASSET`.
+    pub id: String,
+    /// Asset.
+    pub asset: String,
+    /// Finding id (CVE or misconfiguration id).
+    pub finding: String,
+    /// `cve` or `misconfiguration`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// Severity as reported (`CVSS 9.8`, `high`).
+    pub severity: String,
+    /// Normalised severity, 0–10.
+    pub severity_score: f64,
+    /// Effective priority, 0–10.
+    pub effective: f64,
+    /// `open`, `fixed` or `accepted`.
+    pub status: &'static str,
+    /// The feed it came from.
+    pub feed: String,
+    /// First seen by the scanner.
+    pub first_seen: Option<Timestamp>,
+    /// Last seen by the scanner.
+    pub last_seen: Option<Timestamp>,
+    /// When it was closed, while closed.
+    pub closed_at: Option<Timestamp>,
+    /// Its techniques.
+    pub techniques: Vec<ExposureTechniqueView>,
+    /// The reasoning, in order.
+    pub reasons: Vec<String>,
+}
+
+impl ExposureView {
+    /// The view of an exposure and its priority.
+    pub fn of(rec: &ExposureRecord, p: &EffectivePriority, catalog: &Catalog) -> ExposureView {
+        let e = &rec.exposure;
+        ExposureView {
+            id: p.key.id(),
+            asset: e.asset.clone(),
+            finding: e.finding.clone(),
+            kind: e.kind().as_str(),
+            title: e.title.clone(),
+            severity: e.severity.text(),
+            severity_score: p.severity,
+            effective: p.effective,
+            status: e.status.as_str(),
+            feed: e.feed.clone(),
+            first_seen: e.first_seen,
+            last_seen: e.last_seen,
+            closed_at: rec.closed_at,
+            techniques: p
+                .techniques
+                .iter()
+                .map(|d| ExposureTechniqueView {
+                    written: d.technique.written.clone(),
+                    technique: d.technique.technique.map(|t| t.to_string()),
+                    name: d
+                        .technique
+                        .technique
+                        .and_then(|t| catalog.technique(t))
+                        .map(|c| c.name.clone()),
+                    provenance: d.technique.provenance.text(),
+                    state: d.state.map(CoverageState::as_str),
+                    raise: d.raise,
+                })
+                .collect(),
+            reasons: p.reasons.clone(),
         }
     }
 }

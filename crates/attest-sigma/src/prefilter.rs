@@ -28,6 +28,10 @@ use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule};
 use rsigma_parser::{ConditionExpr, Quantifier, SelectorPattern};
 use serde_json::Value;
 
+/// The pseudo-field of keyword atoms: they may hold in any string value. Kept out of the
+/// per-field map, so no real field name can reach it.
+const KEYWORDS: &str = "\u{0}keywords";
+
 /// Most clauses kept per rule: more prune more, but the first few do nearly all the work.
 const MAX_CLAUSES_PER_RULE: usize = 4;
 
@@ -115,6 +119,8 @@ pub(crate) struct Prefilter {
     need: Vec<u8>,
     /// Members without clauses.
     always: Vec<u32>,
+    /// The index of keyword literals, scanned over every string value.
+    keywords: Option<FieldIndex>,
 }
 
 /// Every atom with one literal: the clause it belongs to and where the literal must sit.
@@ -213,11 +219,13 @@ impl Prefilter {
         }
         always.sort_unstable();
         always.dedup();
+        let keywords = fields.remove(KEYWORDS);
         Prefilter {
             fields,
             clause_rule,
             need,
             always,
+            keywords,
         }
     }
 
@@ -228,19 +236,11 @@ impl Prefilter {
         if self.clause_rule.is_empty() {
             return out;
         }
-        let mut hit = vec![false; self.clause_rule.len()];
-        let mut got = vec![0u8; self.need.len()];
-        let mut mark = |c: u32, out: &mut Vec<u32>| {
-            let slot = &mut hit[c as usize];
-            if !*slot {
-                *slot = true;
-                let r = self.clause_rule[c as usize];
-                let g = &mut got[r as usize];
-                *g += 1;
-                if *g == self.need[r as usize] {
-                    out.push(r);
-                }
-            }
+        let mut marks = Marks {
+            hit: vec![false; self.clause_rule.len()],
+            got: vec![0u8; self.need.len()],
+            filter: self,
+            out: &mut out,
         };
         // One buffer for the lowercased values of this event.
         let mut lowered = String::new();
@@ -248,16 +248,8 @@ impl Prefilter {
             let Some(index) = self.fields.get(name) else {
                 continue;
             };
-            let text: &str = match value {
-                Value::String(s) => {
-                    if !s.is_ascii() {
-                        for &c in &index.loose_clauses {
-                            mark(c, &mut out);
-                        }
-                    }
-                    lower_into(s, &mut lowered);
-                    &lowered
-                }
+            match value {
+                Value::String(s) => index.scan_str(s, &mut lowered, &mut marks),
                 Value::Number(n) => {
                     // As rsigma turns numbers into text: integers plainly, others as f64.
                     lowered.clear();
@@ -265,35 +257,81 @@ impl Prefilter {
                         Some(i) => lowered.push_str(&i.to_string()),
                         None => lowered.push_str(&n.as_f64().unwrap_or(f64::NAN).to_string()),
                     }
-                    &lowered
+                    index.scan_lowered(&lowered, &mut marks);
                 }
-                Value::Bool(b) => {
-                    if *b {
-                        "true"
-                    } else {
-                        "false"
-                    }
-                }
-                Value::Null => continue,
-                Value::Array(_) | Value::Object(_) => {
-                    for &c in &index.all_clauses {
-                        mark(c, &mut out);
-                    }
-                    continue;
-                }
-            };
-            let len = text.len();
-            for m in index.automaton.find_overlapping_iter(text) {
-                for &(c, anchor) in &index.pattern_atoms[m.pattern().as_usize()] {
-                    if anchor.holds(m.start(), m.end(), len) {
-                        mark(c, &mut out);
-                    }
+                Value::Bool(b) => index.scan_lowered(if *b { "true" } else { "false" }, &mut marks),
+                Value::Null => {}
+                Value::Array(_) | Value::Object(_) => marks.all(&index.all_clauses),
+            }
+        }
+        // Keywords look at every string value of the event (nested ones too).
+        if let Some(index) = &self.keywords {
+            for value in event.values() {
+                match value {
+                    Value::String(s) => index.scan_str(s, &mut lowered, &mut marks),
+                    Value::Array(_) | Value::Object(_) => marks.all(&index.all_clauses),
+                    _ => {}
                 }
             }
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// Which clauses one event satisfied so far, and which members became candidates.
+struct Marks<'a> {
+    hit: Vec<bool>,
+    got: Vec<u8>,
+    filter: &'a Prefilter,
+    out: &'a mut Vec<u32>,
+}
+
+impl Marks<'_> {
+    fn mark(&mut self, clause: u32) {
+        let Some(slot) = self.hit.get_mut(clause as usize) else {
+            return;
+        };
+        if *slot {
+            return;
+        }
+        *slot = true;
+        let r = self.filter.clause_rule[clause as usize];
+        let g = &mut self.got[r as usize];
+        *g += 1;
+        if *g == self.filter.need[r as usize] {
+            self.out.push(r);
+        }
+    }
+
+    fn all(&mut self, clauses: &[u32]) {
+        for &c in clauses {
+            self.mark(c);
+        }
+    }
+}
+
+impl FieldIndex {
+    /// Scans one string value: lowercased as rsigma lowercases it, with the atoms read out of
+    /// regexes satisfied outright when the value is not ASCII.
+    fn scan_str(&self, s: &str, lowered: &mut String, marks: &mut Marks<'_>) {
+        if !s.is_ascii() {
+            marks.all(&self.loose_clauses);
+        }
+        lower_into(s, lowered);
+        self.scan_lowered(lowered, marks);
+    }
+
+    fn scan_lowered(&self, text: &str, marks: &mut Marks<'_>) {
+        let len = text.len();
+        for m in self.automaton.find_overlapping_iter(text) {
+            for &(c, anchor) in &self.pattern_atoms[m.pattern().as_usize()] {
+                if anchor.holds(m.start(), m.end(), len) {
+                    marks.mark(c);
+                }
+            }
+        }
     }
 }
 
@@ -401,9 +439,16 @@ fn detection_cnf(d: &CompiledDetection) -> Cnf {
             .collect(),
         CompiledDetection::AnyOf(subs) => or_cnf(subs.iter().map(detection_cnf).collect()),
         CompiledDetection::And(subs) => subs.iter().flat_map(detection_cnf).collect(),
-        CompiledDetection::Keywords(_)
-        | CompiledDetection::ArrayMatch { .. }
-        | CompiledDetection::Conditional { .. } => Vec::new(),
+        CompiledDetection::Keywords(matcher) => matcher_needles(matcher)
+            .map(|needles| Clause {
+                atoms: needles
+                    .into_iter()
+                    .map(|n| (KEYWORDS.to_owned(), n))
+                    .collect(),
+            })
+            .into_iter()
+            .collect(),
+        CompiledDetection::ArrayMatch { .. } | CompiledDetection::Conditional { .. } => Vec::new(),
     }
 }
 

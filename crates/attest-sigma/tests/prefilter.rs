@@ -163,3 +163,20 @@ fn numbers_booleans_arrays_regexes_and_negations() {
     assert!(check(&set, json!({"CommandLine": "sekurlsa:: 1"})).is_empty());
     assert!(check(&set, json!({"CommandLine": "mimikatz", "User": "system"})).is_empty());
 }
+
+#[test]
+fn keywords_are_looked_for_in_every_string_value() {
+    let text = "title: kw\nid: rule-kw\nlogsource: {product: windows, category: process_creation}\ndetection:\n  keywords:\n    - 'sekurlsa::'\n    - 'Mimikatz'\n  condition: keywords\n";
+    let (set, diags) = RuleSet::compile(
+        [SourceRule::new("kw.yml", text)],
+        &CompileOptions::default(),
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(check(&set, json!({"CommandLine": "x SEKURLSA::y"})), ["kw"]);
+    assert_eq!(check(&set, json!({"ParentImage": "mimikatz"})), ["kw"]);
+    assert_eq!(
+        check(&set, json!({"Image": "a", "Nested": {"x": ["MIMIKATZ"]}})),
+        ["kw"]
+    );
+    assert!(check(&set, json!({"CommandLine": "sekurlsa:", "Count": 5})).is_empty());
+}

@@ -3,6 +3,10 @@
 
 mod common;
 
+use attest_core::exposure::{
+    CloseReason, Exposure, ExposureKey, ExposureStatus, FindingMapping, MappingKind, MappingSet,
+    MappingType, Severity, SeverityLabel,
+};
 use attest_core::journal::{AttackRelease, Event, Policy};
 use attest_core::profile::{Actor, ActorOrigin, ActorTechnique, Profile, ProfileActor};
 use attest_core::result::{Evidence, Outcome, ValidationResult};
@@ -16,6 +20,24 @@ use attest_core::test::{Test, TestKind};
 use attest_store::{Error, JournalQuery, NewEntry, RuleFilter, Store};
 use common::{backends, create, rule, ts};
 use jiff::SignedDuration;
+
+fn exposure(asset: &str, cvss: f64) -> Exposure {
+    Exposure {
+        asset: asset.into(),
+        finding: "CVE-2021-44228".into(),
+        title: "Log4Shell".into(),
+        severity: if cvss > 9.0 {
+            Severity::Cvss(cvss)
+        } else {
+            Severity::Label(SeverityLabel::Medium)
+        },
+        first_seen: Some(ts("2026-01-01T00:00:00Z")),
+        last_seen: None,
+        status: ExposureStatus::Open,
+        techniques: vec!["T1190".into()],
+        feed: "scanner".into(),
+    }
+}
 
 fn entry(at: &str, event: Event) -> NewEntry {
     NewEntry::new("alice", ts(at), event)
@@ -210,6 +232,43 @@ fn everything() -> Vec<NewEntry> {
             },
         ),
         entry(
+            "2026-01-07T00:00:00Z",
+            Event::ProfileUpserted(Profile {
+                name: "ctem".into(),
+                exposures: Some(1.5),
+                ..Profile::default()
+            }),
+        ),
+        entry(
+            "2026-01-07T00:00:00Z",
+            Event::ExposureObserved(exposure("web-01", 9.8)),
+        ),
+        entry(
+            "2026-01-07T00:00:00Z",
+            Event::ExposureObserved(exposure("web-02", 5.0)),
+        ),
+        entry(
+            "2026-01-07T00:00:00Z",
+            Event::ExposureMappingsLoaded(MappingSet {
+                name: "ctid".into(),
+                kind: MappingKind::Cve,
+                attack_version: Some("16.1".into()),
+                remap: vec![("T1086".into(), "T1059.001".into())],
+                mappings: vec![FindingMapping {
+                    finding: "CVE-2021-44228".into(),
+                    technique: "T1190".into(),
+                    mapping_type: MappingType::ExploitationTechnique,
+                }],
+            }),
+        ),
+        entry(
+            "2026-01-08T00:00:00Z",
+            Event::ExposureClosed {
+                key: ExposureKey::new("web-02", "CVE-2021-44228"),
+                reason: CloseReason::Absent,
+            },
+        ),
+        entry(
             "2026-01-08T00:00:00Z",
             Event::JobRan(attest_core::journal::JobRun {
                 job: "silence".into(),
@@ -255,6 +314,11 @@ fn assert_same_state(label: &str, a: &State, b: &State) {
     assert_eq!(a.policy, b.policy, "{label}: policy");
     assert_eq!(a.actors, b.actors, "{label}: actors");
     assert_eq!(a.profiles, b.profiles, "{label}: profiles");
+    assert_eq!(a.exposures, b.exposures, "{label}: exposures");
+    assert_eq!(
+        a.exposure_mappings, b.exposure_mappings,
+        "{label}: exposure mappings"
+    );
     assert_eq!(a.remap, b.remap, "{label}: remap table");
     assert_eq!(a.last_seq, b.last_seq, "{label}: last seq");
     assert_eq!(a.last_at, b.last_at, "{label}: last at");
@@ -310,7 +374,16 @@ async fn every_event_kind_round_trips_and_projections_equal_the_fold() {
             fold.sources["Sysmon"].source.last_seen,
             Some(ts("2026-01-02T00:00:00Z"))
         );
-        assert_eq!(fold.profiles.len(), 1);
+        assert_eq!(fold.profiles.len(), 2);
+        assert_eq!(fold.profiles["ctem"].exposures, Some(1.5));
+        assert_eq!(fold.exposures.len(), 2);
+        assert_eq!(
+            fold.exposures[&ExposureKey::new("web-02", "CVE-2021-44228")]
+                .exposure
+                .status,
+            ExposureStatus::Fixed
+        );
+        assert_eq!(fold.exposure_mappings["ctid"].mappings.len(), 1);
         assert_eq!(fold.policy.tier_windows.len(), 1);
         // The later-run fail is the latest result though it was recorded first.
         assert_eq!(
@@ -488,7 +561,8 @@ async fn state_as_of_and_journal_ranges() {
 
         let after = store.entries_after(20, 100).await.expect("after");
         let seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [21, 22, 23, 24, 25], "{l}");
+        let head = everything().len() as u64;
+        assert_eq!(seqs, (21..=head).collect::<Vec<_>>(), "{l}");
         let page = store.entries_after(0, 2).await.expect("page");
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
         let range = store
@@ -500,7 +574,13 @@ async fn state_as_of_and_journal_ranges() {
             .await
             .expect("range");
         assert_eq!(range.iter().map(|e| e.seq).collect::<Vec<_>>(), [5, 6]);
-        assert!(store.entries_after(25, 10).await.expect("none").is_empty());
+        assert!(
+            store
+                .entries_after(head, 10)
+                .await
+                .expect("none")
+                .is_empty()
+        );
     }
 }
 
@@ -828,4 +908,41 @@ async fn postgres_notifies_listeners_on_commit() {
     assert_eq!(got, 37);
     let sqlite = create(&common::sqlite_db()).await;
     assert!(sqlite.listen().await.expect("listen").is_none());
+}
+
+#[tokio::test]
+async fn exposures_merge_across_appends_and_survive_a_rebuild() {
+    for db in backends("exposures_merge_across_appends").await {
+        let store = create(&db).await;
+        let key = ExposureKey::new("web-01", "cve-2021-44228");
+        store
+            .append(vec![entry(
+                "2026-02-01T00:00:00Z",
+                Event::ExposureObserved(exposure("web-01", 9.8)),
+            )])
+            .await
+            .expect("observe");
+        store
+            .append(vec![entry(
+                "2026-02-02T00:00:00Z",
+                Event::ExposureClosed {
+                    key: key.clone(),
+                    reason: CloseReason::Fixed,
+                },
+            )])
+            .await
+            .expect("close");
+        let projected = store.projected_state().await.expect("projected");
+        let rec = &projected.exposures[&key];
+        // The close merged into the first observation's record.
+        assert_eq!(rec.observed_at, ts("2026-02-01T00:00:00Z"), "{}", db.label);
+        assert_eq!(rec.closed_at, Some(ts("2026-02-02T00:00:00Z")));
+        assert_eq!(rec.exposure.status, ExposureStatus::Fixed);
+        let fold = store.state(None).await.expect("fold");
+        assert_same_state(db.label, &fold, &projected);
+        store.rebuild_projections().await.expect("rebuild");
+        let rebuilt = store.projected_state().await.expect("projected");
+        assert_same_state(db.label, &fold, &rebuilt);
+        store.close().await;
+    }
 }

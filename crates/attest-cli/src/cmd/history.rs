@@ -25,6 +25,10 @@ pub struct DiffArgs {
     to: Option<String>,
     #[command(flatten)]
     scope: ScopeArgs,
+    /// List exposure changes (opened, closed, reopened, severity or status changed) instead of
+    /// techniques. The table format shows both.
+    #[arg(long)]
+    exposures: bool,
 }
 
 /// `attest check` arguments.
@@ -103,7 +107,33 @@ pub async fn run_diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode> {
             changes.len() - worse
         )?;
     }
+    let exposure_changes =
+        attest_core::exposure::exposure_changes(&before.state.exposures, &after_state.exposures);
+    let mut e = Table::new(&["exposure", "change", "detail"]);
+    for c in &exposure_changes {
+        use attest_core::exposure::ExposureChangeKind as K;
+        let (change, detail) = match &c.kind {
+            K::Opened => ("opened", String::new()),
+            K::Closed => ("closed", String::new()),
+            K::Reopened => ("reopened", String::new()),
+            K::SeverityChanged { from, to } => {
+                ("severity", format!("{} → {}", from.text(), to.text()))
+            }
+            K::StatusChanged { from, to } => {
+                ("status", format!("{} → {}", from.as_str(), to.as_str()))
+            }
+        };
+        e.push(vec![c.key.id(), change.into(), detail]);
+    }
+    if args.exposures {
+        e.write(ctx.format, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     t.write(ctx.format, &mut out)?;
+    if ctx.format == Format::Table && !exposure_changes.is_empty() {
+        writeln!(out, "\n{} exposures changed:", exposure_changes.len())?;
+        e.write(ctx.format, &mut out)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

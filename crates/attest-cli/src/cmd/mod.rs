@@ -4,7 +4,9 @@ pub mod analysis;
 pub mod attack;
 pub mod backlog;
 pub mod coverage;
+pub mod exposures;
 pub mod history;
+pub mod hooks;
 pub mod init;
 pub mod layer;
 pub mod profiles;
@@ -69,12 +71,18 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// CI gate: exit 1 when coverage regressed against a baseline or is below a bar.
     Check(history::CheckArgs),
+    /// Exposures (CTEM): import findings and CVE/misconfiguration mappings; effective priorities.
+    Exposures(exposures::Args),
     /// The validated share over time (table, CSV, SVG chart), with regressions between points.
     Trend(trend::TrendArgs),
     /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
     Tokens(serve::TokensArgs),
+    /// Webhook subscriptions (regressions, failed results, silent sources, backlog, digests).
+    Webhooks(hooks::WebhooksArgs),
+    /// The server's scheduled jobs: list, schedule, replay datasets.
+    Jobs(hooks::JobsArgs),
 }
 
 /// Runs the parsed command.
@@ -95,9 +103,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => block_on(backlog::run_plan(&ctx, args)),
         Command::Diff(args) => block_on(history::run_diff(&ctx, args)),
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
+        Command::Exposures(args) => block_on(exposures::run(&ctx, args)),
         Command::Trend(args) => block_on(trend::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
+        Command::Webhooks(args) => block_on(hooks::run_webhooks(&ctx, args)),
+        Command::Jobs(args) => block_on(hooks::run_jobs(&ctx, args)),
     }
 }
 

@@ -130,6 +130,7 @@ pub async fn run_profiles(ctx: &Context, args: ProfilesArgs) -> Result<ExitCode>
                 "platforms",
                 "extra_techniques",
                 "exclusions",
+                "exposures",
             ]);
             for p in state.profiles.values() {
                 t.push(vec![
@@ -142,6 +143,9 @@ pub async fn run_profiles(ctx: &Context, args: ProfilesArgs) -> Result<ExitCode>
                     p.platforms.join(","),
                     p.extra_techniques.len().to_string(),
                     p.exclusions.len().to_string(),
+                    p.exposures
+                        .map(|w| format!("weight {w}"))
+                        .unwrap_or_else(|| "off".into()),
                 ]);
             }
             print(ctx, &t)?;
@@ -171,6 +175,7 @@ pub async fn run_profiles(ctx: &Context, args: ProfilesArgs) -> Result<ExitCode>
                     .iter()
                     .map(|u| format!("{} (weight {})", u.name, u.weight))
                     .chain(tt.extra.map(|w| format!("picked by hand (weight {w})")))
+                    .chain(tt.exposures.iter().map(|u| u.reason()))
                     .collect();
                 t.push(vec![
                     tt.technique.to_string(),

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use attest_core::journal::Event;
 use attest_core::result::{Evidence, Outcome, ValidationResult};
 use attest_core::rule::{RuleFormat, RuleId, RuleStatus};
-use attest_core::test::{Test, TestKind};
+use attest_core::test::Test;
 use attest_formats::{Diagnostic, Input, Severity};
 use attest_store::{NewEntry, RuleFilter, Store};
 use clap::Subcommand;
@@ -398,20 +398,14 @@ async fn sigma_sources(
                 format: Some(RuleFormat::Sigma),
                 ..Default::default()
             };
-            let mut missing = 0;
-            for rec in store.rules(&filter).await? {
-                if rec.rule.status != RuleStatus::Enabled {
-                    continue;
-                }
-                let path = Path::new(&rec.rule.origin.root).join(&rec.rule.origin.path);
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => out.push(attest_sigma::SourceRule::new(
-                        path.display().to_string(),
-                        text,
-                    )),
-                    Err(_) => missing += 1,
-                }
-            }
+            let records = store.rules(&filter).await?;
+            let (sources, missing) = attest_replay::record::registered_sources(
+                records
+                    .iter()
+                    .filter(|r| r.rule.status == RuleStatus::Enabled)
+                    .map(|r| (r.rule.origin.root.as_str(), r.rule.origin.path.as_str())),
+            );
+            out = sources;
             if missing > 0 {
                 eprintln!(
                     "warning: {missing} registered Sigma rule files are no longer where they were imported from; give --rules"
@@ -454,15 +448,15 @@ async fn replay(
         &mut results,
     );
 
-    let registry: BTreeMap<RuleId, Vec<String>> = store
+    let registry: BTreeMap<String, Vec<String>> = store
         .rules(&RuleFilter::default())
         .await?
         .into_iter()
-        .map(|r| (r.rule.id, r.rule.techniques))
+        .map(|r| (r.rule.id.0, r.rule.techniques))
         .collect();
     let now = workspace::now();
-    let mut journal = Vec::new();
-    let mut tests = Vec::new();
+    let recorded =
+        attest_replay::record::record(&results, &ruleset, &registry, now, "attest validate replay");
     let mut table = Table::new(&[
         "dataset",
         "rule",
@@ -472,91 +466,27 @@ async fn replay(
         "outcome",
         "events",
     ]);
-    for r in &results {
-        let test_id = format!("replay:{}", r.name);
-        let mut techniques_all = Vec::new();
-        for e in &r.expected {
-            let rule_id = e
-                .rule
-                .and_then(|i| ruleset.rule(i))
-                .and_then(|m| m.id.clone())
-                .unwrap_or_else(|| e.rule_ref.clone());
-            let mut techniques: Vec<String> = registry
-                .get(&RuleId(rule_id.clone()))
-                .cloned()
-                .unwrap_or_default();
-            if techniques.is_empty() {
-                techniques = r.expected_techniques.clone();
-            }
-            let outcome = if !r.errors.is_empty() {
-                Outcome::Error
-            } else if e.rule.is_none() {
-                Outcome::Skipped
-            } else if e.passed {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            };
-            let event_ids: Vec<String> = e
-                .events
+    for row in &recorded.rows {
+        table.push(vec![
+            row.dataset.clone(),
+            row.rule.clone(),
+            row.techniques.join(","),
+            row.expected_min.to_string(),
+            row.matches.to_string(),
+            row.outcome.as_str().into(),
+            row.events
                 .iter()
-                .map(|ev| match ev.record_id {
-                    Some(id) => format!("record:{id}"),
-                    None => format!("event:{}", ev.ordinal),
-                })
-                .collect();
-            table.push(vec![
-                r.name.clone(),
-                rule_id.clone(),
-                techniques.join(","),
-                e.min_matches.to_string(),
-                e.match_count.to_string(),
-                outcome.as_str().into(),
-                event_ids
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ]);
-            for t in &techniques {
-                techniques_all.push(t.clone());
-                journal.push(ValidationResult {
-                    rule: RuleId(rule_id.clone()),
-                    technique: t.clone(),
-                    test: Some(test_id.clone()),
-                    outcome,
-                    at: now,
-                    by: "attest validate replay".into(),
-                    evidence: Evidence {
-                        text: Some(format!(
-                            "{} of {} matches expected on {} events of {}",
-                            e.match_count,
-                            e.min_matches,
-                            r.events,
-                            r.source.display()
-                        )),
-                        url: None,
-                        event_ids: event_ids.clone(),
-                    },
-                });
-            }
-        }
-        techniques_all.sort();
-        techniques_all.dedup();
-        tests.push(Test {
-            id: test_id,
-            kind: TestKind::Replay,
-            techniques: techniques_all,
-            name: r.name.clone(),
-            platforms: Vec::new(),
-            executor: None,
-            elevation_required: false,
-        });
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+        ]);
     }
+    let journal = recorded.results;
     if !no_record && !journal.is_empty() {
         let who = workspace::who();
-        let mut batch: Vec<NewEntry> = tests
+        let mut batch: Vec<NewEntry> = recorded
+            .tests
             .into_iter()
             .map(|t| {
                 NewEntry::new(who.clone(), now, Event::TestUpserted(t))

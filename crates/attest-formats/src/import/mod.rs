@@ -397,3 +397,6 @@ pub mod navigator;
 pub mod ownership;
 pub mod profile;
 pub mod stix_intel;
+// --- exposures and their technique mappings (issue #8) ---
+pub mod exposure_mappings;
+pub mod exposures;

@@ -12,7 +12,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         description = "The attest HTTP API: ATT&CK detection coverage — validated, assumed or missing. \
             Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`. \
             Every `/api/v1` route needs `Authorization: Bearer <token>`: viewers read, engineers \
-            also write rules, sources and results, admins also write profiles and tokens."
+            also write rules, sources and results, admins also write profiles, tokens and webhooks."
     ),
     modifiers(&BearerScheme),
     security(("bearer" = [])),
@@ -25,6 +25,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         (name = "validation", description = "Tests and validation results"),
         (name = "intel", description = "Actors, profiles, API tokens"),
         (name = "coverage", description = "Coverage, diffs, backlog, Navigator layers, the CI check, SOAR enrichment"),
+        (name = "exposures", description = "Exposures (CTEM) by effective priority: severity raised where their techniques lack validated detection"),
+        (name = "webhooks", description = "Webhook subscriptions and their delivery log (admin)"),
+        (name = "jobs", description = "Scheduled jobs: list, run now"),
     )
 )]
 pub(super) struct ApiDoc;

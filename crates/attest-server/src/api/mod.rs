@@ -5,10 +5,11 @@
 //! same declarations, and `tests/openapi.rs` checks that nothing is routed undocumented.
 //! One module per noun, like the CLI's `cmd/`: `kb` (ATT&CK look-ups), `rules`, `sources`,
 //! `results` (and the test catalogue), `intel` (actors, profiles, tokens), `analysis`
-//! (coverage, diff, backlog, layers, check), `health` (probes, metrics, ping, the document).
+//! (coverage, diff, backlog, layers, check), `exposures` (CTEM), `health` (probes, metrics, ping, the document).
 
 mod analysis;
 mod doc;
+mod exposures;
 mod health;
 mod intel;
 mod kb;
@@ -95,6 +96,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::layer))
         .routes(routes!(analysis::check, analysis::check_baseline))
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
+        .routes(routes!(exposures::list))
+        .routes(routes!(exposures::show))
+        .merge(crate::hooks_api::routes())
 }
 
 /// The open routes: probes, metrics and the document itself.
@@ -167,11 +171,11 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 
 /// POST routes that only read: they take a body but change nothing.
 const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
-/// Route prefixes whose writes need an admin: profiles and tokens.
-const ADMIN_WRITES: [&str; 2] = ["/api/v1/profiles", "/api/v1/tokens"];
+/// Route prefixes whose writes need an admin: profiles, tokens and webhooks.
+const ADMIN_WRITES: [&str; 3] = ["/api/v1/profiles", "/api/v1/tokens", "/api/v1/webhooks"];
 
 /// The role a request needs: viewers read; engineers also write rules, sources and results;
-/// admins also write profiles and tokens.
+/// admins also write profiles, tokens and webhooks.
 pub fn required_role(method: &Method, route: &str) -> Role {
     let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_ONLY_POSTS.contains(&route);

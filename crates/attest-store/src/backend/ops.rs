@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use attest_core::exposure::ExposureKey;
 use attest_core::journal::{Event, JournalEntry};
 use attest_core::result::ValidationResult;
 use attest_core::rule::{Dependency, DependencyOrigin, RuleId};
-use attest_core::state::{RuleRecord, SourceDeclaration, SourceRecord, State};
+use attest_core::state::{ExposureRecord, RuleRecord, SourceDeclaration, SourceRecord, State};
 use attest_core::test::Test;
 use jiff::Timestamp;
 use sqlx::QueryBuilder;
@@ -30,7 +31,7 @@ const MAX_BINDS: usize = 30_000;
 
 /// Layout version of the projection tables and their JSON records. Bump it when either changes:
 /// every workspace then rebuilds its projections from the journal on open.
-const PROJECTION_VERSION: &str = "1";
+const PROJECTION_VERSION: &str = "2";
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -108,6 +109,8 @@ struct Touched {
     tests: BTreeSet<String>,
     actors: BTreeSet<String>,
     profiles: BTreeSet<String>,
+    exposures: BTreeSet<ExposureKey>,
+    mappings: BTreeSet<String>,
     releases: bool,
     policy: bool,
     remap: bool,
@@ -150,6 +153,15 @@ impl Touched {
                 Event::ProfileRemoved { name } => {
                     t.profiles.insert(name.clone());
                 }
+                Event::ExposureObserved(e) => {
+                    t.exposures.insert(e.key());
+                }
+                Event::ExposureClosed { key, .. } => {
+                    t.exposures.insert(key.clone());
+                }
+                Event::ExposureMappingsLoaded(m) => {
+                    t.mappings.insert(m.name.clone());
+                }
                 // Unreachable in practice: encoding rejects kinds this store does not know.
                 _ => {}
             }
@@ -170,6 +182,8 @@ impl Touched {
             tests: state.tests.keys().cloned().collect(),
             actors: state.actors.keys().cloned().collect(),
             profiles: state.profiles.keys().cloned().collect(),
+            exposures: state.exposures.keys().cloned().collect(),
+            mappings: state.exposure_mappings.keys().cloned().collect(),
             releases: true,
             policy: true,
             remap: true,
@@ -404,6 +418,15 @@ async fn load_partial(conn: &mut Conn, touched: &Touched) -> Result<State> {
     )
     .await?;
     load_history(&mut state, OP, rows)?;
+    // Exposures merge too: an observation keeps the first-observed instant, a closing edits.
+    let keys: Vec<String> = touched.exposures.iter().map(ExposureKey::id).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let rows: Vec<(String, String)> =
+        select_in(conn, OP, "SELECT key, record FROM exposures", "key", &keys).await?;
+    for (key, record) in rows {
+        let rec = stored::decode_exposure_record(&record).map_err(corrupt(OP, "exposure", &key))?;
+        state.exposures.insert(rec.exposure.key(), rec);
+    }
     Ok(state)
 }
 
@@ -773,6 +796,70 @@ async fn write_projection(
     )
     .await?;
 
+    // Exposures and mapping sets.
+    let keys: Vec<(String, &ExposureRecord)> = touched
+        .exposures
+        .iter()
+        .filter_map(|k| state.exposures.get(k).map(|rec| (k.id(), rec)))
+        .collect();
+    if !fresh {
+        let ids: Vec<String> = touched.exposures.iter().map(ExposureKey::id).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        delete_in(conn, OP, "exposures", "key", &ids).await?;
+    }
+    let exposures: Vec<(&str, &ExposureRecord, String)> = keys
+        .iter()
+        .map(|(key, rec)| {
+            stored::encode_exposure_record(rec)
+                .map(|json| (key.as_str(), *rec, json))
+                .map_err(corrupt(OP, "exposure", key))
+        })
+        .collect::<Result<_>>()?;
+    insert_rows(
+        conn,
+        OP,
+        "INSERT INTO exposures (key, asset, finding, feed, status, severity, record) ",
+        7,
+        &exposures,
+        |b, (key, rec, json)| {
+            let e = &rec.exposure;
+            b.push_bind(*key);
+            b.push_bind(e.asset.as_str());
+            b.push_bind(e.finding.as_str());
+            b.push_bind(e.feed.as_str());
+            b.push_bind(e.status.as_str());
+            b.push_bind(e.severity.score());
+            b.push_bind(json.as_str());
+        },
+    )
+    .await?;
+    let names: Vec<&str> = touched.mappings.iter().map(String::as_str).collect();
+    if !fresh {
+        delete_in(conn, OP, "exposure_mappings", "name", &names).await?;
+    }
+    let mappings: Vec<(&str, &'static str, String)> = names
+        .iter()
+        .filter_map(|n| state.exposure_mappings.get(*n))
+        .map(|m| {
+            stored::encode(&convert::mappings_to_v1(m))
+                .map(|json| (m.name.as_str(), m.kind.as_str(), json))
+                .map_err(corrupt(OP, "exposure mapping set", &m.name))
+        })
+        .collect::<Result<_>>()?;
+    insert_rows(
+        conn,
+        OP,
+        "INSERT INTO exposure_mappings (name, kind, record) ",
+        3,
+        &mappings,
+        |b, (name, kind, json)| {
+            b.push_bind(*name);
+            b.push_bind(*kind);
+            b.push_bind(json.as_str());
+        },
+    )
+    .await?;
+
     // Singletons.
     let mut singletons: Vec<(&'static str, String)> = Vec::new();
     if touched.releases {
@@ -848,7 +935,7 @@ async fn write_projection(
     Ok(())
 }
 
-const PROJECTION_TABLES: [&str; 14] = [
+const PROJECTION_TABLES: [&str; 16] = [
     "rules",
     "rule_techniques",
     "rule_tactics",
@@ -863,6 +950,8 @@ const PROJECTION_TABLES: [&str; 14] = [
     "actors",
     "profiles",
     "state_singletons",
+    "exposures",
+    "exposure_mappings",
 ];
 
 /// Rebuilds every projection from the journal, in one write transaction.
@@ -1040,6 +1129,17 @@ pub(crate) async fn projected_state(pool: &Pool) -> Result<State> {
         // The same ordering as State::apply: by run time, ties in journal order.
         let pos = list.partition_point(|x| x.at <= r.at);
         list.insert(pos, r);
+    }
+    for (key, json) in fetch_pairs(pool, OP, "SELECT key, record FROM exposures").await? {
+        let rec = stored::decode_exposure_record(&json).map_err(corrupt(OP, "exposure", &key))?;
+        state.exposures.insert(rec.exposure.key(), rec);
+    }
+    for (name, json) in fetch_pairs(pool, OP, "SELECT name, record FROM exposure_mappings").await? {
+        let m: v1::MappingSet =
+            stored::decode(&json).map_err(corrupt(OP, "exposure mapping set", &name))?;
+        state
+            .exposure_mappings
+            .insert(name, convert::mappings_from_v1(m));
     }
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, at FROM journal ORDER BY seq DESC LIMIT 1")

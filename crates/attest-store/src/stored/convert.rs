@@ -41,6 +41,16 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         E::ActorUpserted(a) => v1::Event::ActorUpserted(actor_to_v1(a)),
         E::ProfileUpserted(p) => v1::Event::ProfileUpserted(profile_to_v1(p)),
         E::ProfileRemoved { name } => v1::Event::ProfileRemoved { name: name.clone() },
+        E::ExposureObserved(e) => v1::Event::ExposureObserved(exposure_to_v1(e)),
+        E::ExposureClosed { key, reason } => v1::Event::ExposureClosed {
+            asset: key.asset.clone(),
+            finding: key.finding.clone(),
+            reason: match reason {
+                core::exposure::CloseReason::Fixed => v1::CloseReason::Fixed,
+                core::exposure::CloseReason::Absent => v1::CloseReason::Absent,
+            },
+        },
+        E::ExposureMappingsLoaded(m) => v1::Event::ExposureMappingsLoaded(mappings_to_v1(m)),
         E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
         E::RemapTableSet(table) => v1::Event::RemapTableSet(remap_to_v1(table)),
         _ => return None,
@@ -83,8 +93,133 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::ActorUpserted(a) => E::ActorUpserted(actor_from_v1(a)),
         v1::Event::ProfileUpserted(p) => E::ProfileUpserted(profile_from_v1(p)),
         v1::Event::ProfileRemoved { name } => E::ProfileRemoved { name },
+        v1::Event::ExposureObserved(e) => E::ExposureObserved(exposure_from_v1(e)),
+        v1::Event::ExposureClosed {
+            asset,
+            finding,
+            reason,
+        } => E::ExposureClosed {
+            key: core::exposure::ExposureKey::new(asset, &finding),
+            reason: match reason {
+                v1::CloseReason::Fixed => core::exposure::CloseReason::Fixed,
+                v1::CloseReason::Absent => core::exposure::CloseReason::Absent,
+            },
+        },
+        v1::Event::ExposureMappingsLoaded(m) => E::ExposureMappingsLoaded(mappings_from_v1(m)),
         v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
         v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
+    }
+}
+
+fn severity_label_to_v1(l: core::exposure::SeverityLabel) -> v1::SeverityLabel {
+    use core::exposure::SeverityLabel as L;
+    match l {
+        L::None => v1::SeverityLabel::None,
+        L::Low => v1::SeverityLabel::Low,
+        L::Medium => v1::SeverityLabel::Medium,
+        L::High => v1::SeverityLabel::High,
+        L::Critical => v1::SeverityLabel::Critical,
+    }
+}
+
+fn severity_label_from_v1(l: v1::SeverityLabel) -> core::exposure::SeverityLabel {
+    use core::exposure::SeverityLabel as L;
+    match l {
+        v1::SeverityLabel::None => L::None,
+        v1::SeverityLabel::Low => L::Low,
+        v1::SeverityLabel::Medium => L::Medium,
+        v1::SeverityLabel::High => L::High,
+        v1::SeverityLabel::Critical => L::Critical,
+    }
+}
+
+/// Stored form of an exposure.
+pub fn exposure_to_v1(e: &core::exposure::Exposure) -> v1::Exposure {
+    use core::exposure::{ExposureStatus as S, Severity};
+    v1::Exposure {
+        asset: e.asset.clone(),
+        finding: e.finding.clone(),
+        title: e.title.clone(),
+        severity: match e.severity {
+            Severity::Cvss(n) => v1::Severity::Cvss(n),
+            Severity::Label(l) => v1::Severity::Label(severity_label_to_v1(l)),
+        },
+        first_seen: e.first_seen,
+        last_seen: e.last_seen,
+        status: match e.status {
+            S::Open => v1::ExposureStatus::Open,
+            S::Fixed => v1::ExposureStatus::Fixed,
+            S::Accepted => v1::ExposureStatus::Accepted,
+        },
+        techniques: e.techniques.clone(),
+        feed: e.feed.clone(),
+    }
+}
+
+/// Core form of an exposure.
+pub fn exposure_from_v1(e: v1::Exposure) -> core::exposure::Exposure {
+    use core::exposure::{ExposureStatus as S, Severity};
+    core::exposure::Exposure {
+        asset: e.asset,
+        finding: core::exposure::normalise_finding(&e.finding),
+        title: e.title,
+        severity: match e.severity {
+            v1::Severity::Cvss(n) => Severity::Cvss(n),
+            v1::Severity::Label(l) => Severity::Label(severity_label_from_v1(l)),
+        },
+        first_seen: e.first_seen,
+        last_seen: e.last_seen,
+        status: match e.status {
+            v1::ExposureStatus::Open => S::Open,
+            v1::ExposureStatus::Fixed => S::Fixed,
+            v1::ExposureStatus::Accepted => S::Accepted,
+        },
+        techniques: e.techniques,
+        feed: e.feed,
+    }
+}
+
+/// Stored form of a mapping set.
+pub fn mappings_to_v1(m: &core::exposure::MappingSet) -> v1::MappingSet {
+    v1::MappingSet {
+        name: m.name.clone(),
+        kind: match m.kind {
+            core::exposure::MappingKind::Cve => v1::MappingKind::Cve,
+            core::exposure::MappingKind::Misconfiguration => v1::MappingKind::Misconfiguration,
+        },
+        attack_version: m.attack_version.clone(),
+        remap: m.remap.clone(),
+        mappings: m
+            .mappings
+            .iter()
+            .map(|r| v1::FindingMapping {
+                finding: r.finding.clone(),
+                technique: r.technique.clone(),
+                mapping_type: r.mapping_type.as_str().to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Core form of a mapping set.
+pub fn mappings_from_v1(m: v1::MappingSet) -> core::exposure::MappingSet {
+    core::exposure::MappingSet {
+        name: m.name,
+        kind: match m.kind {
+            v1::MappingKind::Cve => core::exposure::MappingKind::Cve,
+            v1::MappingKind::Misconfiguration => core::exposure::MappingKind::Misconfiguration,
+        },
+        attack_version: m.attack_version,
+        remap: m.remap,
+        mappings: m
+            .mappings
+            .into_iter()
+            .map(|r| core::exposure::FindingMapping {
+                finding: r.finding,
+                technique: r.technique,
+                mapping_type: core::exposure::MappingType::parse(&r.mapping_type),
+            })
+            .collect(),
     }
 }
 
@@ -569,6 +704,7 @@ pub fn profile_to_v1(p: &core::profile::Profile) -> v1::Profile {
             via_software: p.paths.via_software,
             via_campaigns: p.paths.via_campaigns,
         },
+        exposures: p.exposures,
     }
 }
 
@@ -593,5 +729,6 @@ pub fn profile_from_v1(p: v1::Profile) -> core::profile::Profile {
             via_software: p.paths.via_software,
             via_campaigns: p.paths.via_campaigns,
         },
+        exposures: p.exposures,
     }
 }

@@ -12,7 +12,7 @@ pub mod convert;
 pub mod v1;
 
 use attest_core::journal::Event;
-use attest_core::state::{RuleRecord, SourceRecord};
+use attest_core::state::{ExposureRecord, RuleRecord, SourceRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -148,6 +148,36 @@ pub fn decode_source_record(s: &str) -> Result<SourceRecord, CodecError> {
     })
 }
 
+#[derive(Serialize, Deserialize)]
+struct ExposureRecordV1 {
+    exposure: v1::Exposure,
+    observed_at: Timestamp,
+    changed_at: Timestamp,
+    #[serde(default)]
+    closed_at: Option<Timestamp>,
+}
+
+/// Encodes a projected exposure record.
+pub fn encode_exposure_record(rec: &ExposureRecord) -> Result<String, CodecError> {
+    Ok(serde_json::to_string(&ExposureRecordV1 {
+        exposure: convert::exposure_to_v1(&rec.exposure),
+        observed_at: rec.observed_at,
+        changed_at: rec.changed_at,
+        closed_at: rec.closed_at,
+    })?)
+}
+
+/// Decodes a projected exposure record.
+pub fn decode_exposure_record(s: &str) -> Result<ExposureRecord, CodecError> {
+    let r: ExposureRecordV1 = serde_json::from_str(s)?;
+    Ok(ExposureRecord {
+        exposure: convert::exposure_from_v1(r.exposure),
+        observed_at: r.observed_at,
+        changed_at: r.changed_at,
+        closed_at: r.closed_at,
+    })
+}
+
 /// Encodes any stored value (tests, results, actors, profiles, singletons).
 pub fn encode<T: Serialize>(value: &T) -> Result<String, CodecError> {
     Ok(serde_json::to_string(value)?)
@@ -239,6 +269,46 @@ mod tests {
             panic!("wrong kind");
         };
         assert_eq!(p.default_window.as_hours(), 720);
+    }
+
+    #[test]
+    fn exposure_payloads_decode_from_their_documented_shape() {
+        use attest_core::exposure::{
+            CloseReason, ExposureKey, ExposureStatus, MappingType, Severity,
+        };
+        let observed = r#"{"version":1,"event":{"exposure_observed":{"asset":"web-01","finding":"cve-2021-44228","severity":{"cvss":10.0},"status":"open"}}}"#;
+        let Event::ExposureObserved(e) = decode_event(observed).expect("decodes") else {
+            panic!("wrong kind");
+        };
+        assert_eq!(e.finding, "CVE-2021-44228");
+        assert_eq!(e.severity, Severity::Cvss(10.0));
+        assert_eq!(e.status, ExposureStatus::Open);
+        assert!(e.techniques.is_empty() && e.feed.is_empty());
+        let back = encode_event(&Event::ExposureObserved(e.clone())).expect("encodes");
+        assert_eq!(
+            decode_event(&back).expect("decodes"),
+            Event::ExposureObserved(e)
+        );
+
+        let closed = r#"{"version":1,"event":{"exposure_closed":{"asset":"web-01","finding":"CVE-2021-44228","reason":"absent"}}}"#;
+        assert_eq!(
+            decode_event(closed).expect("decodes"),
+            Event::ExposureClosed {
+                key: ExposureKey::new("web-01", "CVE-2021-44228"),
+                reason: CloseReason::Absent
+            }
+        );
+        let set = r#"{"version":1,"event":{"exposure_mappings_loaded":{"name":"ctid","kind":"cve","attack_version":"16.1","mappings":[{"finding":"CVE-2021-44228","technique":"T1190","mapping_type":"exploitation_technique"}]}}}"#;
+        let Event::ExposureMappingsLoaded(m) = decode_event(set).expect("decodes") else {
+            panic!("wrong kind");
+        };
+        assert_eq!(
+            m.mappings[0].mapping_type,
+            MappingType::ExploitationTechnique
+        );
+        assert!(m.remap.is_empty());
+        let bad = r#"{"version":1,"event":{"exposure_observed":{"asset":"a","finding":"f","severity":{"cvss":"high"},"status":"open"}}}"#;
+        assert!(matches!(decode_event(bad), Err(CodecError::Json(_))));
     }
 
     #[test]

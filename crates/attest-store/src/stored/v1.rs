@@ -71,6 +71,19 @@ pub enum Event {
         /// Profile name.
         name: String,
     },
+    /// See `attest_core::journal::Event::ExposureObserved`.
+    ExposureObserved(Exposure),
+    /// See `attest_core::journal::Event::ExposureClosed`.
+    ExposureClosed {
+        /// Asset.
+        asset: String,
+        /// Finding id.
+        finding: String,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// See `attest_core::journal::Event::ExposureMappingsLoaded`.
+    ExposureMappingsLoaded(MappingSet),
     /// See `attest_core::journal::Event::JobRan`.
     JobRan(JobRun),
     /// See `attest_core::journal::Event::RemapTableSet`: `old → new` pairs, sorted by old id.
@@ -532,4 +545,123 @@ pub struct Profile {
     /// Paths.
     #[serde(default)]
     pub paths: ActorPaths,
+    /// Exposure weight (absent: exposures not included). Added after the first release of
+    /// v1: left out when unset so older profiles encode byte for byte as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposures: Option<f64>,
+}
+
+/// See `attest_core::exposure::Severity`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// CVSS base score.
+    Cvss(f64),
+    /// Label.
+    Label(SeverityLabel),
+}
+
+/// See `attest_core::exposure::SeverityLabel`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityLabel {
+    /// None.
+    None,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+/// See `attest_core::exposure::ExposureStatus`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureStatus {
+    /// Open.
+    Open,
+    /// Fixed.
+    Fixed,
+    /// Accepted.
+    Accepted,
+}
+
+/// See `attest_core::exposure::CloseReason`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// Reported fixed.
+    Fixed,
+    /// Absent from a full re-import.
+    Absent,
+}
+
+/// See `attest_core::exposure::Exposure`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Exposure {
+    /// Asset.
+    pub asset: String,
+    /// Finding id.
+    pub finding: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// First seen by the scanner.
+    #[serde(default)]
+    pub first_seen: Option<Timestamp>,
+    /// Last seen by the scanner.
+    #[serde(default)]
+    pub last_seen: Option<Timestamp>,
+    /// Status.
+    pub status: ExposureStatus,
+    /// Techniques given by the scanner.
+    #[serde(default)]
+    pub techniques: Vec<String>,
+    /// Feed.
+    #[serde(default)]
+    pub feed: String,
+}
+
+/// See `attest_core::exposure::MappingKind`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MappingKind {
+    /// CVE ids.
+    Cve,
+    /// Misconfiguration ids.
+    Misconfiguration,
+}
+
+/// See `attest_core::exposure::FindingMapping`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FindingMapping {
+    /// Finding id.
+    pub finding: String,
+    /// Technique as written.
+    pub technique: String,
+    /// Mapping type as CTID writes it (`exploitation_technique`, …).
+    pub mapping_type: String,
+}
+
+/// See `attest_core::exposure::MappingSet`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MappingSet {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: MappingKind,
+    /// ATT&CK version.
+    #[serde(default)]
+    pub attack_version: Option<String>,
+    /// Remap pairs.
+    #[serde(default)]
+    pub remap: Vec<(String, String)>,
+    /// Rows.
+    #[serde(default)]
+    pub mappings: Vec<FindingMapping>,
 }

@@ -30,7 +30,7 @@
 //! shape (`T1234` or `T1234.001`); whether they exist in the loaded release is the caller's check.
 //! [`write_profile`] writes the same schema back; reading what it wrote gives the same profile.
 
-mod read;
+pub(crate) mod read;
 mod spec;
 #[cfg(test)]
 mod tests;

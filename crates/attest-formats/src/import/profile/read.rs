@@ -112,6 +112,18 @@ pub fn read_profile(input: Input<'_>) -> (Option<Profile>, Vec<Diagnostic>) {
         out
     };
 
+    let exposures = match (doc.include_exposures, doc.exposure_weight) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            diags.push(Diagnostic::warning(
+                path,
+                token_line(text, "exposure_weight"),
+                "`exposure_weight` without `include_exposures: true` has no effect",
+            ));
+            None
+        }
+        (true, w) => weight_ok("exposure_weight", w, &mut diags),
+    };
     let profile = Profile {
         name,
         description: doc
@@ -127,6 +139,7 @@ pub fn read_profile(input: Input<'_>) -> (Option<Profile>, Vec<Diagnostic>) {
             via_software: doc.paths.via_software,
             via_campaigns: doc.paths.via_campaigns,
         },
+        exposures,
     };
     (Some(profile), diags)
 }

@@ -33,6 +33,12 @@ pub(super) struct ProfileDoc {
     /// Group → technique paths.
     #[serde(default, skip_serializing_if = "PathsDoc::is_default")]
     pub paths: PathsDoc,
+    /// Techniques that exploit open exposures join the target set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_exposures: bool,
+    /// Their weight (default 1: a finding of severity 10 adds 1 to its techniques' scores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure_weight: Option<f64>,
 }
 
 /// `paths:`.

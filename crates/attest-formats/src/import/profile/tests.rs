@@ -28,6 +28,8 @@ techniques:
 exclusions: [T1566.002]
 paths:
   via_software: true
+include_exposures: true
+exposure_weight: 2
 "#;
 
 #[test]
@@ -60,6 +62,7 @@ fn reads_every_field() {
         vec![("T1486".to_string(), 1.0), ("T1059.001".to_string(), 3.0)]
     );
     assert_eq!(p.exclusions, ["T1566.002"]);
+    assert_eq!(p.exposures, Some(2.0));
     assert_eq!(
         p.paths,
         ActorPaths {
@@ -80,6 +83,20 @@ fn round_trip_through_the_writer() {
     // Weight 1 entries are written bare, others as maps.
     assert!(text.contains("- G0016\n"), "{text}");
     assert!(text.contains("weight: 2.5"), "{text}");
+}
+
+#[test]
+fn exposures_default_to_weight_one_and_a_lone_weight_is_a_warning() {
+    let (p, diags) = read("name: x\ninclude_exposures: true\n");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(p.expect("profile").exposures, Some(1.0));
+    let (p, diags) = read("name: x\nexposure_weight: 3\n");
+    assert_eq!(p.expect("profile").exposures, None);
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].line, Some(2));
+    let (p, diags) = read("name: x\ninclude_exposures: true\nexposure_weight: -1\n");
+    assert_eq!(p.expect("profile").exposures, None);
+    assert_eq!(diags[0].severity, Severity::Error);
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub fn write_profile(profile: &Profile) -> String {
             via_software: profile.paths.via_software,
             via_campaigns: profile.paths.via_campaigns,
         },
+        include_exposures: profile.exposures.is_some(),
+        exposure_weight: profile.exposures.and_then(weight),
     };
     // yaml_serde fails only on maps with non-string keys and on custom Serialize errors; this
     // document has neither, so the fallback is unreachable (and would show as an empty file
