@@ -445,15 +445,28 @@ pub(crate) async fn run_job(
         ));
     }
     let options = app.background();
-    let report = jobs::run_now(&app, &name, &who.name, &options)
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "job-not-run",
-                e.to_string(),
-            )
-        })?;
+    // The run is a task of its own: a client that gives up (or the request deadline) must not
+    // cancel a run halfway; it finishes and is journaled, and the answer is just not read.
+    let runner = app.clone();
+    let who_name = who.name.clone();
+    let job = name.clone();
+    let report =
+        tokio::spawn(async move { jobs::run_now(&runner, &job, &who_name, &options).await })
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "job-panicked",
+                    e.to_string(),
+                )
+            })?
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "job-not-run",
+                    e.to_string(),
+                )
+            })?;
     let Some(report) = report else {
         return Err(Problem::new(
             StatusCode::CONFLICT,

@@ -245,6 +245,12 @@ pub(crate) async fn tick(
     options: &BackgroundOptions,
 ) -> Result<(), Error> {
     let now = Timestamp::now();
+    // One read decides what to do; an idle tick writes nothing (on SQLite every write waits for
+    // the one writer, and idle ticks are most ticks).
+    let rows = app.store().jobs().await.map_err(|source| Error::Store {
+        operation: "read jobs",
+        source,
+    })?;
     for spec in &JOBS {
         let (expr, schedule) = match schedule_of(app, spec).await {
             Ok(s) => s,
@@ -254,7 +260,14 @@ pub(crate) async fn tick(
             }
         };
         let changed = seen.get(spec.name).is_some_and(|old| *old != expr);
-        if changed {
+        let row = rows.iter().find(|r| r.name == spec.name);
+        if !changed && let Some(row) = row {
+            seen.insert(spec.name, expr.clone());
+            let free = row.lease_until.is_none_or(|u| u < now);
+            if row.next_at > now || !free {
+                continue;
+            }
+        } else if changed {
             let next = schedule
                 .next_after(now)
                 .unwrap_or_else(|| after(now, Duration::from_secs(100 * 365 * 86_400)));

@@ -201,6 +201,7 @@ pub async fn serve_on_with(
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let _ = app.inner.background.set(background);
+    webhooks::start_cursor(&app).await?;
     let mut tasks = vec![app.spawn_refresher()];
     tasks.extend(webhooks::spawn(&app, background)?);
     if background.scheduler {

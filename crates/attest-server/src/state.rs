@@ -249,23 +249,9 @@ impl AppState {
     pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
-            match app.inner.store.listen().await {
-                Ok(Some(mut listener)) => {
-                    let waker = app.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            match listener.recv().await {
-                                Ok(_) => waker.inner.wake.notify_one(),
-                                Err(error) => {
-                                    tracing::warn!(%error, "journal listener failed; polling only");
-                                    break;
-                                }
-                            }
-                        }
-                    });
-                }
-                Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "cannot listen for journal notifications"),
+            if app.inner.store.backend() == attest_store::BackendKind::Postgres {
+                let waker = app.clone();
+                tokio::spawn(async move { listen(waker).await });
             }
             let mut tick = tokio::time::interval(POLL);
             loop {
@@ -278,5 +264,40 @@ impl AppState {
                 }
             }
         })
+    }
+}
+
+/// Wakes the refresher on every journal notification, for as long as the server runs. When the
+/// connection drops, it wakes the refresher once more (notifications sent while it was down are
+/// lost, so the refresh reads the head and catches up) and listens again, retrying every few
+/// seconds while the database is unreachable; the one-second poll covers the gap.
+async fn listen(app: AppState) {
+    loop {
+        let mut listener = match app.inner.store.listen().await {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for journal notifications; retrying");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        // (Re)connected: anything written before this point is read by one catch-up refresh.
+        app.inner.wake.notify_one();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => app.inner.wake.notify_one(),
+                Ok(None) => {
+                    tracing::info!("journal listener reconnecting; catching up");
+                    app.inner.wake.notify_one();
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "journal listener failed; listening again");
+                    app.inner.wake.notify_one();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
     }
 }

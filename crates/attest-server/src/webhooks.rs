@@ -127,11 +127,7 @@ impl Detector {
             .await
             .map_err(store_err("read the webhook cursor"))?
         else {
-            // First start: history before the first server is not news.
-            store
-                .advance_cursor(CURSOR, None, head, &[], now)
-                .await
-                .map_err(store_err("start the webhook cursor"))?;
+            start_cursor(app).await?;
             return Ok(0);
         };
         if cursor >= head {
@@ -198,6 +194,31 @@ impl Detector {
             Ok(0)
         }
     }
+}
+
+/// Starts the detector's cursor at the journal head if no server ever did: history before the
+/// first server is not news. Called before the server answers its first request, so nothing
+/// written through it can fall before the cursor unannounced.
+pub(crate) async fn start_cursor(app: &AppState) -> Result<(), Error> {
+    let store = app.store();
+    if store
+        .cursor(CURSOR)
+        .await
+        .map_err(store_err("read the webhook cursor"))?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let head = store
+        .head()
+        .await
+        .map_err(store_err("read the journal head"))?;
+    // Losing this race to another server is fine: its cursor is as good.
+    store
+        .advance_cursor(CURSOR, None, head, &[], Timestamp::now())
+        .await
+        .map_err(store_err("start the webhook cursor"))?;
+    Ok(())
 }
 
 /// Sends claimed deliveries.

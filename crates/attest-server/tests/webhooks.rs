@@ -645,6 +645,49 @@ async fn two_servers_on_one_postgres_see_each_other_and_deliver_once() {
     let visible_after = start.elapsed();
     eprintln!("write through A visible through B after {visible_after:?}");
 
+    // Drop every journal listener's connection (as a network cut or a failover would): the
+    // servers reconnect, catch up, and writes stay visible across them within a second.
+    {
+        use sqlx::Connection;
+        let base = std::env::var("ATTEST_TEST_POSTGRES_URL").unwrap();
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        let killed: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(killed.len() >= 2, "both servers listen: {killed:?}");
+        conn.close().await.ok();
+    }
+    let mut latencies = Vec::new();
+    for _ in 0..5 {
+        let seq = fail_result(&a, &t).await;
+        let start = Instant::now();
+        loop {
+            let (_, ready) = b.get("/readyz", &t.viewer).await;
+            if ready["snapshot_seq"].as_u64() == Some(seq) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "after a reconnect, B did not see A's write within 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        latencies.push(start.elapsed());
+    }
+    eprintln!("after the listeners were cut, writes visible through B after {latencies:?}");
+    // Notifications, not only the one-second poll, carry them again: by polling alone the
+    // median would be about half a second.
+    let mut sorted = latencies.clone();
+    sorted.sort();
+    assert!(
+        sorted[2] < Duration::from_millis(250),
+        "listening did not resume after the reconnect: {latencies:?}"
+    );
+
     // Both servers run a detector and a deliverer: each event is delivered exactly once.
     let receiver = Receiver::start(0).await;
     subscribe(
@@ -965,13 +1008,16 @@ async fn scheduled_runs_happen_once(url: &str, servers: usize) {
         (2..=4).contains(&runs.len()),
         "{servers} server(s), 6.5 s, every 2 s: {runs:?}"
     );
-    for pair in runs.windows(2) {
-        let gap = pair[1].started.duration_since(pair[0].started).as_millis();
-        assert!(
-            gap >= 1500,
-            "two runs of one due time ({gap} ms apart): {runs:?}"
-        );
-    }
+    // Each due time (an even second) is run once: a second run of the same due time would
+    // start within milliseconds of the first, in the same two-second slot. (A run made late
+    // under load may start in the next second; the next due time is then the one after it.)
+    let mut slots: Vec<i64> = runs.iter().map(|r| r.started.as_second() / 2).collect();
+    slots.dedup();
+    assert_eq!(
+        slots.len(),
+        runs.len(),
+        "two runs of one due time: {runs:?}"
+    );
     assert!(
         runs.iter()
             .all(|r| r.trigger == attest_core::journal::JobTrigger::Schedule

@@ -383,6 +383,13 @@ impl JournalListener {
     pub async fn recv(&mut self) -> Result<u64> {
         backend::postgres::recv(&mut self.inner).await
     }
+
+    /// Like [`JournalListener::recv`], but says when the connection was lost (`Ok(None)`): the
+    /// next call reconnects, and notifications sent meanwhile are gone, so the caller should
+    /// catch up by reading the journal head now.
+    pub async fn try_recv(&mut self) -> Result<Option<u64>> {
+        backend::postgres::try_recv(&mut self.inner).await
+    }
 }
 
 #[cfg(test)]

@@ -76,10 +76,24 @@ pub(crate) async fn listen(pool: &sqlx::Pool<Db>) -> Result<crate::JournalListen
     Ok(crate::JournalListener { inner })
 }
 
+/// The next notified head, or `None` when the connection was lost (the next call reconnects).
+pub(crate) async fn try_recv(listener: &mut PgListener) -> Result<Option<u64>> {
+    const OP: &str = "receiving a journal notification";
+    match listener.try_recv().await.map_err(db(OP, KIND))? {
+        Some(n) => seq_of(&n).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The next notified head.
 pub(crate) async fn recv(listener: &mut PgListener) -> Result<u64> {
     const OP: &str = "receiving a journal notification";
     let n = listener.recv().await.map_err(db(OP, KIND))?;
+    seq_of(&n)
+}
+
+fn seq_of(n: &sqlx::postgres::PgNotification) -> Result<u64> {
+    const OP: &str = "receiving a journal notification";
     n.payload().parse().map_err(|_| Error::Corrupt {
         op: OP,
         backend: KIND,
