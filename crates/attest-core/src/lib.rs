@@ -44,3 +44,4 @@ pub mod state;
 pub mod test;
 pub mod trend;
 pub mod validation;
+pub mod words;

@@ -2,7 +2,8 @@
 //!
 //! It serves, as JSON under `/api/v1`, the knowledge base, rules, sources, validation results
 //! and coverage of one workspace store, and answers SOAR enrichment requests from in-memory
-//! indexes. `/healthz`, `/readyz` and `/metrics` (Prometheus text) sit beside the API.
+//! indexes. `/healthz`, `/readyz` and `/metrics` (Prometheus text) sit beside the API, and the
+//! web dashboard ([`web`]: server-rendered pages over the same snapshot) at `/`.
 //!
 //! Design choices a reader would not guess:
 //! - The knowledge base is loaded once; the projected state and its coverage live in a
@@ -36,6 +37,7 @@ pub mod notices;
 pub mod problem;
 pub mod state;
 pub mod views;
+pub mod web;
 pub mod webhooks;
 
 use std::future::Future;

@@ -100,7 +100,9 @@ async fn every_route_is_documented_and_every_documented_route_is_routed() {
         .collect();
     assert!(documented.len() >= 30, "{} paths", documented.len());
 
-    let routed = routed_paths(&attest_server::router(s.app.clone()));
+    let mut routed = routed_paths(&attest_server::router(s.app.clone()));
+    // The dashboard's HTML pages are not part of the JSON API.
+    routed.retain(|p| !attest_server::web::ROUTES.contains(&p.as_str()));
     assert!(routed.contains("/api/v1/rules/{id}"), "{routed:?}");
     let documented_paths: BTreeSet<String> = documented.keys().cloned().collect();
     let undocumented: Vec<&String> = routed.difference(&documented_paths).collect();

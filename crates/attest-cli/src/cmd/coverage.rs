@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use attest_core::coverage::{CoverageState, TechniqueCoverage};
+use attest_core::coverage::CoverageState;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -67,54 +67,9 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
     Ok(code)
 }
 
-fn technique_row(t: &TechniqueCoverage) -> Vec<String> {
-    let visible: usize = t
-        .visibility
-        .iter()
-        .map(|p| {
-            p.components
-                .iter()
-                .filter(|c| !c.provided_by.is_empty())
-                .count()
-        })
-        .sum();
-    let needed: usize = t.visibility.iter().map(|p| p.components.len()).sum();
-    vec![
-        t.technique.to_string(),
-        t.name.clone(),
-        t.tactics.join(","),
-        t.state.as_str().to_string(),
-        t.state.view().as_str().to_string(),
-        format!("{:.2}", t.weight),
-        t.rules
-            .iter()
-            .map(|r| r.rule.0.clone())
-            .collect::<Vec<_>>()
-            .join(";"),
-        t.reasons
-            .iter()
-            .map(reason_text)
-            .collect::<Vec<_>>()
-            .join("; "),
-        format!("{visible}/{needed}"),
-        t.subtechniques
-            .map(|s| format!("{}/{}", s.validated, s.total))
-            .unwrap_or_default(),
-    ]
-}
-
-const COLUMNS: &[&str] = &[
-    "technique",
-    "name",
-    "tactics",
-    "state",
-    "view",
-    "weight",
-    "rules",
-    "reasons",
-    "telemetry_visible",
-    "subtechniques_validated",
-];
+use attest_formats::export::coverage_table::{
+    COVERAGE_COLUMNS as COLUMNS, coverage_workbook, technique_row,
+};
 
 async fn show(ctx: &Context, store: &attest_store::Store, args: ShowArgs) -> Result<ExitCode> {
     let as_of = analysis::as_of(args.as_of.as_deref())?;
@@ -242,60 +197,7 @@ fn write_headline(a: &Analysis, format: Format, out: &mut dyn Write) -> Result<(
 }
 
 fn write_xlsx(a: &Analysis, techniques: &Table, path: &std::path::Path) -> Result<()> {
-    use attest_formats::export::xlsx::{Cell, Sheet, write_workbook};
-    let o = &a.coverage.overall;
-    let headline = Sheet {
-        name: "Headline".into(),
-        header: vec![
-            "state".into(),
-            "techniques".into(),
-            "weight".into(),
-            "share".into(),
-        ],
-        rows: CoverageState::ALL
-            .iter()
-            .map(|s| {
-                vec![
-                    Cell::from(s.as_str()),
-                    Cell::from(o.count(*s)),
-                    Cell::from(o.weight(*s)),
-                    Cell::from(o.share(*s)),
-                ]
-            })
-            .collect(),
-    };
-    let tactics = Sheet {
-        name: "Tactics".into(),
-        header: vec![
-            "tactic".into(),
-            "techniques".into(),
-            "validated".into(),
-            "validated share".into(),
-        ],
-        rows: a
-            .coverage
-            .tactics
-            .iter()
-            .map(|t| {
-                vec![
-                    Cell::from(t.tactic.shortname.as_str()),
-                    Cell::from(t.tally.total()),
-                    Cell::from(t.tally.count(CoverageState::Validated)),
-                    Cell::from(t.tally.share(CoverageState::Validated)),
-                ]
-            })
-            .collect(),
-    };
-    let techniques = Sheet {
-        name: "Techniques".into(),
-        header: techniques.columns.iter().map(|c| c.to_string()).collect(),
-        rows: techniques
-            .rows
-            .iter()
-            .map(|r| r.iter().map(|c| Cell::from(c.as_str())).collect())
-            .collect(),
-    };
-    let bytes = write_workbook(&[headline, tactics, techniques])?;
+    let bytes = coverage_workbook(&a.coverage, &techniques.rows)?;
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

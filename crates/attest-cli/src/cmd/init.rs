@@ -19,6 +19,12 @@ pub struct Args {}
 
 /// Runs `attest init`.
 pub async fn run(ctx: &Context, _args: Args) -> Result<ExitCode> {
+    run_at(ctx, workspace::now()).await
+}
+
+/// `attest init` journaling the release set at `at` (`attest demo` builds a workspace whose
+/// history starts in the past, and the journal's times must not go backwards).
+pub async fn run_at(ctx: &Context, at: jiff::Timestamp) -> Result<ExitCode> {
     let mut ctx = ctx.clone();
     let given: Vec<String> = ctx
         .attack
@@ -64,7 +70,7 @@ pub async fn run(ctx: &Context, _args: Args) -> Result<ExitCode> {
     if state.releases != releases {
         let entry = NewEntry::new(
             workspace::who(),
-            workspace::now(),
+            at,
             Event::AttackReleasesSet(releases.clone()),
         )
         .with_why("attest init");

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod attack;
 pub mod backlog;
 pub mod coverage;
+pub mod demo;
 pub mod exposures;
 pub mod history;
 pub mod hooks;
@@ -75,6 +76,9 @@ pub enum Command {
     Exposures(exposures::Args),
     /// The validated share over time (table, CSV, SVG chart), with regressions between points.
     Trend(trend::TrendArgs),
+    /// Build a realistic demo workspace (rules in four formats, an inventory, real ATT&CK groups,
+    /// months of recorded results) and serve its dashboard.
+    Demo(demo::Args),
     /// Serve the HTTP API (JSON under /api/v1, SOAR enrichment, /metrics, /healthz).
     Serve(serve::ServeArgs),
     /// API tokens for the HTTP API.
@@ -105,6 +109,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => block_on(history::run_check(&ctx, args)),
         Command::Exposures(args) => block_on(exposures::run(&ctx, args)),
         Command::Trend(args) => block_on(trend::run(&ctx, args)),
+        Command::Demo(args) => block_on(demo::run(&ctx, args)),
         Command::Serve(args) => block_on(serve::run_serve(&ctx, args)),
         Command::Tokens(args) => block_on(serve::run_tokens(&ctx, args)),
         Command::Webhooks(args) => block_on(hooks::run_webhooks(&ctx, args)),

@@ -268,7 +268,7 @@ fn collect_files(path: &Path) -> Result<(PathBuf, Vec<(String, PathBuf)>)> {
     Ok((path.to_path_buf(), files))
 }
 
-async fn import(
+pub(crate) async fn import(
     ctx: &Context,
     store: &Store,
     format: &str,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use attest_attack::{KnowledgeBase, TechniqueId};
 use attest_core::journal::Event;
-use attest_core::source::{DataSource, Health, LogSourceRef, PipelineState};
+use attest_core::source::{DataSource, LogSourceRef, PipelineState};
 use attest_store::{NewEntry, Store};
 use clap::Subcommand;
 
@@ -406,11 +406,7 @@ pub fn derive_components(kb: &KnowledgeBase, log_sources: &[LogSourceRef]) -> Ve
 }
 
 fn health_text(source: &DataSource, now: jiff::Timestamp) -> String {
-    match source.health(now) {
-        Health::Healthy => "healthy".into(),
-        Health::NeverSeen => "never seen".into(),
-        Health::Silent { since } => format!("silent since {since}"),
-    }
+    attest_core::words::health_text(&source.health(now))
 }
 
 async fn list(ctx: &Context, store: &Store) -> Result<ExitCode> {

@@ -421,7 +421,7 @@ async fn sigma_sources(
     Ok(out)
 }
 
-async fn replay(
+pub(crate) async fn replay(
     ctx: &Context,
     store: &Store,
     datasets: &[PathBuf],

@@ -12,3 +12,6 @@ pub mod lookup;
 pub mod navigator;
 pub mod trend;
 pub mod xlsx;
+
+// --- the coverage table as CSV and workbook (issue #7, shared by the CLI and the dashboard) ---
+pub mod coverage_table;

@@ -130,6 +130,7 @@ pub fn router_with(app: AppState, limits: Limits) -> Router {
     ));
     let timeout = limits.timeout;
     router
+        .merge(crate::web::router(app.clone()))
         .fallback(not_found)
         .layer(Extension(document))
         .layer(middleware::from_fn_with_state(app.clone(), track))

@@ -58,13 +58,7 @@ pub enum CoverageLayerError {
 }
 
 fn layer_state(s: CoverageState) -> LayerState {
-    match s {
-        CoverageState::Validated => LayerState::Validated,
-        CoverageState::Unvalidated => LayerState::RuleExists,
-        CoverageState::Failing => LayerState::Failing,
-        CoverageState::Degraded => LayerState::Degraded,
-        CoverageState::Gap => LayerState::Gap,
-    }
+    LayerState::from(s)
 }
 
 /// Writes the layer of `kind` for `coverage` (and the profile's `target`, when the coverage is

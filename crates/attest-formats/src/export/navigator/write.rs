@@ -69,6 +69,19 @@ impl LayerState {
     }
 }
 
+impl From<attest_core::coverage::CoverageState> for LayerState {
+    fn from(s: attest_core::coverage::CoverageState) -> LayerState {
+        use attest_core::coverage::CoverageState;
+        match s {
+            CoverageState::Validated => LayerState::Validated,
+            CoverageState::Unvalidated => LayerState::RuleExists,
+            CoverageState::Failing => LayerState::Failing,
+            CoverageState::Degraded => LayerState::Degraded,
+            CoverageState::Gap => LayerState::Gap,
+        }
+    }
+}
+
 /// A technique in a state layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateTechnique {
