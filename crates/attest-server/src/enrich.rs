@@ -6,6 +6,7 @@
 //! filters analytics by platform and adds the coverage from the current snapshot.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
 use attest_core::rule::RuleId;
@@ -310,8 +311,63 @@ pub struct EnrichedTechnique<'a> {
     pub requested_as: Option<String>,
     /// Detection strategies and analytics for the platform.
     pub detection_strategies: Vec<StrategyView<'a>>,
-    /// Our coverage.
-    pub coverage: CoverageView,
+    /// Our coverage (shared by every answer from the same snapshot).
+    pub coverage: CoverageRef,
+}
+
+/// A technique's coverage view with its JSON, made once per snapshot: it changes only when the
+/// journal moves, while alerts about the same techniques keep coming.
+#[derive(Debug)]
+pub struct CachedCoverage {
+    view: CoverageView,
+    json: Box<RawValue>,
+}
+
+/// A shared [`CachedCoverage`]: reads as a [`CoverageView`], serializes as its stored JSON.
+#[derive(Debug, Clone)]
+pub struct CoverageRef(Arc<CachedCoverage>);
+
+impl std::ops::Deref for CoverageRef {
+    type Target = CoverageView;
+    fn deref(&self) -> &CoverageView {
+        &self.0.view
+    }
+}
+
+impl CoverageRef {
+    /// Length of its JSON, to size an answer's buffer once.
+    pub fn json_len(&self) -> usize {
+        self.0.json.get().len()
+    }
+}
+
+impl Serialize for CoverageRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.json.serialize(serializer)
+    }
+}
+
+/// Coverage views by technique, filled on first use; one per [`Snapshot`], so a new snapshot
+/// starts empty and nothing is ever stale.
+#[derive(Debug, Default)]
+pub struct CoverageCache(RwLock<HashMap<TechniqueId, CoverageRef>>);
+
+impl CoverageCache {
+    fn get(&self, id: TechniqueId, make: impl FnOnce() -> CoverageView) -> CoverageRef {
+        if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&id).cloned()) {
+            return hit;
+        }
+        let view = make();
+        let json = serde_json::value::to_raw_value(&view).unwrap_or_else(|error| {
+            tracing::warn!(%id, %error, "coverage view not serializable");
+            Box::<RawValue>::default()
+        });
+        let made = CoverageRef(Arc::new(CachedCoverage { view, json }));
+        if let Ok(mut m) = self.0.write() {
+            m.entry(id).or_insert_with(|| made.clone());
+        }
+        made
+    }
 }
 
 /// The enrichment answer.
@@ -334,6 +390,17 @@ fn tag_technique(tag: &str) -> Option<TechniqueId> {
         .filter(|p| p.eq_ignore_ascii_case("attack."))
         .and_then(|_| t.get(7..))?;
     TechniqueId::parse(rest).ok()
+}
+
+impl EnrichResponse<'_> {
+    /// The answer's size in JSON, nearly: the stored parts exactly, a little for the rest.
+    pub fn estimated_len(&self) -> usize {
+        self.techniques
+            .iter()
+            .map(|t| t.technique.get().len() + t.coverage.json_len() + 1024)
+            .sum::<usize>()
+            + 256
+    }
 }
 
 /// Answers an enrichment request from the index and a snapshot.
@@ -423,11 +490,14 @@ pub fn enrich<'a>(
                 })
             })
             .collect();
-        let coverage = TechniqueId::parse(&info.id)
-            .ok()
-            .and_then(|cid| snapshot.coverage.technique(cid))
-            .map(|c| CoverageView::of(c, |r| snapshot.rule_title(r)))
-            .unwrap_or_else(CoverageView::gap);
+        let current = TechniqueId::parse(&info.id).unwrap_or(id);
+        let coverage = snapshot.enrich_cache.get(current, || {
+            snapshot
+                .coverage
+                .technique(current)
+                .map(|c| CoverageView::of(c, |r| snapshot.rule_title(r)))
+                .unwrap_or_else(CoverageView::gap)
+        });
         techniques.push(EnrichedTechnique {
             info,
             technique,

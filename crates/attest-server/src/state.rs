@@ -41,6 +41,8 @@ pub struct Snapshot {
     names: HashMap<String, Vec<RuleId>>,
     /// When it was computed (wall clock), to recompute old ones.
     computed: std::time::Instant,
+    /// Enrichment's coverage part per technique, made on first use.
+    pub(crate) enrich_cache: crate::enrich::CoverageCache,
 }
 
 impl Snapshot {
@@ -68,6 +70,7 @@ impl Snapshot {
             exposures,
             names,
             computed: std::time::Instant::now(),
+            enrich_cache: Default::default(),
         }
     }
 

@@ -201,6 +201,10 @@ const PROFILES: &[(&str, &str)] = &[
 ];
 const TIMELINE: &str = include_str!("../../../../demo/timeline.yaml");
 
+/// How often a demo source reports: well inside the shortest allowed silence (12 h), so a
+/// source is silent only where the timeline says so.
+const HEARTBEAT_EVERY: SignedDuration = SignedDuration::from_hours(6);
+
 /// `demo/timeline.yaml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -383,7 +387,7 @@ fn demo_entries(kb: &attest_attack::KnowledgeBase, now: Timestamp) -> Result<Vec
             "demo result",
         );
     }
-    // Sources report daily from the import on, until their last heartbeat.
+    // Sources report every few hours from the import on, until their last heartbeat.
     for h in &timeline.heartbeats {
         let last = ago(now, SignedDuration::from_hours(h.hours_ago));
         let mut at = t0;
@@ -396,7 +400,7 @@ fn demo_entries(kb: &attest_attack::KnowledgeBase, now: Timestamp) -> Result<Vec
                 },
                 "demo heartbeat",
             );
-            at = at.checked_add(days(1)).unwrap_or(last);
+            at = at.checked_add(HEARTBEAT_EVERY).unwrap_or(last);
         }
         push(
             last,

@@ -728,7 +728,10 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
     }
     let snap = app.snapshot();
     let answer = enrich(app.enrich_index(), &snap, req);
-    let body = serde_json::to_vec(&answer).map_err(|e| {
+    // Sized once: most of an answer is stored JSON copied in, and growing the buffer by
+    // doubling would copy it again several times.
+    let mut body = Vec::with_capacity(answer.estimated_len());
+    serde_json::to_writer(&mut body, &answer).map_err(|e| {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "serialization",
