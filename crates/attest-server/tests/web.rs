@@ -461,3 +461,78 @@ async fn exposures_show_on_their_page_and_on_the_technique_they_need() {
     assert!(!other.contains("CVE-2020-1472"));
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn rules_and_backlog_download_with_their_filters() {
+    let (_dir, url) = common::sqlite_url();
+    let srv = common::start(&url, Limits::default()).await;
+    let cookie = sign_in(&srv, &srv.viewer).await;
+
+    let (status, csv, headers) = get(&srv, &cookie, "/downloads/rules.csv").await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attest-rules.csv")
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,title,format,techniques,status,validation,owner"
+    );
+    assert_eq!(lines.len(), 3, "both seeded rules: {csv}");
+    let (_, csv, _) = get(&srv, &cookie, "/downloads/rules.csv?technique=T1003").await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "the filter applies: {csv}");
+    assert!(lines[1].starts_with("r-lsass,LSASS Access,"), "{csv}");
+    assert!(lines[1].contains("T1003.001:"), "{csv}");
+    // The rules page links to the download with its filters.
+    let (_, page, _) = get(&srv, &cookie, "/rules?technique=T1003").await;
+    assert!(
+        page.contains("/downloads/rules.csv?technique=T1003"),
+        "{page}"
+    );
+
+    // The backlog is per profile: one with two techniques, neither validated.
+    let profile = attest_core::profile::Profile {
+        name: "ops".into(),
+        extra_techniques: vec![("T1003.001".into(), 2.0), ("T1110".into(), 1.0)],
+        ..Default::default()
+    };
+    srv.store
+        .append(vec![attest_store::NewEntry::new(
+            "test",
+            jiff::Timestamp::now(),
+            attest_core::journal::Event::ProfileUpserted(profile),
+        )])
+        .await
+        .unwrap();
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        // Until the server's snapshot catches up with the append, the profile is unknown (404).
+        let (status, csv, _) = get(&srv, &cookie, "/downloads/backlog.csv?profile=ops").await;
+        if status == 200 {
+            lines = csv.lines().map(str::to_string).collect();
+            break;
+        }
+        assert_eq!(status, 404);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        lines[0].starts_with("id,technique,name,priority,tier,owner,state,due"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[1].contains(",T1003.001,"),
+        "highest priority first: {lines:?}"
+    );
+    assert!(lines[2].contains(",T1110,"), "{lines:?}");
+    let (_, page, _) = get(&srv, &cookie, "/backlog?profile=ops").await;
+    assert!(
+        page.contains("/downloads/backlog.csv?profile=ops&#38;sort=priority"),
+        "{page}"
+    );
+    srv.stop().await;
+}

@@ -417,7 +417,11 @@ pub(crate) struct LayerQuery {
     kind: Option<String>,
 }
 
-fn attachment(content_type: &'static str, name: &str, body: impl IntoResponse) -> Response {
+pub(crate) fn attachment(
+    content_type: &'static str,
+    name: &str,
+    body: impl IntoResponse,
+) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     (
         [

@@ -71,6 +71,8 @@ pub const ROUTES: &[&str] = &[
     "/downloads/layer.json",
     "/downloads/coverage.csv",
     "/downloads/coverage.xlsx",
+    "/downloads/rules.csv",
+    "/downloads/backlog.csv",
     "/login",
     "/logout",
     "/static/app.css",
@@ -95,6 +97,8 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/downloads/layer.json", get(matrix::download_layer))
         .route("/downloads/coverage.csv", get(matrix::download_csv))
         .route("/downloads/coverage.xlsx", get(matrix::download_xlsx))
+        .route("/downloads/rules.csv", get(pages::download_rules_csv))
+        .route("/downloads/backlog.csv", get(pages::download_backlog_csv))
         .route("/logout", axum::routing::post(session::logout))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),

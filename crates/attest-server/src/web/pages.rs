@@ -680,13 +680,9 @@ fn rule_facts(cov: &Coverage) -> BTreeMap<&RuleId, RuleFacts> {
     m
 }
 
-pub(crate) async fn rules_page(
-    State(app): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(csrf): Extension<Csrf>,
-    Query(q): Query<RuleQuery>,
-) -> Result<Response, PageError> {
-    let snap = app.snapshot();
+/// Every rule matching the table's filters, in id order (the page shows a slice, the download
+/// all of them).
+fn rule_rows(snap: &crate::state::Snapshot, q: &RuleQuery) -> Vec<RuleRow> {
     let facts = rule_facts(&snap.coverage);
     let lower = |v: &Option<String>| val(v).map(str::to_lowercase);
     let (tactic, technique, source, origin, status, validation, owner, text) = (
@@ -739,13 +735,8 @@ pub(crate) async fn rules_page(
                 })
         })
         .collect();
-    let total = matching.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = q.page.unwrap_or(1).clamp(1, pages);
-    let rows = matching
+    matching
         .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
         .map(|(id, r, fa)| RuleRow {
             id: id.0.clone(),
             href: format!("/rules/{}", segment(&id.0)),
@@ -775,6 +766,24 @@ pub(crate) async fn rules_page(
             },
             owner: r.rule.owner.clone().unwrap_or_default(),
         })
+        .collect()
+}
+
+pub(crate) async fn rules_page(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(csrf): Extension<Csrf>,
+    Query(q): Query<RuleQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let matching = rule_rows(&snap, &q);
+    let total = matching.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let rows = matching
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
         .collect();
     let formats: BTreeSet<&'static str> = snap
         .state
@@ -1045,6 +1054,7 @@ struct BacklogPage {
     sort: String,
     gaps: Vec<BacklogRow>,
     due: Vec<BacklogRow>,
+    download_qs: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1069,20 +1079,36 @@ pub(crate) async fn backlog_page(
         Some("owner") => "owner",
         _ => "priority",
     };
-    let mut page = BacklogPage {
+    let (gaps, due) = backlog_rows(&app, &web, profile.as_deref(), sort)?;
+    let page = BacklogPage {
         frame: Frame::new(&app, "backlog", "Backlog", Some(&who), &csrf),
         profiles: snap.state.profiles.keys().cloned().collect(),
         profile: profile.clone(),
         sort: sort.to_string(),
-        gaps: Vec::new(),
-        due: Vec::new(),
+        gaps,
+        due,
+        download_qs: format!(
+            "profile={}&sort={sort}",
+            super::filters::encode(profile.as_deref().unwrap_or(""))
+        ),
     };
-    if let Some(name) = &profile {
+    render(&page)
+}
+
+/// The profile's backlog: (items not validated, due re-validations), sorted by priority or owner.
+fn backlog_rows(
+    app: &AppState,
+    web: &WebState,
+    profile: Option<&str>,
+    sort: &str,
+) -> Result<(Vec<BacklogRow>, Vec<BacklogRow>), PageError> {
+    let (mut gaps, mut due) = (Vec::new(), Vec::new());
+    if let Some(name) = profile {
         let f = Filters {
-            profile: Some(name.clone()),
+            profile: Some(name.to_string()),
             ..Default::default()
         };
-        let s = web.scopes.scoped(&app, &f)?;
+        let s = web.scopes.scoped(app, &f)?;
         if let Some(target) = s.target() {
             let items = backlog(
                 app.catalog(),
@@ -1126,19 +1152,125 @@ pub(crate) async fn backlog_page(
                     next: i.next.iter().map(ToString::to_string).collect(),
                 };
                 if row.due.is_empty() {
-                    page.gaps.push(row);
+                    gaps.push(row);
                 } else {
-                    page.due.push(row);
+                    due.push(row);
                 }
             }
         }
     }
     if sort == "owner" {
         let key = |r: &BacklogRow| (r.owner.is_empty(), r.owner.to_lowercase());
-        page.gaps
-            .sort_by(|a, b| key(a).cmp(&key(b)).then(b.priority.total_cmp(&a.priority)));
+        gaps.sort_by(|a, b| key(a).cmp(&key(b)).then(b.priority.total_cmp(&a.priority)));
     }
-    render(&page)
+    Ok((gaps, due))
+}
+
+fn csv_bytes(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, PageError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| PageError::internal(format!("writing CSV: {e}"));
+    w.write_record(header).map_err(fail)?;
+    for row in rows {
+        w.write_record(&row).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| PageError::internal(format!("writing CSV: {e}")))
+}
+
+/// The rules table with its filters applied, every page, as CSV.
+pub(crate) async fn download_rules_csv(
+    State(app): State<AppState>,
+    Query(q): Query<RuleQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let rows = rule_rows(&snap, &q).into_iter().map(|r| {
+        vec![
+            r.id,
+            r.title,
+            r.format.to_string(),
+            r.techniques
+                .iter()
+                .map(|(t, s)| format!("{t}:{s}"))
+                .collect::<Vec<_>>()
+                .join(";"),
+            r.status.to_string(),
+            r.validation,
+            r.owner,
+        ]
+    });
+    let body = csv_bytes(
+        &[
+            "id",
+            "title",
+            "format",
+            "techniques",
+            "status",
+            "validation",
+            "owner",
+        ],
+        rows,
+    )?;
+    Ok(super::matrix::attachment(
+        "text/csv; charset=utf-8",
+        "attest-rules.csv",
+        body,
+    ))
+}
+
+/// The profile's backlog as on the page (sort applied), items and due re-validations, as CSV
+/// for a ticketing system.
+pub(crate) async fn download_backlog_csv(
+    State(app): State<AppState>,
+    Extension(web): Web,
+    Query(q): Query<BacklogQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let profile = q
+        .profile
+        .filter(|p| !p.trim().is_empty())
+        .or_else(|| snap.state.profiles.keys().next().cloned());
+    let sort = match q.sort.as_deref() {
+        Some("owner") => "owner",
+        _ => "priority",
+    };
+    let (gaps, due) = backlog_rows(&app, &web, profile.as_deref(), sort)?;
+    let rows = gaps.into_iter().chain(due).map(|r| {
+        vec![
+            r.id,
+            r.technique,
+            r.name,
+            r.priority_text,
+            r.tier,
+            r.owner,
+            r.badge.label.to_string(),
+            r.due,
+            r.reasons.join("; "),
+            r.next.join("; "),
+        ]
+    });
+    let body = csv_bytes(
+        &[
+            "id",
+            "technique",
+            "name",
+            "priority",
+            "tier",
+            "owner",
+            "state",
+            "due",
+            "reasons",
+            "next_steps",
+        ],
+        rows,
+    )?;
+    Ok(super::matrix::attachment(
+        "text/csv; charset=utf-8",
+        "attest-backlog.csv",
+        body,
+    ))
 }
 
 // ---------------------------------------------------------------- exposures (CTEM, issue #8)
