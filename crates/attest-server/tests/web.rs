@@ -536,3 +536,58 @@ async fn rules_and_backlog_download_with_their_filters() {
     );
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn a_technique_page_dates_each_change_of_state() {
+    let (_dir, url) = common::sqlite_url();
+    let srv = common::start(&url, Limits::default()).await;
+    let cookie = sign_in(&srv, &srv.viewer).await;
+    let history = |page: &str| -> Vec<String> {
+        let Some(start) = page.find("<ol class=\"history\">") else {
+            return Vec::new();
+        };
+        let list = &page[start..];
+        let list = &list[..list.find("</ol>").unwrap()];
+        list.split("<li>").skip(1).map(str::to_string).collect()
+    };
+    let (_, page, _) = get(&srv, &cookie, "/techniques/T1003.001").await;
+    let before = history(&page);
+    assert_eq!(before.len(), 1, "one state since the seed: {before:?}");
+    assert!(
+        before[0].contains("rule exists (unvalidated)"),
+        "{before:?}"
+    );
+
+    // A pass one minute later is a change dated by its journal entry.
+    let at = Timestamp::now() + jiff::SignedDuration::from_secs(60);
+    let pass = attest_core::result::ValidationResult {
+        rule: attest_core::rule::RuleId("r-lsass".into()),
+        technique: "T1003.001".into(),
+        test: Some("atomic".into()),
+        outcome: attest_core::result::Outcome::Pass,
+        at,
+        by: "test".into(),
+        evidence: attest_core::result::Evidence::default(),
+    };
+    srv.store
+        .append(vec![NewEntry::new("test", at, Event::ResultRecorded(pass))])
+        .await
+        .unwrap();
+    let mut after = Vec::new();
+    for _ in 0..50 {
+        let (_, page, _) = get(&srv, &cookie, "/techniques/T1003.001").await;
+        after = history(&page);
+        if after.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after[1].contains("validated"), "{after:?}");
+    let minute = at.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    assert!(
+        after[1].starts_with(&minute),
+        "dated by the entry ({minute}): {after:?}"
+    );
+    srv.stop().await;
+}

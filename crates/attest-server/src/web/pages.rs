@@ -255,7 +255,7 @@ pub(crate) async fn technique_page(
     let history = trends::technique_history(&app, &web, tid)
         .await?
         .into_iter()
-        .map(|(at, s)| (at.strftime("%Y-%m-%d").to_string(), Badge::of(s)))
+        .map(|(at, s)| (at.strftime("%Y-%m-%d %H:%M UTC").to_string(), Badge::of(s)))
         .collect();
     let page = TechniquePage {
         frame: Frame::new(

@@ -132,8 +132,13 @@ fn compute(app: &AppState, entries: Vec<JournalEntry>, seq: u64, end: Timestamp)
     }
 }
 
-/// A technique's state at the trend's instants, where it changed (the first included):
-/// coverage of a scope holding only that technique, folded by attest-core like the trends.
+/// The most instants a technique's history evaluates (each is one coverage computation of a
+/// one-technique scope).
+const HISTORY_POINTS: usize = 1_000;
+
+/// A technique's state at every journal instant and the trend's instants, where it changed
+/// (the first included): coverage of a scope holding only that technique, folded by
+/// attest-core like the trends.
 pub(crate) async fn technique_history(
     app: &AppState,
     web: &WebState,
@@ -141,7 +146,17 @@ pub(crate) async fn technique_history(
 ) -> Result<Vec<(Timestamp, CoverageState)>, PageError> {
     let t = trend(app, web).await?;
     let app2 = app.clone();
-    let (entries, instants) = (Arc::clone(&t.entries), t.instants.clone());
+    let entries = Arc::clone(&t.entries);
+    // Every journal instant, so a change shows at the entry that made it, plus the trend's
+    // evenly spaced instants, which catch changes caused by time alone (a pass going stale, a
+    // source falling silent). The most recent points are kept when there are too many.
+    let mut instants: Vec<Timestamp> = entries.iter().map(|e| e.at).collect();
+    instants.extend(t.instants.iter().copied());
+    instants.sort();
+    instants.dedup();
+    if instants.len() > HISTORY_POINTS {
+        instants.drain(..instants.len() - HISTORY_POINTS);
+    }
     let points = tokio::task::spawn_blocking(move || {
         let only = TargetSet {
             profile: id.to_string(),
