@@ -459,6 +459,37 @@ async fn exposures_show_on_their_page_and_on_the_technique_they_need() {
     assert!(page.contains("<strong>8.0</strong>"), "{page}");
     let (_, other, _) = get(&srv, &cookie, "/exposures?technique=T1059").await;
     assert!(!other.contains("CVE-2020-1472"));
+
+    // The downloads hold what the filters select, with the reasoning.
+    assert!(
+        page.contains("/downloads/exposures.csv?q=&#38;technique="),
+        "{page}"
+    );
+    let (status, csv, _) = get(&srv, &cookie, "/downloads/exposures.csv?technique=T1110").await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("asset,finding,title,status,severity,effective_priority"));
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].starts_with("dc01.corp,CVE-2020-1472,") && lines[1].contains(",8.0,"),
+        "{csv}"
+    );
+    assert!(lines[1].contains("T1110:gap"), "{csv}");
+    let (_, csv, _) = get(&srv, &cookie, "/downloads/exposures.csv?technique=T1059").await;
+    assert_eq!(csv.lines().count(), 1, "header only: {csv}");
+    let (status, csv, _) = get(&srv, &cookie, "/downloads/sources.csv").await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "name,platforms,scope,state,health,owner,unlocks,techniques"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Sysmon,Windows,") && l.contains("T1003.001")),
+        "{csv}"
+    );
     srv.stop().await;
 }
 

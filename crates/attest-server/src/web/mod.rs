@@ -73,6 +73,8 @@ pub const ROUTES: &[&str] = &[
     "/downloads/coverage.xlsx",
     "/downloads/rules.csv",
     "/downloads/backlog.csv",
+    "/downloads/sources.csv",
+    "/downloads/exposures.csv",
     "/login",
     "/logout",
     "/static/app.css",
@@ -99,6 +101,11 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/downloads/coverage.xlsx", get(matrix::download_xlsx))
         .route("/downloads/rules.csv", get(pages::download_rules_csv))
         .route("/downloads/backlog.csv", get(pages::download_backlog_csv))
+        .route("/downloads/sources.csv", get(pages::download_sources_csv))
+        .route(
+            "/downloads/exposures.csv",
+            get(pages::download_exposures_csv),
+        )
         .route("/logout", axum::routing::post(session::logout))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),

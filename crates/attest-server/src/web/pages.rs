@@ -977,6 +977,7 @@ struct SourceRow {
     owner: String,
     unlocks: usize,
     sample: Vec<String>,
+    unlocked: Vec<String>,
     matrix: String,
 }
 
@@ -987,15 +988,10 @@ struct SourcesPage {
     rows: Vec<SourceRow>,
 }
 
-pub(crate) async fn sources_page(
-    State(app): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(csrf): Extension<Csrf>,
-) -> Result<Response, PageError> {
-    let snap = app.snapshot();
+/// The inventory with each source's health and the techniques it unlocks.
+fn source_rows(snap: &crate::state::Snapshot) -> Vec<SourceRow> {
     let now = snap.coverage.at;
-    let rows = snap
-        .state
+    snap.state
         .sources
         .values()
         .map(|r| {
@@ -1017,11 +1013,58 @@ pub(crate) async fn sources_page(
                 health: health_text(&health),
                 owner: s.owner.clone().unwrap_or_default(),
                 unlocks: unlocked.len(),
-                sample: unlocked.into_iter().take(6).collect(),
+                sample: unlocked.iter().take(6).cloned().collect(),
+                unlocked,
                 matrix: format!("/?source={}", super::filters::encode(&s.name)),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The inventory as CSV: health and every technique each source unlocks.
+pub(crate) async fn download_sources_csv(
+    State(app): State<AppState>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let rows = source_rows(&snap).into_iter().map(|r| {
+        vec![
+            r.name,
+            r.platforms,
+            r.scope,
+            r.state.to_string(),
+            r.health,
+            r.owner,
+            r.unlocks.to_string(),
+            r.unlocked.join(";"),
+        ]
+    });
+    let body = csv_bytes(
+        &[
+            "name",
+            "platforms",
+            "scope",
+            "state",
+            "health",
+            "owner",
+            "unlocks",
+            "techniques",
+        ],
+        rows,
+    )?;
+    Ok(super::matrix::attachment(
+        "text/csv; charset=utf-8",
+        "attest-sources.csv",
+        body,
+    ))
+}
+
+pub(crate) async fn sources_page(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(csrf): Extension<Csrf>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let rows = source_rows(&snap);
     let page = SourcesPage {
         frame: Frame::new(&app, "sources", "Data sources", Some(&who), &csrf),
         rows,
@@ -1348,6 +1391,7 @@ struct ExposuresPage {
     total: usize,
     shown: usize,
     rows: Vec<ExposureRow>,
+    download_qs: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1359,13 +1403,11 @@ pub(crate) struct ExposureQuery {
 /// How many exposures the page lists (highest effective priority first).
 const EXPOSURES_SHOWN: usize = 200;
 
-pub(crate) async fn exposures_page(
-    State(app): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(csrf): Extension<Csrf>,
-    Query(q): Query<ExposureQuery>,
-) -> Result<Response, PageError> {
-    let snap = app.snapshot();
+/// The exposures matching the page's filters, highest effective priority first.
+fn matching_exposures<'s>(
+    snap: &'s crate::state::Snapshot,
+    q: &ExposureQuery,
+) -> Result<Vec<&'s attest_core::exposure::EffectivePriority>, PageError> {
     let text = val(&q.q).map(str::to_lowercase);
     let technique = match val(&q.technique) {
         Some(t) => Some(
@@ -1396,6 +1438,64 @@ pub(crate) async fn exposures_page(
             })
         })
         .collect();
+    Ok(matching)
+}
+
+/// Every exposure matching the page's filters (not only those shown) as CSV, with the
+/// reasoning behind each effective priority.
+pub(crate) async fn download_exposures_csv(
+    State(app): State<AppState>,
+    Query(q): Query<ExposureQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let rows = matching_exposures(&snap, &q)?
+        .into_iter()
+        .map(|e| {
+            let r = exposure_row(&snap, e);
+            vec![
+                r.asset,
+                r.finding,
+                r.title,
+                r.status.to_string(),
+                r.severity,
+                r.effective,
+                r.techniques
+                    .iter()
+                    .map(|(t, class, _)| format!("{t}:{class}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                r.reasons.join("; "),
+            ]
+        })
+        .collect::<Vec<_>>();
+    let body = csv_bytes(
+        &[
+            "asset",
+            "finding",
+            "title",
+            "status",
+            "severity",
+            "effective_priority",
+            "techniques",
+            "reasons",
+        ],
+        rows,
+    )?;
+    Ok(super::matrix::attachment(
+        "text/csv; charset=utf-8",
+        "attest-exposures.csv",
+        body,
+    ))
+}
+
+pub(crate) async fn exposures_page(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(csrf): Extension<Csrf>,
+    Query(q): Query<ExposureQuery>,
+) -> Result<Response, PageError> {
+    let snap = app.snapshot();
+    let matching = matching_exposures(&snap, &q)?;
     let rows: Vec<ExposureRow> = matching
         .iter()
         .take(EXPOSURES_SHOWN)
@@ -1408,6 +1508,11 @@ pub(crate) async fn exposures_page(
         total: matching.len(),
         shown: rows.len(),
         rows,
+        download_qs: format!(
+            "q={}&technique={}",
+            super::filters::encode(val(&q.q).unwrap_or("")),
+            super::filters::encode(val(&q.technique).unwrap_or(""))
+        ),
     };
     render(&page)
 }
