@@ -341,6 +341,21 @@ struct ProfilesPage {
     groups: Vec<(String, String)>,
 }
 
+/// The profile a page is about: the one asked for, else the first by name.
+fn chosen_profile(snap: &crate::state::Snapshot, asked: Option<String>) -> Option<String> {
+    asked
+        .filter(|p| !p.trim().is_empty())
+        .or_else(|| snap.state.profiles.keys().next().cloned())
+}
+
+/// The backlog's order: by owner when asked, else by priority.
+fn backlog_sort(asked: Option<&str>) -> &'static str {
+    match asked {
+        Some("owner") => "owner",
+        _ => "priority",
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ProfileQuery {
     profile: Option<String>,
@@ -354,10 +369,7 @@ pub(crate) async fn profiles_page(
     Query(q): Query<ProfileQuery>,
 ) -> Result<Response, PageError> {
     let snap = app.snapshot();
-    let selected = q
-        .profile
-        .filter(|p| !p.trim().is_empty())
-        .or_else(|| snap.state.profiles.keys().next().cloned());
+    let selected = chosen_profile(&snap, q.profile);
     let mut profiles = Vec::new();
     for name in snap.state.profiles.keys() {
         let f = Filters {
@@ -1114,14 +1126,8 @@ pub(crate) async fn backlog_page(
     Query(q): Query<BacklogQuery>,
 ) -> Result<Response, PageError> {
     let snap = app.snapshot();
-    let profile = q
-        .profile
-        .filter(|p| !p.trim().is_empty())
-        .or_else(|| snap.state.profiles.keys().next().cloned());
-    let sort = match q.sort.as_deref() {
-        Some("owner") => "owner",
-        _ => "priority",
-    };
+    let profile = chosen_profile(&snap, q.profile);
+    let sort = backlog_sort(q.sort.as_deref());
     let (gaps, due) = backlog_rows(&app, &web, profile.as_deref(), sort)?;
     let page = BacklogPage {
         frame: Frame::new(&app, "backlog", "Backlog", Some(&who), &csrf),
@@ -1271,14 +1277,8 @@ pub(crate) async fn download_backlog_csv(
     Query(q): Query<BacklogQuery>,
 ) -> Result<Response, PageError> {
     let snap = app.snapshot();
-    let profile = q
-        .profile
-        .filter(|p| !p.trim().is_empty())
-        .or_else(|| snap.state.profiles.keys().next().cloned());
-    let sort = match q.sort.as_deref() {
-        Some("owner") => "owner",
-        _ => "priority",
-    };
+    let profile = chosen_profile(&snap, q.profile);
+    let sort = backlog_sort(q.sort.as_deref());
     let (gaps, due) = backlog_rows(&app, &web, profile.as_deref(), sort)?;
     let rows = gaps.into_iter().chain(due).map(|r| {
         vec![
