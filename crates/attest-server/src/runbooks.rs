@@ -358,7 +358,7 @@ fn read_file(
             let (techniques, more) = resolve_techniques(&runbook, catalog);
             warnings.extend(more);
             for w in &warnings {
-                tracing::warn!(file = %w.path, line = ?w.line, "runbook: {}", w.message);
+                tracing::warn!("runbook {w}");
             }
             tracing::info!(file = %label, title = %runbook.title, "runbook loaded");
             FileState {
@@ -374,11 +374,9 @@ fn read_file(
         Err(error) => {
             let good = before.and_then(|b| b.good.clone());
             if good.is_some() {
-                tracing::warn!(file = %error.file, line = ?error.line,
-                    "runbook not reloaded, the last good version stays: {}", error.message);
+                tracing::warn!("runbook not reloaded, its last good version stays: {error}");
             } else {
-                tracing::warn!(file = %error.file, line = ?error.line,
-                    "runbook not loaded: {}", error.message);
+                tracing::warn!("runbook not loaded: {error}");
             }
             FileState {
                 stamp,

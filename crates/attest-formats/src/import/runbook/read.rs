@@ -146,6 +146,25 @@ fn split_front_matter<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Runboo
     ))
 }
 
+/// `message` with every `line N` moved down by `by`: the YAML parser counts lines from the
+/// start of the front matter, a reader from the start of the file.
+fn shift_lines(message: &str, by: usize) -> String {
+    let mut out = String::with_capacity(message.len() + 4);
+    let mut rest = message;
+    while let Some(at) = rest.find("line ") {
+        let (before, after) = rest.split_at(at + "line ".len());
+        out.push_str(before);
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The first line of the front matter (relative to `yaml_line`) holding `token` as a word.
 fn line_in(yaml: &str, yaml_line: usize, token: &str) -> Option<usize> {
     crate::import::profile::token_line(yaml, token).map(|l| l + yaml_line - 1)
@@ -175,7 +194,10 @@ pub fn read_runbook(input: Input<'_>) -> Result<(Runbook, Vec<Diagnostic>), Runb
             RunbookError::new(
                 file,
                 e.location().map(|l| l.line() + split.yaml_line - 1),
-                format!("invalid front matter: {e}"),
+                format!(
+                    "invalid front matter: {}",
+                    shift_lines(&e.to_string(), split.yaml_line - 1)
+                ),
             )
         })?
     };
