@@ -439,8 +439,8 @@ async fn inventory(s: &Running) {
     let (_, list) = get(s, "/api/v1/sources", &s.viewer).await;
     assert_eq!(list["count"], 3, "{list}");
 
-    // Visibility: Sysmon provides the Windows analytic's log source, nobody Linux's ptrace… the
-    // DeTT&CT source provides Process Access on Linux servers but was never seen (silent).
+    // Visibility: Sysmon provides the Windows analytic's log source, the DeTT&CT source
+    // Process Access on Linux servers.
     let (status, vis) = get(s, "/api/v1/visibility/T1003.001", &s.viewer).await;
     assert_eq!(status, StatusCode::OK, "{vis}");
     assert_eq!(vis["total"], 2, "{vis}");
@@ -454,9 +454,12 @@ async fn inventory(s: &Running) {
     assert_eq!(windows["visible"], true);
     let (status, vis) = get(s, "/api/v1/visibility/T1003.001?platform=Linux", &s.viewer).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        (vis["total"].as_u64(), vis["visible"].as_u64()),
-        (Some(1), Some(0))
+    assert_eq!(vis["total"], 1, "{vis}");
+    let linux = &vis["requirements"][0];
+    assert_eq!(linux["log_source"], "auditd:SYSCALL");
+    assert!(
+        !strings(&linux["provided_by"]).contains(&"Sysmon".to_string()),
+        "a Windows source does not see Linux: {vis}"
     );
     let (status, body) = get(s, "/api/v1/visibility/lsass", &s.viewer).await;
     assert_eq!(
@@ -641,7 +644,7 @@ async fn catalogue_and_plan(s: &Running) {
     .await;
     assert_eq!(status, StatusCode::OK, "{replaced}");
     let (_, shown) = get(s, "/api/v1/profiles/finance", &s.viewer).await;
-    assert_eq!(shown["actors"][0]["actor"], "APT28", "{shown}");
+    assert_eq!(shown["profile"]["actors"][0]["name"], "APT28", "{shown}");
     let (status, _) = get(s, "/api/v1/profiles/nobody/export", &s.viewer).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
