@@ -24,6 +24,7 @@ use attest_formats::import::runbook::{
 };
 use attest_formats::{Diagnostic, Input, Severity};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::state::AppState;
 
@@ -40,6 +41,44 @@ pub struct Entry {
     pub runbook: Runbook,
     /// Its ids resolved against the catalog (unknown ones left out, with a warning).
     pub techniques: Vec<Resolved>,
+    /// Its JSON in an answer, made once at load: offered for the technique, and for a child.
+    json: [Box<RawValue>; 2],
+}
+
+impl Entry {
+    fn new(runbook: Runbook, techniques: Vec<Resolved>) -> Entry {
+        let json = [Matched::Technique, Matched::Parent].map(|matched| {
+            let view = RunbookView {
+                title: &runbook.title,
+                file: &runbook.file,
+                owner: runbook.owner.as_deref(),
+                platforms: &runbook.platforms,
+                matched,
+                steps: &runbook.steps,
+            };
+            serde_json::value::to_raw_value(&view).unwrap_or_else(|error| {
+                tracing::warn!(file = %runbook.file, %error, "runbook not serializable");
+                Box::<RawValue>::default()
+            })
+        });
+        Entry {
+            runbook,
+            techniques,
+            json,
+        }
+    }
+}
+
+/// A runbook as an enrichment answer shows it.
+#[derive(Debug, Serialize)]
+struct RunbookView<'a> {
+    title: &'a str,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
+    platforms: &'a [String],
+    matched: Matched,
+    steps: &'a [String],
 }
 
 /// What identifies a version of a file without reading it.
@@ -79,22 +118,30 @@ pub enum Matched {
     Parent,
 }
 
-/// A runbook offered for one technique of an alert.
-#[derive(Debug, Serialize)]
+/// A runbook offered for one technique of an alert. Serializes as its JSON made at load (title,
+/// file, owner, platforms, matched, steps).
+#[derive(Debug, Clone, Copy)]
 pub struct RunbookMatch<'a> {
-    /// Title.
-    pub title: &'a str,
-    /// File, relative to the runbook folder.
-    pub file: &'a str,
-    /// Owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<&'a str>,
-    /// Platforms it is for (empty: all).
-    pub platforms: &'a [String],
+    /// The runbook.
+    pub entry: &'a Entry,
     /// Whether it answers the technique or its parent.
     pub matched: Matched,
-    /// Its steps.
-    pub steps: &'a [String],
+}
+
+impl RunbookMatch<'_> {
+    /// Its JSON.
+    pub fn json(&self) -> &RawValue {
+        match self.matched {
+            Matched::Technique => &self.entry.json[0],
+            Matched::Parent => &self.entry.json[1],
+        }
+    }
+}
+
+impl Serialize for RunbookMatch<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json().serialize(serializer)
+    }
 }
 
 /// One runbook in the listing.
@@ -194,15 +241,8 @@ impl RunbookLibrary {
                 continue;
             };
             for e in entries {
-                if on_platform(e) && !out.iter().any(|m| m.file == e.runbook.file) {
-                    out.push(RunbookMatch {
-                        title: &e.runbook.title,
-                        file: &e.runbook.file,
-                        owner: e.runbook.owner.as_deref(),
-                        platforms: &e.runbook.platforms,
-                        matched,
-                        steps: &e.runbook.steps,
-                    });
+                if on_platform(e) && !out.iter().any(|m| std::ptr::eq(m.entry, &**e)) {
+                    out.push(RunbookMatch { entry: e, matched });
                 }
             }
         }
@@ -363,10 +403,7 @@ fn read_file(
             tracing::info!(file = %label, title = %runbook.title, "runbook loaded");
             FileState {
                 stamp,
-                good: Some(Arc::new(Entry {
-                    runbook,
-                    techniques,
-                })),
+                good: Some(Arc::new(Entry::new(runbook, techniques))),
                 warnings,
                 error: None,
             }
