@@ -106,6 +106,8 @@ pub(crate) struct Inner {
     pub kb: KnowledgeBase,
     pub catalog: Catalog,
     pub enrich: EnrichIndex,
+    /// The runbook library and its folder (`runbooks.rs`).
+    pub runbooks: crate::runbooks::Shared,
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub metrics: Metrics,
     pub tokens: TokenCache,
@@ -149,6 +151,7 @@ impl AppState {
                 kb,
                 catalog,
                 enrich,
+                runbooks: Default::default(),
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
