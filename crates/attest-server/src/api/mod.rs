@@ -104,6 +104,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::create_token, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(analysis::coverage))
+        .routes(routes!(analysis::lookup))
+        .routes(routes!(analysis::claimed))
         .routes(routes!(analysis::diff))
         .routes(routes!(analysis::backlog))
         .routes(routes!(analysis::plan))
@@ -188,7 +190,11 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 }
 
 /// POST routes that only read: they take a body but change nothing.
-const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
+const READ_ONLY_POSTS: [&str; 3] = [
+    "/api/v1/enrich",
+    "/api/v1/check",
+    "/api/v1/coverage/claimed",
+];
 /// Route prefixes whose writes need an admin: intel actors, profiles, tokens and webhooks.
 const ADMIN_WRITES: [&str; 4] = [
     "/api/v1/actors",
@@ -386,6 +392,10 @@ mod tests {
             Role::Viewer
         );
         assert_eq!(required_role(&Method::POST, "/api/v1/enrich"), Role::Viewer);
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/coverage/claimed"),
+            Role::Viewer
+        );
         assert_eq!(
             required_role(&Method::POST, "/api/v1/results"),
             Role::Engineer
