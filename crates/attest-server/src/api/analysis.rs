@@ -66,15 +66,16 @@ fn scoped(
     scope: &ScopeQuery,
     at: Timestamp,
 ) -> Result<(Option<TargetSet>, Coverage), Problem> {
+    let knowledge = app.knowledge();
     let (target, s) = question_scope(
-        app.catalog(),
+        &knowledge.catalog,
         state,
         scope.profile.as_deref(),
         scope.platform.as_deref(),
         scope.scope.as_deref(),
     )
     .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    Ok((target, compute(app.catalog(), state, &s, at)))
+    Ok((target, compute(&knowledge.catalog, state, &s, at)))
 }
 
 /// A coverage answer: the served snapshot's (shared, not copied) or one computed for the
@@ -400,7 +401,7 @@ pub(super) async fn backlog(
         due_within: jiff::SignedDuration::from_hours(24 * q.due_days.unwrap_or(14).clamp(0, 3650)),
     };
     let items = plan_backlog(
-        app.catalog(),
+        snap.catalog(),
         &snap.state,
         &target,
         &cov,
@@ -463,7 +464,7 @@ pub(super) async fn layer(
     let kind = CoverageLayerKind::parse(&kind, q.actor.as_deref()).map_err(layer_problem)?;
     let (target, cov) = answer(&app, &scope, q.as_of.as_deref()).await?;
     let json = coverage_layer(
-        app.kb(),
+        &app.knowledge().kb,
         &cov,
         target.as_ref(),
         kind,
@@ -727,7 +728,7 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
         ));
     }
     let snap = app.snapshot();
-    let answer = enrich(app.enrich_index(), &snap, req);
+    let answer = enrich(snap.enrich_index(), &snap, req);
     // Sized once: most of an answer is stored JSON copied in, and growing the buffer by
     // doubling would copy it again several times.
     let mut body = Vec::with_capacity(answer.estimated_len());

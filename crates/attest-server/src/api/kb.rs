@@ -42,7 +42,7 @@ pub(super) async fn technique(
         platform: q.platform,
         ..EnrichRequest::default()
     };
-    let answer = enrich(app.enrich_index(), &snap, &req);
+    let answer = enrich(snap.enrich_index(), &snap, &req);
     match answer.techniques.into_iter().next() {
         Some(t) => Ok(Json(t).into_response()),
         None => Err(Problem::not_found(
@@ -102,7 +102,8 @@ pub(super) async fn group(
     opts: Result<Query<GroupQuery>, QueryRejection>,
 ) -> Result<Json<GroupView>, Problem> {
     let opts = query(opts)?;
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let Some(g) = kb.group(&q) else {
         return Err(Problem::not_found(
             "group-not-found",
@@ -189,7 +190,8 @@ pub(super) async fn search(
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<Vec<SearchHitView>>, Problem> {
     let q = query(q)?;
-    let hits = app.kb().search(&q.q);
+    let knowledge = app.knowledge();
+    let hits = knowledge.kb.search(&q.q);
     Ok(Json(
         hits.iter()
             .take(q.limit.unwrap_or(50))

@@ -104,7 +104,8 @@ pub(super) struct SourceFields {
 
 /// Applies the given fields as `attest sources add/edit` does; problems name the field.
 fn apply(app: &AppState, source: &mut DataSource, f: SourceFields) -> Result<Vec<String>, Problem> {
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let mut warnings = Vec::new();
     if let Some(ls) = &f.log_sources {
         source.log_sources = ls.iter().map(|s| LogSourceRef::parse(s)).collect();
