@@ -25,7 +25,7 @@
 //!   delivery, running a job — is claimed in the store, so servers need no coordination of
 //!   their own.
 //!
-//! The CLI (`attest serve`, `attest tokens create`) lives in `attest-cli`; the knowledge base
+//! The CLI (`attest serve`, `attest tokens create|list|revoke`) lives in `attest-cli`; the knowledge base
 //! in `attest-attack`, coverage in `attest-core`, persistence in `attest-store`.
 #![deny(missing_docs)]
 
@@ -48,7 +48,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use api::{Limits, openapi, required_role, router, router_with};
-pub use auth::{Role, create_token, token_count};
+pub use auth::{Role, TokenInfo, create_token, list_tokens, revoke_token, token_count};
 pub use state::{AppState, AuthMode, Knowledge, Snapshot};
 pub use webhooks::{BackgroundOptions, DeliveryOptions};
 
@@ -105,6 +105,12 @@ pub enum Error {
     InvalidTokenName {
         /// The name given.
         name: String,
+    },
+    /// No live token has the name or id given.
+    #[error("no live API token named `{which}` or with that id (see `attest tokens list`)")]
+    TokenNotFound {
+        /// The name or id given.
+        which: String,
     },
 }
 

@@ -17,6 +17,9 @@ mod kb;
 mod results;
 mod rules;
 mod sources;
+mod tokens;
+mod upload;
+mod validate;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,9 +91,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sources::list, sources::create))
         .routes(routes!(sources::show, sources::update, sources::remove))
         .routes(routes!(sources::heartbeat))
+        .routes(routes!(sources::export_inventory, sources::apply_inventory))
+        .routes(routes!(sources::import_dettect))
+        .routes(routes!(sources::visibility))
         .routes(routes!(results::record, results::list))
-        .routes(routes!(results::tests))
-        .routes(routes!(intel::actors))
+        .routes(routes!(results::tests, validate::add_test))
+        .routes(routes!(validate::import_atomic))
+        .routes(routes!(validate::import_atomic_results))
+        .routes(routes!(validate::import_vectr))
+        .routes(routes!(validate::import_jsonl))
+        .routes(routes!(validate::replay))
+        .routes(routes!(intel::actors, intel::import_actors))
         .routes(routes!(intel::actor))
         .routes(routes!(intel::profiles, intel::create_profile))
         .routes(routes!(
@@ -98,14 +109,19 @@ fn api_routes() -> OpenApiRouter<AppState> {
             intel::update_profile,
             intel::remove_profile
         ))
-        .routes(routes!(intel::create_token))
+        .routes(routes!(intel::export_profile))
+        .routes(routes!(intel::create_token, tokens::list))
+        .routes(routes!(tokens::revoke))
         .routes(routes!(analysis::coverage))
         .routes(routes!(analysis::diff))
         .routes(routes!(analysis::backlog))
+        .routes(routes!(analysis::plan))
+        .routes(routes!(analysis::trend))
         .routes(routes!(analysis::layer))
         .routes(routes!(analysis::check, analysis::check_baseline))
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
-        .routes(routes!(exposures::list))
+        .routes(routes!(exposures::list, exposures::import))
+        .routes(routes!(exposures::import_mappings))
         .routes(routes!(exposures::show))
         .merge(crate::hooks_api::routes())
 }
@@ -181,21 +197,27 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 
 /// POST routes that only read: they take a body but change nothing.
 const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
-/// Route prefixes whose writes need an admin: profiles, tokens, webhooks and the ATT&CK release
-/// (update, remap table).
-const ADMIN_WRITES: [&str; 4] = [
+/// Route prefixes whose writes need an admin: intel actors, profiles, tokens, webhooks and the
+/// ATT&CK release (update, remap table).
+const ADMIN_WRITES: [&str; 5] = [
+    "/api/v1/actors",
     "/api/v1/profiles",
     "/api/v1/tokens",
     "/api/v1/webhooks",
     "/api/v1/attack",
 ];
+/// Route prefixes that only admins may even read: tokens.
+const ADMIN_READS: [&str; 1] = ["/api/v1/tokens"];
 
-/// The role a request needs: viewers read; engineers also write rules, sources and results;
-/// admins also write profiles, tokens, webhooks and the ATT&CK release.
+/// The role a request needs: viewers read (except tokens); engineers also write rules, sources,
+/// tests and results; admins also read tokens and write actors, profiles, tokens, webhooks and
+/// the ATT&CK release.
 pub fn required_role(method: &Method, route: &str) -> Role {
     let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_ONLY_POSTS.contains(&route);
-    if reads {
+    if ADMIN_READS.iter().any(|p| route.starts_with(p)) {
+        Role::Admin
+    } else if reads {
         Role::Viewer
     } else if ADMIN_WRITES.iter().any(|p| route.starts_with(p)) {
         Role::Admin
@@ -395,6 +417,24 @@ mod tests {
         assert_eq!(
             required_role(&Method::GET, "/api/v1/attack/remap-table"),
             Role::Viewer
+        );
+        assert_eq!(required_role(&Method::GET, "/api/v1/tokens"), Role::Admin);
+        assert_eq!(required_role(&Method::POST, "/api/v1/actors"), Role::Admin);
+        assert_eq!(
+            required_role(&Method::PUT, "/api/v1/inventory"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/tests/atomic"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/replay"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::DELETE, "/api/v1/tokens/{which}"),
+            Role::Admin
         );
     }
 }
