@@ -372,3 +372,62 @@ fn the_cli_and_the_api_say_the_same() {
     let out = env.run(&["tokens", "revoke", "temp"]);
     assert_eq!(out.status.code(), Some(2), "nothing live to revoke");
 }
+
+#[test]
+fn serve_offers_the_runbooks_of_the_folder_named_in_the_environment() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let token = env
+        .ok(&["tokens", "create", "soar", "--role", "viewer"])
+        .trim()
+        .to_string();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("lsass.md"),
+        "---\ntitle: LSASS runbook\ntechniques: [T1003.001]\n---\n1. Isolate the host.\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let child = env
+        .cmd()
+        .env("ATTEST_RUNBOOKS", folder.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let started = Instant::now();
+    while get(port, "/healthz", None).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, body) = get(port, "/api/v1/runbooks", Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"file\":\"lsass.md\""), "{body}");
+    let (status, body) = get(port, "/api/v1/enrich?technique=T1003.001", Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"title\":\"LSASS runbook\"") && body.contains("Isolate the host."),
+        "{body}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_runbook_folder_it_cannot_read() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let out = env.run(&[
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{}", free_port()),
+        "--runbooks",
+        "/nonexistent/attest-runbooks",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/attest-runbooks"), "{err}");
+}

@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod notices;
 pub mod problem;
 pub mod release;
+pub mod runbooks;
 pub mod state;
 pub mod views;
 pub mod web;
@@ -100,6 +101,9 @@ pub enum Error {
     /// Background work (webhooks, jobs) could not run.
     #[error("{0}")]
     Background(String),
+    /// The runbook folder cannot be read.
+    #[error(transparent)]
+    Runbooks(#[from] runbooks::FolderError),
     /// A token name that cannot be stored.
     #[error("invalid token name `{name}`: it must be non-empty and contain no `:`")]
     InvalidTokenName {
@@ -127,6 +131,8 @@ pub struct ServerConfig {
     pub insecure_no_auth: bool,
     /// Body size and timeout limits.
     pub limits: Limits,
+    /// A folder of Markdown runbooks offered in enrichment, reloaded when it changes.
+    pub runbooks: Option<PathBuf>,
 }
 
 /// Whether the server may start: beyond loopback it needs a token unless told otherwise.
@@ -169,6 +175,9 @@ pub async fn serve(config: ServerConfig) -> Result<(), Error> {
         );
     }
     let app = AppState::with_warnings(store, kb, warnings, mode).await?;
+    if let Some(dir) = &config.runbooks {
+        app.load_runbooks(dir.clone()).await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -214,6 +223,7 @@ pub async fn serve_on_with(
     let _ = app.inner.background.set(background);
     webhooks::start_cursor(&app).await?;
     let mut tasks = vec![app.spawn_refresher()];
+    tasks.extend(app.spawn_runbook_watcher());
     tasks.extend(webhooks::spawn(&app, background)?);
     if background.scheduler {
         tasks.push(jobs::spawn(&app, background));

@@ -169,6 +169,8 @@ pub enum AuthMode {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub store: Store,
+    /// The runbook library and its folder (`runbooks.rs`).
+    pub runbooks: crate::runbooks::Shared,
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub metrics: Metrics,
     pub tokens: TokenCache,
@@ -220,6 +222,7 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
+                runbooks: Default::default(),
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
@@ -326,12 +329,14 @@ impl AppState {
                 operation: "read the workspace state",
                 source,
             })?;
+        let mut swapped = false;
         let knowledge = match knowledge {
             Some(k) if k.journaled == state.releases => {
                 tracing::info!(
                     release = %k.kb.release_label(),
                     "now answering from the new ATT&CK release"
                 );
+                swapped = true;
                 k
             }
             Some(_) | None => Arc::clone(&current.knowledge),
@@ -345,6 +350,9 @@ impl AppState {
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
         }
         self.inner.journal_moved.notify_one();
+        if swapped {
+            self.rebuild_runbooks();
+        }
         if release_moved {
             crate::release::start_load(self, wanted);
         }

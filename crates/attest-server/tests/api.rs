@@ -282,11 +282,13 @@ async fn enrichment_takes_well_under_a_millisecond_of_server_time() {
         platform: Some("Windows".into()),
         ..Default::default()
     };
+    let no_runbooks = attest_server::runbooks::RunbookLibrary::default();
     let mut times = Vec::new();
     for _ in 0..2000 {
         let start = Instant::now();
         let snap = s.app.snapshot();
-        let answer = attest_server::enrich::enrich(snap.enrich_index(), &snap, &req);
+        let answer = attest_server::enrich::enrich(s.app.enrich_sources(&snap, &no_runbooks), &req)
+            .unwrap_or_else(|e| panic!("{e}"));
         let bytes = serde_json::to_vec(&answer).unwrap_or_default();
         times.push(start.elapsed());
         assert!(bytes.len() > 500);
@@ -523,7 +525,9 @@ async fn enrichment_on_the_real_enterprise_bundle() {
         ..Default::default()
     };
     let snap = app.snapshot();
-    let answer = attest_server::enrich::enrich(snap.enrich_index(), &snap, &req);
+    let no_runbooks = attest_server::runbooks::RunbookLibrary::default();
+    let answer = attest_server::enrich::enrich(app.enrich_sources(&snap, &no_runbooks), &req)
+        .unwrap_or_else(|e| panic!("{e}"));
     let lsass = &answer.techniques[0];
     assert_eq!(lsass.info.name, "LSASS Memory");
     assert!(
@@ -539,7 +543,8 @@ async fn enrichment_on_the_real_enterprise_bundle() {
     for _ in 0..500 {
         let start = Instant::now();
         let snap = app.snapshot();
-        let answer = attest_server::enrich::enrich(snap.enrich_index(), &snap, &req);
+        let answer = attest_server::enrich::enrich(app.enrich_sources(&snap, &no_runbooks), &req)
+            .unwrap_or_else(|e| panic!("{e}"));
         let bytes = serde_json::to_vec(&answer).unwrap_or_default();
         times.push(start.elapsed());
         assert!(bytes.len() > 10_000);

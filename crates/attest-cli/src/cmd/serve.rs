@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// Serve without authentication (only for a lab; every request is anonymous).
     #[arg(long)]
     insecure_no_auth: bool,
+    /// A folder of Markdown runbooks (YAML front matter naming their techniques) offered in SOAR
+    /// enrichment; reloaded when its files change.
+    #[arg(long, env = "ATTEST_RUNBOOKS", value_name = "DIR")]
+    runbooks: Option<std::path::PathBuf>,
 }
 
 /// `attest tokens` arguments.
@@ -65,6 +69,7 @@ pub async fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
         attack,
         insecure_no_auth: args.insecure_no_auth,
         limits: attest_server::Limits::default(),
+        runbooks: args.runbooks,
     };
     eprintln!(
         "attest serving {} on http://{}",

@@ -417,3 +417,5 @@ pub mod stix_intel;
 // --- exposures and their technique mappings (issue #8) ---
 pub mod exposure_mappings;
 pub mod exposures;
+// --- runbooks for SOAR enrichment (issue #6) ---
+pub mod runbook;

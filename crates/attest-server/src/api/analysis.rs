@@ -714,6 +714,15 @@ pub(super) async fn enrich_post(
     answer_enrich(&app, &req)
 }
 
+/// The runbook library: every runbook with its techniques and steps, and each file's problems
+/// (a broken file, or a broken edit whose last good version is still used, and warnings such
+/// as technique ids unknown to the loaded ATT&CK release).
+#[utoipa::path(get, path = "/api/v1/runbooks", tag = "coverage",
+    responses((status = 200, description = "The runbooks the server offers in enrichment (empty without `--runbooks`)", body = crate::runbooks::RunbookListing)))]
+pub(super) async fn runbooks(State(app): State<AppState>) -> Json<crate::runbooks::RunbookListing> {
+    Json(app.runbooks().listing())
+}
+
 /// Answers an enrichment, with the server-side time in a `Server-Timing` header.
 fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Problem> {
     let start = Instant::now();
@@ -728,7 +737,9 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
         ));
     }
     let snap = app.snapshot();
-    let answer = enrich(snap.enrich_index(), &snap, req);
+    let runbooks = app.runbooks();
+    let answer = enrich(app.enrich_sources(&snap, &runbooks), req)
+        .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
     // Sized once: most of an answer is stored JSON copied in, and growing the buffer by
     // doubling would copy it again several times.
     let mut body = Vec::with_capacity(answer.estimated_len());

@@ -120,6 +120,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::layer))
         .routes(routes!(analysis::check, analysis::check_baseline))
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
+        .routes(routes!(analysis::runbooks))
         .routes(routes!(exposures::list, exposures::import))
         .routes(routes!(exposures::import_mappings))
         .routes(routes!(exposures::show))
