@@ -49,7 +49,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use api::{Limits, openapi, required_role, router, router_with};
-pub use auth::{Role, TokenInfo, create_token, list_tokens, revoke_token, token_count};
+pub use auth::{
+    Role, TokenInfo, create_token, create_token_by, list_tokens, revoke_token, token_count,
+};
 pub use state::{AppState, AuthMode, Knowledge, Snapshot};
 pub use webhooks::{BackgroundOptions, DeliveryOptions};
 

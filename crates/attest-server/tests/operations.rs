@@ -242,6 +242,26 @@ async fn tokens(s: &Running) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = stop_other.send(());
+    // Both are journaled under the admin's name, and no secret is.
+    let journal = s.store.journal(&Default::default()).await.unwrap();
+    let token_entries: Vec<(&str, &Event)> = journal
+        .iter()
+        .filter(|e| {
+            matches!(
+                &e.event,
+                Event::TokenIssued { name, .. } | Event::TokenRevoked { name, .. } if name == "temp"
+            )
+        })
+        .map(|e| (e.who.as_str(), &e.event))
+        .collect();
+    assert!(
+        matches!(
+            &token_entries[..],
+            [("lead", Event::TokenIssued { role, .. }), ("lead", Event::TokenRevoked { .. })]
+                if role == "engineer"
+        ),
+        "{token_entries:?}"
+    );
     let (status, list) = get(s, "/api/v1/tokens", &s.admin).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["live"], 3, "{list}");

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{body, journal, query, unprocessable};
-use crate::auth::{Principal, Role, create_token as store_token};
+use crate::auth::{Principal, Role, create_token_by as store_token};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -473,6 +473,7 @@ pub(super) struct CreatedToken {
               (status = 403, description = "Not an admin token", body = Problem)))]
 pub(super) async fn create_token(
     State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
     b: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     let t = body(b)?;
@@ -482,7 +483,7 @@ pub(super) async fn create_token(
             format!("role: `{}` is not viewer, engineer or admin", t.role),
         )
     })?;
-    let token = store_token(app.store(), &t.name, role)
+    let token = store_token(app.store(), &t.name, role, &who.name)
         .await
         .map_err(|e| match e {
             crate::Error::InvalidTokenName { .. } => {
@@ -494,6 +495,7 @@ pub(super) async fn create_token(
                 other.to_string(),
             ),
         })?;
+    super::refresh_after_write(&app).await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
