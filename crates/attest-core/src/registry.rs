@@ -393,3 +393,59 @@ mod inventory_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+    use crate::rule::Origin;
+    use crate::test::{Test, TestKind};
+
+    fn test(id: &str, name: &str) -> Test {
+        Test {
+            id: id.into(),
+            kind: TestKind::Atomic,
+            techniques: vec!["T1003.001".into()],
+            name: name.into(),
+            platforms: vec!["windows".into()],
+            executor: Some("powershell".into()),
+            elevation_required: false,
+        }
+    }
+
+    #[test]
+    fn a_test_import_journals_only_new_and_changed_tests() {
+        let first = plan_test_import(&[], &[test("a", "one"), test("b", "two")]);
+        assert_eq!((first.new, first.changed, first.unchanged), (2, 0, 0));
+        assert_eq!(first.events.len(), 2);
+        let existing = [test("a", "one"), test("b", "two")];
+        let again = plan_test_import(&existing, &[test("a", "one"), test("b", "renamed")]);
+        assert_eq!((again.new, again.changed, again.unchanged), (0, 1, 1));
+        assert!(
+            matches!(&again.events[..], [Event::TestUpserted(t)] if t.name == "renamed"),
+            "{:?}",
+            again.events
+        );
+    }
+
+    #[test]
+    fn retired_rules_are_credited_nothing() {
+        let origin = Origin {
+            format: crate::rule::RuleFormat::Sigma,
+            path: "x.yml".into(),
+            root: "r".into(),
+        };
+        let mut live = Rule::new("live", "Live rule", origin.clone());
+        live.techniques = vec!["T1003.001".into()];
+        let mut gone = Rule::new("gone", "Gone rule", origin);
+        gone.techniques = vec!["T1003.001".into(), "T1059".into()];
+        gone.status = RuleStatus::Retired;
+        let (by_technique, by_name) = claims_index([&live, &gone]);
+        assert_eq!(
+            by_technique.get("T1003.001"),
+            Some(&vec![RuleId("live".into())])
+        );
+        assert!(!by_technique.contains_key("T1059"));
+        assert_eq!(by_name.get("Live rule"), Some(&RuleId("live".into())));
+        assert!(!by_name.contains_key("Gone rule"));
+    }
+}

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use attest_store::Store;
+use attest_core::journal::Event;
+use attest_store::{NewEntry, Store};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -158,8 +159,40 @@ fn store_error(operation: &'static str) -> impl FnOnce(attest_store::Error) -> E
 }
 
 /// Creates a token named `name` with `role`, stores its hash, and returns the secret (shown
-/// once: it cannot be recovered from the store).
+/// once: it cannot be recovered from the store). No journal record: this is for set-up code and
+/// tests; the CLI and the API issue tokens through [`create_token_by`], which names who did.
 pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<String, Error> {
+    Ok(store_token(store, name, role).await?.0)
+}
+
+/// Creates a token as [`create_token`] does and journals that `by` issued it (never the
+/// secret).
+pub async fn create_token_by(
+    store: &Store,
+    name: &str,
+    role: Role,
+    by: &str,
+) -> Result<String, Error> {
+    let (token, id) = store_token(store, name, role).await?;
+    // The record follows the token: were it written first and the token not, the journal would
+    // name a token nobody holds.
+    store
+        .append(vec![NewEntry::new(
+            by,
+            Timestamp::now(),
+            Event::TokenIssued {
+                name: name.trim().to_string(),
+                role: role.as_str().to_string(),
+                id,
+            },
+        )])
+        .await
+        .map_err(store_error("journal an API token"))?;
+    Ok(token)
+}
+
+/// Stores a new token's record; returns the secret and the public id.
+async fn store_token(store: &Store, name: &str, role: Role) -> Result<(String, String), Error> {
     let name = name.trim();
     if name.is_empty() || name.contains(':') {
         return Err(Error::InvalidTokenName {
@@ -168,7 +201,8 @@ pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<Strin
     }
     let bytes: [u8; 32] = rand::random();
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
-    let key = format!("{META_PREFIX}{}", hash(&token));
+    let stored_hash = hash(&token);
+    let key = format!("{META_PREFIX}{stored_hash}");
     let record = Record {
         role: role.as_str().to_string(),
         name: name.to_string(),
@@ -181,7 +215,7 @@ pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<Strin
         .set_meta(&[(key.as_str(), value.as_str())])
         .await
         .map_err(store_error("store an API token"))?;
-    Ok(token)
+    Ok((token, public_id(&stored_hash)))
 }
 
 /// Every token stored, revoked ones included, by name then creation.
@@ -199,8 +233,8 @@ pub async fn list_tokens(store: &Store) -> Result<Vec<TokenInfo>, Error> {
     Ok(out)
 }
 
-/// Revokes every live token named `which` or whose id is `which`, recording when and by whom,
-/// in one metadata write, and returns them. [`Error::TokenNotFound`] when no live token has
+/// Revokes every live token named `which` or whose id is `which`, recording when and by whom
+/// (in one metadata write, then in the journal), and returns them. [`Error::TokenNotFound`] when no live token has
 /// that name or id.
 pub async fn revoke_token(
     store: &Store,
@@ -247,6 +281,23 @@ pub async fn revoke_token(
         .set_meta(&pairs)
         .await
         .map_err(store_error("revoke API tokens"))?;
+    let entries = revoked
+        .iter()
+        .map(|t| {
+            NewEntry::new(
+                by,
+                now,
+                Event::TokenRevoked {
+                    name: t.name.clone(),
+                    id: t.id.clone(),
+                },
+            )
+        })
+        .collect();
+    store
+        .append(entries)
+        .await
+        .map_err(store_error("journal a token revocation"))?;
     Ok(revoked)
 }
 

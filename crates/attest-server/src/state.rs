@@ -1,16 +1,25 @@
-//! The server's shared state: the store, the knowledge base and its indexes (loaded once), and
-//! a snapshot of the projected state with its coverage, swapped whole when the journal moves.
+//! The server's shared state: the store and a snapshot — the ATT&CK release it answers from
+//! ([`Knowledge`]: knowledge base, coverage catalog, enrichment index) with the projected state
+//! and its coverage — swapped whole when the journal moves or the release changes.
 //!
 //! Readers take an `Arc` of the current snapshot and never wait for a recomputation; the
-//! refresher builds the next snapshot aside and swaps it in.
+//! refresher builds the next snapshot aside and swaps it in. A request that holds one snapshot
+//! answers from one release and one journal position, however long it runs.
+//!
+//! The release is the journal's (`Event::AttackReleasesSet`). When a refresh sees the journal
+//! name another release than the one loaded — an update through another instance, or through
+//! the CLI — it loads that release on a blocking thread, aside ([`crate::release`]), and swaps
+//! in a snapshot built on it; until then, and for good if the load fails (logged, shown by
+//! `GET /api/v1/attack`, retried a minute later), the old release keeps answering.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use attest_attack::KnowledgeBase;
+use attest_attack::{KnowledgeBase, Warning};
 use attest_core::coverage::{self, Catalog, Coverage, Scope};
 use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
+use attest_core::journal::AttackRelease;
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -27,9 +36,49 @@ use crate::metrics::Metrics;
 const POLL: Duration = Duration::from_secs(1);
 const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// The projected state at one journal position and its coverage, computed once.
+/// The ATT&CK release a server answers from: the knowledge base and everything indexed from
+/// it, built together and swapped together.
+#[derive(Debug)]
+pub struct Knowledge {
+    /// The knowledge base.
+    pub kb: KnowledgeBase,
+    /// The coverage catalog flattened from it.
+    pub catalog: Catalog,
+    /// The enrichment index built from it.
+    pub enrich: EnrichIndex,
+    /// What the load tolerated (counted by `GET /api/v1/attack`).
+    pub warnings: Vec<Warning>,
+    /// The journaled release set this knowledge answers for: a refresh loads another release
+    /// only when the journal's differs from this. At start it is the journal's, whatever
+    /// bundles the server was given, so `--attack` keeps its meaning until the next update.
+    pub journaled: Vec<AttackRelease>,
+}
+
+impl Knowledge {
+    /// Indexes `kb` (catalog and enrichment) for the journaled release set `journaled`.
+    pub fn new(
+        kb: KnowledgeBase,
+        warnings: Vec<Warning>,
+        journaled: Vec<AttackRelease>,
+    ) -> Knowledge {
+        let catalog = Catalog::from_kb(&kb);
+        let enrich = EnrichIndex::build(&kb);
+        Knowledge {
+            kb,
+            catalog,
+            enrich,
+            warnings,
+            journaled,
+        }
+    }
+}
+
+/// The projected state at one journal position and its coverage on one ATT&CK release,
+/// computed once.
 #[derive(Debug)]
 pub struct Snapshot {
+    /// The release the coverage was computed on (and everything ATT&CK a request needs).
+    pub knowledge: Arc<Knowledge>,
     /// The state (projection of the journal).
     pub state: State,
     /// Coverage of every technique at `coverage.at`.
@@ -46,8 +95,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Computes the snapshot of `state` at `now`.
-    pub fn new(catalog: &Catalog, state: State, now: Timestamp) -> Snapshot {
+    /// Computes the snapshot of `state` at `now` on `knowledge`.
+    pub fn new(knowledge: Arc<Knowledge>, state: State, now: Timestamp) -> Snapshot {
+        let catalog = &knowledge.catalog;
         let coverage = coverage::compute(catalog, &state, &Scope::all(), now);
         let mut names: HashMap<String, Vec<RuleId>> = HashMap::new();
         for (id, r) in &state.rules {
@@ -65,6 +115,7 @@ impl Snapshot {
             &EffectiveOptions::default(),
         );
         Snapshot {
+            knowledge,
             state,
             coverage,
             exposures,
@@ -72,6 +123,21 @@ impl Snapshot {
             computed: std::time::Instant::now(),
             enrich_cache: Default::default(),
         }
+    }
+
+    /// The knowledge base of this snapshot's release.
+    pub fn kb(&self) -> &KnowledgeBase {
+        &self.knowledge.kb
+    }
+
+    /// The coverage catalog of this snapshot's release.
+    pub fn catalog(&self) -> &Catalog {
+        &self.knowledge.catalog
+    }
+
+    /// The enrichment index of this snapshot's release.
+    pub fn enrich_index(&self) -> &EnrichIndex {
+        &self.knowledge.enrich
     }
 
     /// Rules titled `name` (case-insensitive).
@@ -103,9 +169,6 @@ pub enum AuthMode {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub store: Store,
-    pub kb: KnowledgeBase,
-    pub catalog: Catalog,
-    pub enrich: EnrichIndex,
     /// The runbook library and its folder (`runbooks.rs`).
     pub runbooks: crate::runbooks::Shared,
     pub snapshot: RwLock<Arc<Snapshot>>,
@@ -113,7 +176,7 @@ pub(crate) struct Inner {
     pub tokens: TokenCache,
     pub auth: AuthMode,
     /// Serialises refreshes so two never compute the same snapshot at once.
-    refresh_lock: Mutex<()>,
+    pub(crate) refresh_lock: Mutex<()>,
     /// Wakes the refresher (on a PostgreSQL notification or after a local write).
     wake: Notify,
     /// Wakes the webhook event detector when the snapshot moved to a new journal head.
@@ -124,6 +187,8 @@ pub(crate) struct Inner {
     pub instance: String,
     /// How background work runs (set when serving starts).
     pub background: std::sync::OnceLock<crate::webhooks::BackgroundOptions>,
+    /// Loading the journal's release when it is not the one answering (at most one at a time).
+    pub release: crate::release::ReleaseLoading,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -135,8 +200,16 @@ pub struct AppState {
 impl AppState {
     /// Builds the state: indexes the knowledge base and computes the first snapshot.
     pub async fn new(store: Store, kb: KnowledgeBase, auth: AuthMode) -> Result<AppState, Error> {
-        let catalog = Catalog::from_kb(&kb);
-        let enrich = EnrichIndex::build(&kb);
+        AppState::with_warnings(store, kb, Vec::new(), auth).await
+    }
+
+    /// [`AppState::new`] keeping the load's warnings for `GET /api/v1/attack`.
+    pub async fn with_warnings(
+        store: Store,
+        kb: KnowledgeBase,
+        warnings: Vec<Warning>,
+        auth: AuthMode,
+    ) -> Result<AppState, Error> {
         let state = store
             .projected_state()
             .await
@@ -144,13 +217,11 @@ impl AppState {
                 operation: "read the workspace state",
                 source,
             })?;
-        let snapshot = Snapshot::new(&catalog, state, Timestamp::now());
+        let knowledge = Arc::new(Knowledge::new(kb, warnings, state.releases.clone()));
+        let snapshot = Snapshot::new(knowledge, state, Timestamp::now());
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
-                kb,
-                catalog,
-                enrich,
                 runbooks: Default::default(),
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 metrics: Metrics::default(),
@@ -166,6 +237,7 @@ impl AppState {
                     hex::encode(rand::random::<[u8; 4]>())
                 ),
                 background: std::sync::OnceLock::new(),
+                release: crate::release::ReleaseLoading::default(),
             }),
         })
     }
@@ -175,19 +247,11 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The knowledge base.
-    pub fn kb(&self) -> &KnowledgeBase {
-        &self.inner.kb
-    }
-
-    /// The coverage catalog.
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
-    }
-
-    /// The enrichment index.
-    pub fn enrich_index(&self) -> &EnrichIndex {
-        &self.inner.enrich
+    /// The ATT&CK release answering now. A request that also reads the snapshot should take
+    /// both from one [`AppState::snapshot`] (`snap.knowledge`), so they cannot come from two
+    /// releases when an update lands in between.
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        Arc::clone(&self.snapshot().knowledge)
     }
 
     /// This server's identity in leases: process id and a random suffix.
@@ -210,9 +274,38 @@ impl AppState {
     }
 
     /// Recomputes the snapshot when the journal head moved past it (or `force`, or it is old).
-    /// Returns whether it was replaced.
+    /// Returns whether it was replaced. When the journal names another ATT&CK release than the
+    /// one answering, a load of it is started aside (see the module documentation).
     pub async fn refresh(&self, force: bool) -> Result<bool, Error> {
         let _guard = self.inner.refresh_lock.lock().await;
+        self.refresh_locked(force, None).await
+    }
+
+    /// Swaps in `knowledge` (a release already loaded and indexed) with the current state,
+    /// after running `write` (the journal append that names the release) under the refresh
+    /// lock, so no refresh in between starts a second load of the same release. When `write`
+    /// fails nothing is swapped.
+    pub async fn install_release<T, E>(
+        &self,
+        knowledge: Knowledge,
+        write: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, Error> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        let written = match write.await {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.refresh_locked(true, Some(Arc::new(knowledge))).await?;
+        Ok(Ok(written))
+    }
+
+    /// The refresh itself; the caller holds `refresh_lock`. `knowledge` replaces the release
+    /// answering (a load finished); it is installed only while the journal still names it.
+    pub(crate) async fn refresh_locked(
+        &self,
+        force: bool,
+        knowledge: Option<Arc<Knowledge>>,
+    ) -> Result<bool, Error> {
         let current = self.snapshot();
         let head = self
             .inner
@@ -224,7 +317,7 @@ impl AppState {
                 source,
             })?;
         let old = current.computed.elapsed() >= MAX_AGE;
-        if head == current.state.last_seq && !force && !old {
+        if head == current.state.last_seq && !force && !old && knowledge.is_none() {
             return Ok(false);
         }
         let state = self
@@ -236,14 +329,33 @@ impl AppState {
                 operation: "read the workspace state",
                 source,
             })?;
-        let catalog = &self.inner.catalog;
-        let next = Snapshot::new(catalog, state, Timestamp::now());
+        let mut swapped = false;
+        let knowledge = match knowledge {
+            Some(k) if k.journaled == state.releases => {
+                tracing::info!(
+                    release = %k.kb.release_label(),
+                    "now answering from the new ATT&CK release"
+                );
+                swapped = true;
+                k
+            }
+            Some(_) | None => Arc::clone(&current.knowledge),
+        };
+        let release_moved = knowledge.journaled != state.releases;
+        let wanted = state.releases.clone();
+        let next = Snapshot::new(knowledge, state, Timestamp::now());
         tracing::debug!(seq = next.state.last_seq, "coverage snapshot refreshed");
         match self.inner.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
         }
         self.inner.journal_moved.notify_one();
+        if swapped {
+            self.rebuild_runbooks();
+        }
+        if release_moved {
+            crate::release::start_load(self, wanted);
+        }
         Ok(true)
     }
 

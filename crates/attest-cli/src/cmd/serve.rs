@@ -89,7 +89,8 @@ pub async fn run_tokens(ctx: &Context, args: TokensArgs) -> Result<ExitCode> {
             let Some(role) = attest_server::Role::parse(&role) else {
                 bail!("--role {role:?}: use viewer, engineer or admin");
             };
-            let token = attest_server::create_token(&store, &name, role).await?;
+            let token =
+                attest_server::create_token_by(&store, &name, role, &workspace::who()).await?;
             println!("{token}");
             eprintln!(
                 "token {name:?} ({}) created; it is shown only now",

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{body, journal, query, unprocessable};
-use crate::auth::{Principal, Role, create_token as store_token};
+use crate::auth::{Principal, Role, create_token_by as store_token};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -49,7 +49,7 @@ fn origin_text(o: &ActorOrigin) -> String {
     responses((status = 200, description = "Actors", body = Vec<ActorView>)))]
 pub(super) async fn actors(State(app): State<AppState>) -> Json<Vec<ActorView>> {
     let snap = app.snapshot();
-    let kb = app.kb();
+    let kb = snap.kb();
     let mut out: Vec<ActorView> = snap
         .state
         .actors
@@ -105,7 +105,8 @@ pub(super) async fn actor(
             techniques: Some(a.techniques.iter().map(|t| t.technique.clone()).collect()),
         }));
     }
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let Some(g) = kb.group(wanted) else {
         return Err(Problem::not_found(
             "actor-not-found",
@@ -236,9 +237,9 @@ pub(super) async fn profile(
             format!("no profile `{name}`"),
         ));
     };
-    let (target, scope) = question_scope(app.catalog(), &snap.state, Some(&name), None, None)
+    let (target, scope) = question_scope(snap.catalog(), &snap.state, Some(&name), None, None)
         .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    let coverage = compute(app.catalog(), &snap.state, &scope, snap.coverage.at);
+    let coverage = compute(snap.catalog(), &snap.state, &scope, snap.coverage.at);
     let Some(target) = target else {
         return Err(Problem::not_found(
             "profile-not-found",
@@ -472,6 +473,7 @@ pub(super) struct CreatedToken {
               (status = 403, description = "Not an admin token", body = Problem)))]
 pub(super) async fn create_token(
     State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
     b: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     let t = body(b)?;
@@ -481,7 +483,7 @@ pub(super) async fn create_token(
             format!("role: `{}` is not viewer, engineer or admin", t.role),
         )
     })?;
-    let token = store_token(app.store(), &t.name, role)
+    let token = store_token(app.store(), &t.name, role, &who.name)
         .await
         .map_err(|e| match e {
             crate::Error::InvalidTokenName { .. } => {
@@ -493,6 +495,7 @@ pub(super) async fn create_token(
                 other.to_string(),
             ),
         })?;
+    super::refresh_after_write(&app).await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -561,7 +564,7 @@ pub(super) async fn import_actors(
                     bytes: &bytes,
                 },
                 &options,
-                &attest_formats::import::stix_intel::KbLookup(app.kb()),
+                &attest_formats::import::stix_intel::KbLookup(&app.knowledge().kb),
             )
         }
         "dettect" => {

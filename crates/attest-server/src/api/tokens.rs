@@ -113,6 +113,7 @@ pub(super) async fn revoke(
             other => unavailable(&other),
         })?;
     app.inner.tokens.forget_all();
+    super::refresh_after_write(&app).await;
     tracing::info!(by = %who.name, which = %which, count = revoked.len(), "API tokens revoked");
     Ok(Json(Revoked {
         revoked: revoked.into_iter().map(TokenView::of).collect(),
