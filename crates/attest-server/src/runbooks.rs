@@ -104,6 +104,9 @@ struct FileState {
 #[derive(Debug, Default)]
 pub struct RunbookLibrary {
     dir: Option<PathBuf>,
+    /// The ATT&CK release its ids were resolved on: a reload after a release swap re-resolves
+    /// every file, even unchanged ones. (A `Weak` keeps the address from being reused.)
+    release: std::sync::Weak<crate::state::Knowledge>,
     files: BTreeMap<String, FileState>,
     by_technique: HashMap<TechniqueId, Vec<Arc<Entry>>>,
 }
@@ -316,22 +319,25 @@ impl RunbookLibrary {
     }
 
     /// Loads the folder `dir`, reusing from `previous` every file whose size and modification
-    /// time did not change. Returns the library and whether it differs from `previous`. Logs
-    /// each new problem with its file and line.
+    /// time did not change (unless `reread`: after an ATT&CK release swap every id must be
+    /// resolved again). A file that fails keeps its good version from `previous`. Returns the
+    /// library and whether it differs from `previous`. Logs each new problem with its file and
+    /// line.
     pub fn load(
         dir: &Path,
         catalog: &Catalog,
         previous: Option<&RunbookLibrary>,
+        reread: bool,
     ) -> Result<(RunbookLibrary, bool), FolderError> {
         let found = scan(dir).map_err(|source| FolderError {
             dir: dir.to_path_buf(),
             source,
         })?;
-        let mut changed = previous.is_none_or(|p| p.files.len() != found.len());
+        let mut changed = reread || previous.is_none_or(|p| p.files.len() != found.len());
         let mut files = BTreeMap::new();
         for (label, (path, stamp)) in found {
             let before = previous.and_then(|p| p.files.get(&label));
-            if let Some(b) = before.filter(|b| b.stamp == stamp) {
+            if let Some(b) = before.filter(|b| b.stamp == stamp && !reread) {
                 files.insert(label, b.clone());
                 continue;
             }
@@ -358,6 +364,7 @@ impl RunbookLibrary {
         Ok((
             RunbookLibrary {
                 dir: Some(dir.to_path_buf()),
+                release: std::sync::Weak::new(),
                 files,
                 by_technique,
             },
@@ -482,10 +489,13 @@ impl AppState {
     /// Bad files are left out with a warning; an unreadable folder is an error. Returns how
     /// many runbooks were loaded.
     pub async fn load_runbooks(&self, dir: PathBuf) -> Result<usize, FolderError> {
-        let app = self.clone();
+        let knowledge = self.knowledge();
         let load_dir = dir.clone();
         let library = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&load_dir, &app.knowledge().catalog, None).map(|(l, _)| l)
+            RunbookLibrary::load(&load_dir, &knowledge.catalog, None, false).map(|(mut l, _)| {
+                l.release = Arc::downgrade(&knowledge);
+                l
+            })
         })
         .await
         .map_err(|e| FolderError {
@@ -531,11 +541,20 @@ impl AppState {
         let Some(dir) = self.inner.runbooks.dir.get().cloned() else {
             return Ok(false);
         };
-        let app = self.clone();
         let current = self.runbooks();
+        let knowledge = self.knowledge();
         let err_dir = dir.clone();
         let (library, changed) = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&dir, &app.knowledge().catalog, Some(&current))
+            // Built on another release (a swap happened while it loaded): resolve all again.
+            let same_release =
+                std::sync::Weak::ptr_eq(&current.release, &Arc::downgrade(&knowledge));
+            let reread = !same_release;
+            RunbookLibrary::load(&dir, &knowledge.catalog, Some(&current), reread).map(
+                |(mut l, changed)| {
+                    l.release = Arc::downgrade(&knowledge);
+                    (l, changed)
+                },
+            )
         })
         .await
         .map_err(|e| FolderError {
