@@ -1361,6 +1361,32 @@ async fn operations(s: &Running) {
 }
 
 #[tokio::test]
+async fn uploads_over_the_limit_are_problem_documents() {
+    let (_dir, url) = sqlite_url();
+    let limits = Limits {
+        body_bytes: 1024,
+        ..Limits::default()
+    };
+    let s = start(&url, limits).await;
+    let big = INVENTORY.repeat(20);
+    for (method, path) in [
+        (Method::PUT, "/api/v1/inventory"),
+        (Method::POST, "/api/v1/tests/atomic"),
+        (Method::POST, "/api/v1/results/jsonl"),
+        (Method::POST, "/api/v1/rules?format=sigma"),
+    ] {
+        let (status, body) =
+            send_text(&s, method.clone(), path, &s.admin, "application/yaml", &big).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("body-too-large")),
+            "{method} {path}: {body}"
+        );
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn operations_on_sqlite() {
     let (_dir, url) = sqlite_url();
     let s = start(&url, Limits::default()).await;

@@ -1127,8 +1127,9 @@ pub(super) struct ClaimsView {
               (status = 422, description = "Not a readable layer", body = Problem)))]
 pub(super) async fn claimed(
     State(app): State<AppState>,
-    bytes: axum::body::Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ClaimsView>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let (claims, diags) =
         attest_formats::import::navigator::read_layer_claims(attest_formats::Input {
             path: "layer.json",

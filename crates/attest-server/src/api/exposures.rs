@@ -5,7 +5,6 @@
 
 use attest_core::exposure::{ExposureKey, ExposureStatus, normalise_finding};
 use attest_formats::{Input, Severity};
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -209,8 +208,9 @@ pub(super) async fn import(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ImportQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ExposureImport>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     use attest_formats::import::exposures::{ExposureFormat, read_exposures};
     let q = query(q)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -311,8 +311,9 @@ pub(super) async fn import_mappings(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<MappingsQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(axum::http::StatusCode, Json<MappingsImport>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     use attest_formats::import::exposure_mappings::{read_cve_mappings, read_misconfig_map};
     let q = query(q)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
