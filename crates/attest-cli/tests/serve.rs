@@ -378,6 +378,15 @@ fn the_cli_and_the_api_say_the_same() {
     assert!(api_rows[0].1.contains("0be2230c"), "{api}");
     assert_eq!(api_rows, cli_rows);
 
+    // The SIEM lookup table: the same CSV.
+    let (status, csv) = request(port, "GET", "/api/v1/coverage/lookup", Some(&admin), None);
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("0d894093-71bc-43c3-8c4d-ecfa28dcd1ff"),
+        "{csv}"
+    );
+    assert_eq!(csv, env.ok(&["coverage", "lookup"]));
+
     // Tokens: listed alike; revoked by the CLI, refused by the running server within a second.
     let temp = env
         .ok(&["tokens", "create", "temp", "--role", "viewer"])

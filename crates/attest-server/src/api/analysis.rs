@@ -1061,3 +1061,103 @@ pub(super) async fn trend(
     })
     .into_response())
 }
+
+/// The SIEM lookup table (`attest coverage lookup`): rule id → techniques, tactics, data
+/// sources, validation status, last tested, as CSV.
+#[utoipa::path(get, path = "/api/v1/coverage/lookup", tag = "coverage",
+    responses((status = 200, description = "The lookup table", body = String, content_type = "text/csv")))]
+pub(super) async fn lookup(State(app): State<AppState>) -> Response {
+    let snap = app.snapshot();
+    let rows =
+        attest_formats::export::lookup::lookup_rows(snap.catalog(), &snap.state, snap.coverage.at);
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"attest-lookup.csv\""),
+            ),
+        ],
+        attest_formats::export::lookup::lookup_csv(&rows),
+    )
+        .into_response()
+}
+
+/// A claimed technique against the evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ClaimView {
+    /// As the layer wrote it.
+    technique: String,
+    /// Its name (absent when not an active technique of the loaded release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// Its state now, or `unknown`.
+    state: &'static str,
+    /// Why.
+    reasons: Vec<ReasonView>,
+}
+
+/// Claims against evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ClaimsView {
+    /// The layer's name.
+    layer: String,
+    /// Techniques claimed (each once).
+    claimed: usize,
+    /// Of which the evidence does not back.
+    not_validated: usize,
+    /// Each claim.
+    techniques: Vec<ClaimView>,
+}
+
+/// The "green map problem" (`attest coverage claimed-vs-validated`): the techniques a Navigator
+/// layer (4.x) claims by score or colour, against what the evidence says. Reads only.
+#[utoipa::path(post, path = "/api/v1/coverage/claimed", tag = "coverage",
+    request_body(content = String, description = "A Navigator layer", content_type = "application/json"),
+    responses((status = 200, description = "Each claim with its state", body = ClaimsView),
+              (status = 422, description = "Not a readable layer", body = Problem)))]
+pub(super) async fn claimed(
+    State(app): State<AppState>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<ClaimsView>, Problem> {
+    let (claims, diags) =
+        attest_formats::import::navigator::read_layer_claims(attest_formats::Input {
+            path: "layer.json",
+            bytes: &bytes,
+        });
+    let Some(claims) = claims else {
+        let why: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-layer",
+            format!("not a readable Navigator layer: {}", why.join("; ")),
+        ));
+    };
+    let snap = app.snapshot();
+    let checks = attest_core::check::check_claims(
+        claims.techniques.iter().map(|c| c.technique.as_str()),
+        &snap.coverage,
+    );
+    let not_validated = checks.iter().filter(|c| !c.is_validated()).count();
+    let techniques = checks
+        .iter()
+        .map(|c| ClaimView {
+            technique: c.claimed.clone(),
+            name: c.coverage.map(|t| t.name.clone()),
+            state: c.coverage.map_or("unknown", |t| t.state.as_str()),
+            reasons: c
+                .coverage
+                .map(|t| t.reasons.iter().map(ReasonView::of).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(Json(ClaimsView {
+        layer: claims.name,
+        claimed: checks.len(),
+        not_validated,
+        techniques,
+    }))
+}
