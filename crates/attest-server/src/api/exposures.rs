@@ -379,3 +379,56 @@ pub(super) async fn import_mappings(
         }),
     ))
 }
+
+/// A loaded mapping set.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct MappingSetView {
+    name: String,
+    /// `cve` or `misconfig`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attack_version: Option<String>,
+    /// Mappings in the set.
+    mappings: usize,
+    /// Distinct findings mapped.
+    findings: usize,
+    /// Ids resolved through a remap or the revoked-by chain.
+    remapped: usize,
+    /// Ids that resolve to no current technique.
+    unresolved: usize,
+}
+
+/// The loaded mapping sets, with the ids that were remapped or did not resolve
+/// (`attest exposures mappings list`).
+#[utoipa::path(get, path = "/api/v1/exposure-mappings", tag = "exposures",
+    responses((status = 200, description = "The mapping sets", body = Vec<MappingSetView>)))]
+pub(super) async fn mappings(State(app): State<AppState>) -> Json<Vec<MappingSetView>> {
+    let snap = app.snapshot();
+    Json(
+        snap.state
+            .exposure_mappings
+            .values()
+            .map(|set| {
+                let (remapped, unresolved) = attest_core::exposure::mapping_resolution(
+                    set,
+                    snap.catalog(),
+                    &snap.state.remap,
+                );
+                MappingSetView {
+                    name: set.name.clone(),
+                    kind: set.kind.as_str(),
+                    attack_version: set.attack_version.clone(),
+                    mappings: set.mappings.len(),
+                    findings: set
+                        .mappings
+                        .iter()
+                        .map(|m| m.finding.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
+                    remapped,
+                    unresolved,
+                }
+            })
+            .collect(),
+    )
+}
