@@ -1040,6 +1040,20 @@ async fn intel_and_trend(s: &Running) {
         csv.lines().skip(1).all(|l| l.starts_with("finance,")),
         "{csv}"
     );
+    let (status, svg) = call(
+        s,
+        &s.base,
+        Method::GET,
+        "/api/v1/trend?every=day&format=svg",
+        Some(&s.viewer),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        svg.contains("<svg") && svg.contains("Validated share — all techniques"),
+        "{svg}"
+    );
     let (status, body) = get(s, "/api/v1/trend?every=fortnight", &s.viewer).await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -1136,6 +1150,18 @@ async fn exposure_imports(s: &Running) {
         (Some("ctid"), Some(2), Some(1))
     );
     assert_eq!(got["attack_version"], "9.0");
+    let (status, sets) = get(s, "/api/v1/exposure-mappings", &s.viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            sets[0]["name"].as_str(),
+            sets[0]["kind"].as_str(),
+            sets[0]["remapped"].as_u64(),
+            sets[0]["unresolved"].as_u64()
+        ),
+        (Some("ctid"), Some("cve"), Some(1), Some(0)),
+        "T1086 resolves through revoked-by: {sets}"
+    );
     let (_, shown) = get(s, "/api/v1/exposures/CVE-2024-1234@web-01", &s.viewer).await;
     let text = shown.to_string();
     assert!(
@@ -1332,6 +1358,32 @@ async fn operations(s: &Running) {
     lookups_claims_and_jobs(s, dir.path()).await;
     intel_and_trend(s).await;
     exposure_imports(s).await;
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_are_problem_documents() {
+    let (_dir, url) = sqlite_url();
+    let limits = Limits {
+        body_bytes: 1024,
+        ..Limits::default()
+    };
+    let s = start(&url, limits).await;
+    let big = INVENTORY.repeat(20);
+    for (method, path) in [
+        (Method::PUT, "/api/v1/inventory"),
+        (Method::POST, "/api/v1/tests/atomic"),
+        (Method::POST, "/api/v1/results/jsonl"),
+        (Method::POST, "/api/v1/rules?format=sigma"),
+    ] {
+        let (status, body) =
+            send_text(&s, method.clone(), path, &s.admin, "application/yaml", &big).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("body-too-large")),
+            "{method} {path}: {body}"
+        );
+    }
+    s.stop().await;
 }
 
 #[tokio::test]

@@ -886,7 +886,8 @@ pub(super) struct TrendQuery {
     from: Option<String>,
     /// Last point (default now).
     to: Option<String>,
-    /// `json` (default) or `csv` (the columns of `attest trend --format csv`).
+    /// `json` (default), `csv` (the columns of `attest trend --format csv`) or `svg` (the chart
+    /// of `attest trend --svg`).
     format: Option<String>,
 }
 
@@ -928,7 +929,7 @@ pub(super) struct TrendView {
 /// The validated share over time with the regressions between points (`attest trend`), from
 /// one fold of the journal (`attest_core::trend::series`, as the CLI and the dashboard).
 #[utoipa::path(get, path = "/api/v1/trend", tag = "coverage", params(TrendQuery),
-    responses((status = 200, description = "The points (JSON, or CSV with format=csv)", body = TrendView),
+    responses((status = 200, description = "The points (JSON; CSV with format=csv; the SVG chart with format=svg)", body = TrendView),
               (status = 400, description = "A bad interval or instant, or too many points", body = Problem),
               (status = 404, description = "No such profile", body = Problem)))]
 pub(super) async fn trend(
@@ -944,16 +945,13 @@ pub(super) async fn trend(
             format!("every: `{every_raw}` is not day, week, month or a positive span such as 12h"),
         )
     })?;
-    let csv = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "csv" => true,
-        other => {
-            return Err(Problem::bad_request(
-                "invalid-format",
-                format!("format: `{other}` is not json or csv"),
-            ));
-        }
-    };
+    let format = q.format.clone().unwrap_or_else(|| "json".to_string());
+    if !matches!(format.as_str(), "json" | "csv" | "svg") {
+        return Err(Problem::bad_request(
+            "invalid-format",
+            format!("format: `{format}` is not json, csv or svg"),
+        ));
+    }
     let to = match &q.to {
         Some(raw) => parse_instant("to", raw)?,
         None => Timestamp::now(),
@@ -1020,11 +1018,19 @@ pub(super) async fn trend(
         )
     })?;
     let name = q.profile.clone().unwrap_or_else(|| "all".to_string());
-    if csv {
-        let lines = [attest_formats::export::trend::TrendSeries {
-            name: &name,
-            points: &got,
-        }];
+    let lines = [attest_formats::export::trend::TrendSeries {
+        name: &name,
+        points: &got,
+    }];
+    if format == "svg" {
+        let title =
+            attest_formats::export::trend::trend_title(q.profile.as_deref(), q.platform.as_deref());
+        let svg = attest_formats::export::trend::trend_svg(&title, &lines).map_err(|e| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "no-chart", e.to_string())
+        })?;
+        return Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response());
+    }
+    if format == "csv" {
         let mut out = Vec::new();
         attest_formats::export::trend::trend_csv(&lines, &mut out).map_err(|e| {
             Problem::new(
@@ -1121,8 +1127,9 @@ pub(super) struct ClaimsView {
               (status = 422, description = "Not a readable layer", body = Problem)))]
 pub(super) async fn claimed(
     State(app): State<AppState>,
-    bytes: axum::body::Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ClaimsView>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let (claims, diags) =
         attest_formats::import::navigator::read_layer_claims(attest_formats::Input {
             path: "layer.json",

@@ -124,7 +124,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
         .routes(routes!(analysis::runbooks))
         .routes(routes!(exposures::list, exposures::import))
-        .routes(routes!(exposures::import_mappings))
+        .routes(routes!(exposures::mappings, exposures::import_mappings))
         .routes(routes!(exposures::show))
         .merge(crate::hooks_api::routes())
 }
