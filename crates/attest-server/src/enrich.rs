@@ -680,7 +680,7 @@ impl EnrichResponse<'_> {
                     + t.coverage.json_len()
                     + t.runbooks
                         .iter()
-                        .map(|r| r.steps.iter().map(String::len).sum::<usize>() + 256)
+                        .map(|r| r.json().get().len() + 1)
                         .sum::<usize>()
                     + 1024
             })
