@@ -636,6 +636,51 @@ async fn catalogue_and_plan(s: &Running) {
         test_ids.contains(&"0be2230c-9ab3-4ac2-8826-3199b9a0ebf8"),
         "{plan}"
     );
+    // The backlog with technique-cluster owners from a file (a read, for any role).
+    let owners =
+        "default: detection-team\nowners:\n  - owner: carol\n    techniques: [T1003.001]\n";
+    let (status, items) = send_text(
+        s,
+        Method::POST,
+        "/api/v1/backlog?profile=finance",
+        &s.viewer,
+        yaml,
+        owners,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{items}");
+    let owner_of = |items: &Value, t: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["technique"] == t)
+            .map(|i| i["owner"].clone())
+    };
+    assert_eq!(
+        owner_of(&items, "T1003.001"),
+        Some(json!("carol")),
+        "{items}"
+    );
+    assert_eq!(owner_of(&items, "T1059.001"), Some(json!("detection-team")));
+    let (_, plain) = get(s, "/api/v1/backlog?profile=finance", &s.viewer).await;
+    assert_eq!(owner_of(&plain, "T1003.001"), Some(Value::Null));
+    let (status, body) = send_text(
+        s,
+        Method::POST,
+        "/api/v1/backlog?profile=finance",
+        &s.viewer,
+        yaml,
+        "owners:\n  - owner: carol\n    techniques: 7\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("owners.yaml:")),
+        "{body}"
+    );
     let (status, body) = get(s, "/api/v1/plan?profile=nobody", &s.viewer).await;
     assert_eq!(
         (status, body["code"].as_str()),

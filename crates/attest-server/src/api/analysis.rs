@@ -384,13 +384,51 @@ pub(super) async fn backlog(
     q: Result<Query<BacklogQuery>, QueryRejection>,
 ) -> Result<Json<Vec<BacklogItemView>>, Problem> {
     let q = query(q)?;
+    backlog_with(&app, &q, &Ownership::default())
+}
+
+/// A profile's backlog with technique-cluster owners from an ownership file (the body; the
+/// CLI's `attest backlog --owners FILE`). Reads only.
+#[utoipa::path(post, path = "/api/v1/backlog", tag = "coverage", params(BacklogQuery),
+    request_body(content = String, description = "A technique-cluster ownership file (YAML)",
+                 content_type = "application/yaml"),
+    responses((status = 200, description = "Backlog items, highest priority first", body = Vec<BacklogItemView>),
+              (status = 404, description = "No such profile", body = Problem),
+              (status = 422, description = "Invalid ownership file, naming the line", body = Problem)))]
+pub(super) async fn backlog_owned(
+    State(app): State<AppState>,
+    q: Result<Query<BacklogQuery>, QueryRejection>,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Vec<BacklogItemView>>, Problem> {
+    let q = query(q)?;
+    let bytes = super::upload::bytes(body_in)?;
+    let (map, diags) = attest_formats::import::ownership::read_ownership(attest_formats::Input {
+        path: "owners.yaml",
+        bytes: &bytes,
+    });
+    super::upload::check("invalid-ownership", &diags)?;
+    let Some(map) = map else {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-ownership",
+            "the body holds no ownership map",
+        ));
+    };
+    backlog_with(&app, &q, &map.to_core())
+}
+
+fn backlog_with(
+    app: &AppState,
+    q: &BacklogQuery,
+    ownership: &Ownership,
+) -> Result<Json<Vec<BacklogItemView>>, Problem> {
     let snap = app.snapshot();
     let scope = ScopeQuery {
         profile: Some(q.profile.clone()),
         ..ScopeQuery::default()
     };
     let at = snap.coverage.at;
-    let (target, cov) = scoped(&app, &snap.state, &scope, at)?;
+    let (target, cov) = scoped(app, &snap.state, &scope, at)?;
     let Some(target) = target else {
         return Err(Problem::not_found(
             "profile-not-found",
@@ -405,7 +443,7 @@ pub(super) async fn backlog(
         &snap.state,
         &target,
         &cov,
-        &Ownership::default(),
+        ownership,
         &options,
         at,
     );

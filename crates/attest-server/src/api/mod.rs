@@ -116,7 +116,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::lookup))
         .routes(routes!(analysis::claimed))
         .routes(routes!(analysis::diff))
-        .routes(routes!(analysis::backlog))
+        .routes(routes!(analysis::backlog, analysis::backlog_owned))
         .routes(routes!(analysis::plan))
         .routes(routes!(analysis::trend))
         .routes(routes!(analysis::layer))
@@ -199,10 +199,11 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 }
 
 /// POST routes that only read: they take a body but change nothing.
-const READ_ONLY_POSTS: [&str; 3] = [
+const READ_ONLY_POSTS: [&str; 4] = [
     "/api/v1/enrich",
     "/api/v1/check",
     "/api/v1/coverage/claimed",
+    "/api/v1/backlog",
 ];
 /// Route prefixes whose writes need an admin: intel actors, profiles, tokens, webhooks and the
 /// ATT&CK release (update, remap table).
@@ -406,6 +407,10 @@ mod tests {
         assert_eq!(required_role(&Method::POST, "/api/v1/enrich"), Role::Viewer);
         assert_eq!(
             required_role(&Method::POST, "/api/v1/coverage/claimed"),
+            Role::Viewer
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/backlog"),
             Role::Viewer
         );
         assert_eq!(
