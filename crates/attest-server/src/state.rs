@@ -9,8 +9,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use attest_attack::KnowledgeBase;
-use attest_core::coverage::{self, Catalog, Coverage, Scope};
+use attest_core::coverage::{self, Catalog, Coverage, Index, Scope};
 use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
+use attest_core::journal::{Event, JournalEntry};
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -26,6 +27,9 @@ use crate::metrics::Metrics;
 /// written (staleness and silence depend on the clock, not only on the journal).
 const POLL: Duration = Duration::from_secs(1);
 const MAX_AGE: Duration = Duration::from_secs(60);
+/// At most this many new journal entries are folded into a snapshot incrementally; a larger
+/// gap (an import, a catch-up after a long disconnection) is cheaper to recompute whole.
+const INCREMENTAL_MAX: u64 = 512;
 
 /// The projected state at one journal position and its coverage, computed once.
 #[derive(Debug)]
@@ -37,9 +41,14 @@ pub struct Snapshot {
     /// Effective priorities of every exposure, highest first (computed with the coverage, so
     /// requests only filter).
     pub exposures: Vec<EffectivePriority>,
-    /// Lower-cased rule title → rules with it.
-    names: HashMap<String, Vec<RuleId>>,
-    /// When it was computed (wall clock), to recompute old ones.
+    /// Lower-cased rule title → rules with it (shared with the snapshots advanced from this one:
+    /// results and rule status changes leave titles alone).
+    names: Arc<HashMap<String, Vec<RuleId>>>,
+    /// Which rules claim which techniques in scope, kept to advance the snapshot one rule at a
+    /// time (claims only change when rules are imported or the remap table changes).
+    index: Arc<Index>,
+    /// When its coverage was last computed whole (wall clock), to recompute old ones: an
+    /// advanced snapshot keeps its predecessor's instant, as its coverage does.
     computed: std::time::Instant,
     /// Enrichment's coverage part per technique, made on first use.
     pub(crate) enrich_cache: crate::enrich::CoverageCache,
@@ -48,7 +57,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// Computes the snapshot of `state` at `now`.
     pub fn new(catalog: &Catalog, state: State, now: Timestamp) -> Snapshot {
-        let coverage = coverage::compute(catalog, &state, &Scope::all(), now);
+        let index = coverage::index(catalog, &state, &Scope::all());
+        let coverage = coverage::compute_indexed(&index, catalog, &state, &Scope::all(), now);
         let mut names: HashMap<String, Vec<RuleId>> = HashMap::new();
         for (id, r) in &state.rules {
             names
@@ -56,22 +66,82 @@ impl Snapshot {
                 .or_default()
                 .push(id.clone());
         }
-        let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
-        let exposures = exposure::effective_priorities(
-            state.exposures.values(),
-            &index,
-            catalog,
-            &exposure::states_of(&coverage),
-            &EffectiveOptions::default(),
-        );
+        let exposures = exposure_priorities(catalog, &state, &coverage);
         Snapshot {
             state,
             coverage,
             exposures,
-            names,
+            names: Arc::new(names),
+            index: Arc::new(index),
             computed: std::time::Instant::now(),
             enrich_cache: Default::default(),
         }
+    }
+
+    /// The snapshot after `entries` (the journal entries right after this snapshot's position,
+    /// in order), computed by re-evaluating only the techniques of the rules they touch — or
+    /// `None` when one of them may change more than its rule's techniques (an import, a source
+    /// heartbeat, a profile), and the caller must recompute whole.
+    ///
+    /// This is what keeps a result write cheap for the writer, who waits for its own write to
+    /// be visible: folding one result costs a clone of the state and a fraction of a
+    /// millisecond of evaluation, where a whole recomputation reads the journal and evaluates
+    /// every technique.
+    pub fn advanced(&self, catalog: &Catalog, entries: &[JournalEntry]) -> Option<Snapshot> {
+        let mut touched: Vec<&RuleId> = Vec::new();
+        let mut expected = self.state.last_seq;
+        for entry in entries {
+            expected += 1;
+            if entry.seq != expected {
+                return None;
+            }
+            match &entry.event {
+                Event::ResultRecorded(result) => touched.push(&result.rule),
+                Event::RuleStatusChanged { id, .. }
+                | Event::RuleOwnerAssigned { id, .. }
+                | Event::RuleTuned { id, .. } => touched.push(id),
+                // Journaled runs of scheduled jobs change nothing coverage reads.
+                Event::JobRan(_) => {}
+                _ => return None,
+            }
+        }
+        let mut state = self.state.clone();
+        for entry in entries {
+            state.apply(entry);
+        }
+        touched.sort();
+        touched.dedup();
+        let mut coverage = self.coverage.clone();
+        // Evaluated at the instant the rest of the coverage was, so techniques never mix two
+        // instants; time catches up at the next whole recomputation (at most MAX_AGE away).
+        let at = coverage.at;
+        let scope = Scope::all();
+        for rule in touched {
+            coverage::update_rule(
+                &mut coverage,
+                &self.index,
+                catalog,
+                &state,
+                &scope,
+                at,
+                rule,
+            );
+        }
+        coverage.seq = state.last_seq;
+        let exposures = if state.exposures.is_empty() {
+            Vec::new()
+        } else {
+            exposure_priorities(catalog, &state, &coverage)
+        };
+        Some(Snapshot {
+            state,
+            coverage,
+            exposures,
+            names: Arc::clone(&self.names),
+            index: Arc::clone(&self.index),
+            computed: self.computed,
+            enrich_cache: Default::default(),
+        })
     }
 
     /// Rules titled `name` (case-insensitive).
@@ -89,6 +159,22 @@ impl Snapshot {
             .get(&RuleId(id.to_string()))
             .map(|r| r.rule.title.as_str())
     }
+}
+
+/// Effective priorities of every exposure, highest first.
+fn exposure_priorities(
+    catalog: &Catalog,
+    state: &State,
+    coverage: &Coverage,
+) -> Vec<EffectivePriority> {
+    let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
+    exposure::effective_priorities(
+        state.exposures.values(),
+        &index,
+        catalog,
+        &exposure::states_of(coverage),
+        &EffectiveOptions::default(),
+    )
 }
 
 /// Whether requests must carry a token.
@@ -206,35 +292,67 @@ impl AppState {
         }
     }
 
-    /// Recomputes the snapshot when the journal head moved past it (or `force`, or it is old).
-    /// Returns whether it was replaced.
+    /// Brings the snapshot up to the journal head when the head moved past it (or recomputes it
+    /// whole with `force`, or when it is old). Returns whether it was replaced.
     pub async fn refresh(&self, force: bool) -> Result<bool, Error> {
         let _guard = self.inner.refresh_lock.lock().await;
+        self.refresh_locked(force).await
+    }
+
+    /// Makes sure the snapshot includes journal position `seq` (a write just appended): returns
+    /// at once when a refresh made for another writer already folded it in, so writers arriving
+    /// together share one refresh.
+    pub async fn refresh_to(&self, seq: u64) -> Result<bool, Error> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        if self.snapshot().state.last_seq >= seq {
+            return Ok(false);
+        }
+        self.refresh_locked(false).await
+    }
+
+    async fn refresh_locked(&self, force: bool) -> Result<bool, Error> {
         let current = self.snapshot();
+        let store_error = |operation| move |source| Error::Store { operation, source };
         let head = self
             .inner
             .store
             .head()
             .await
-            .map_err(|source| Error::Store {
-                operation: "read the journal head",
-                source,
-            })?;
+            .map_err(store_error("read the journal head"))?;
         let old = current.computed.elapsed() >= MAX_AGE;
         if head == current.state.last_seq && !force && !old {
             return Ok(false);
         }
-        let state = self
-            .inner
-            .store
-            .projected_state()
-            .await
-            .map_err(|source| Error::Store {
-                operation: "read the workspace state",
-                source,
-            })?;
         let catalog = &self.inner.catalog;
-        let next = Snapshot::new(catalog, state, Timestamp::now());
+        let mut next = None;
+        if !force && !old && head > current.state.last_seq {
+            let gap = head - current.state.last_seq;
+            if gap <= INCREMENTAL_MAX {
+                let entries = self
+                    .inner
+                    .store
+                    .entries_after(current.state.last_seq, gap)
+                    .await
+                    .map_err(store_error("read the new journal entries"))?;
+                next = current.advanced(catalog, &entries);
+                if next.is_some() {
+                    self.inner.metrics.snapshot_advanced();
+                }
+            }
+        }
+        let next = match next {
+            Some(next) => next,
+            None => {
+                let state = self
+                    .inner
+                    .store
+                    .projected_state()
+                    .await
+                    .map_err(store_error("read the workspace state"))?;
+                self.inner.metrics.snapshot_recomputed();
+                Snapshot::new(catalog, state, Timestamp::now())
+            }
+        };
         tracing::debug!(seq = next.state.last_seq, "coverage snapshot refreshed");
         match self.inner.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),

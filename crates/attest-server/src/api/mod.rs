@@ -332,14 +332,15 @@ pub(crate) async fn journal(
         .append(batch)
         .await
         .map_err(|e| Problem::store("journal the change", &e))?;
-    refresh_after_write(app).await;
+    refresh_after_write(app, &outcome).await;
     Ok(outcome)
 }
 
-/// Makes a write visible to the next read through this server: the caller waits for the
-/// recomputation rather than reading stale coverage.
-pub(crate) async fn refresh_after_write(app: &AppState) {
-    if let Err(error) = app.refresh(false).await {
+/// Makes a write visible to the next read through this server: the caller waits until the
+/// snapshot includes its entries (usually folded in incrementally, often by a refresh made for
+/// another writer) rather than reading stale coverage.
+pub(crate) async fn refresh_after_write(app: &AppState, written: &AppendOutcome) {
+    if let Err(error) = app.refresh_to(written.last_seq).await {
         tracing::warn!(%error, "snapshot refresh after a write failed");
     }
 }

@@ -160,7 +160,7 @@ pub(super) async fn record(
         .await
         .map_err(|e| Problem::store("journal results", &e))?;
     app.inner.metrics.add_results(count);
-    refresh_after_write(&app).await;
+    refresh_after_write(&app, &outcome).await;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
