@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
 use attest_core::rule::RuleId;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -84,6 +85,46 @@ pub struct StrategyInfo {
     pub analytics: Vec<AnalyticInfo>,
 }
 
+/// JSON serialized once and shared: an answer writes it out without copying it (the bytes go
+/// to the socket as they are, see [`EnrichResponse::segments`]).
+#[derive(Debug, Clone)]
+pub struct JsonChunk(Bytes);
+
+impl JsonChunk {
+    /// The JSON of `value`.
+    pub fn of<T: Serialize>(value: &T) -> Result<JsonChunk, serde_json::Error> {
+        serde_json::to_vec(value).map(|v| JsonChunk(Bytes::from(v)))
+    }
+
+    /// `null`.
+    pub fn null() -> JsonChunk {
+        JsonChunk(Bytes::from_static(b"null"))
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty (never, for JSON made by [`JsonChunk::of`]).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes, shared.
+    pub fn bytes(&self) -> Bytes {
+        self.0.clone()
+    }
+}
+
+impl Serialize for JsonChunk {
+    /// Embeds the stored JSON as it is (for answers serialized whole, off the hot path).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_slice(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
 /// The knowledge-base half of an enrichment answer for one technique.
 #[derive(Debug, Clone, Serialize)]
 pub struct TechniqueInfo {
@@ -121,7 +162,7 @@ pub struct TechniqueInfo {
 pub struct EnrichIndex {
     /// Each technique's facts, with their JSON serialized once (most of an answer's bytes are
     /// procedure texts that never change).
-    techniques: HashMap<TechniqueId, (TechniqueInfo, Box<RawValue>)>,
+    techniques: HashMap<TechniqueId, (TechniqueInfo, JsonChunk)>,
     /// Revoked id → current id.
     remap: HashMap<TechniqueId, TechniqueId>,
 }
@@ -142,7 +183,7 @@ impl EnrichIndex {
                 continue;
             }
             let info = technique_info(kb, t);
-            match serde_json::value::to_raw_value(&info) {
+            match JsonChunk::of(&info) {
                 Ok(json) => {
                     index.techniques.insert(t.id, (info, json));
                 }
@@ -157,9 +198,9 @@ impl EnrichIndex {
         self.entry(id).map(|(info, _)| info)
     }
 
-    fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &RawValue)> {
+    fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &JsonChunk)> {
         let id = self.remap.get(&id).copied().unwrap_or(id);
-        self.techniques.get(&id).map(|(i, j)| (i, &**j))
+        self.techniques.get(&id).map(|(i, j)| (i, j))
     }
 
     /// Number of techniques indexed.
@@ -305,7 +346,7 @@ pub struct EnrichedTechnique<'a> {
     #[serde(skip)]
     pub info: &'a TechniqueInfo,
     /// The same facts as JSON, serialized once at start.
-    pub technique: &'a RawValue,
+    pub technique: &'a JsonChunk,
     /// The id as the alert named it, when it was revoked and remapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_as: Option<String>,
@@ -320,7 +361,7 @@ pub struct EnrichedTechnique<'a> {
 #[derive(Debug)]
 pub struct CachedCoverage {
     view: CoverageView,
-    json: Box<RawValue>,
+    json: JsonChunk,
 }
 
 /// A shared [`CachedCoverage`]: reads as a [`CoverageView`], serializes as its stored JSON.
@@ -337,7 +378,7 @@ impl std::ops::Deref for CoverageRef {
 impl CoverageRef {
     /// Length of its JSON, to size an answer's buffer once.
     pub fn json_len(&self) -> usize {
-        self.0.json.get().len()
+        self.0.json.len()
     }
 }
 
@@ -358,9 +399,9 @@ impl CoverageCache {
             return hit;
         }
         let view = make();
-        let json = serde_json::value::to_raw_value(&view).unwrap_or_else(|error| {
+        let json = JsonChunk::of(&view).unwrap_or_else(|error| {
             tracing::warn!(%id, %error, "coverage view not serializable");
-            Box::<RawValue>::default()
+            JsonChunk::null()
         });
         let made = CoverageRef(Arc::new(CachedCoverage { view, json }));
         if let Ok(mut m) = self.0.write() {
@@ -393,13 +434,91 @@ fn tag_technique(tag: &str) -> Option<TechniqueId> {
 }
 
 impl EnrichResponse<'_> {
-    /// The answer's size in JSON, nearly: the stored parts exactly, a little for the rest.
-    pub fn estimated_len(&self) -> usize {
-        self.techniques
-            .iter()
-            .map(|t| t.technique.get().len() + t.coverage.json_len() + 1024)
-            .sum::<usize>()
-            + 256
+    /// The answer as JSON in pieces, byte for byte what serializing it whole gives: the
+    /// knowledge-base facts and coverage of each technique are the stored chunks themselves,
+    /// shared rather than copied, and only the small parts between them are written per
+    /// request. Most of an answer (procedure texts) is thus never copied in user space; the
+    /// pieces go to the socket in one vectored write.
+    pub fn segments(&self) -> Result<Vec<Bytes>, serde_json::Error> {
+        let mut parts = Vec::with_capacity(self.techniques.len() * 4 + 2);
+        let mut buf: Vec<u8> = Vec::with_capacity(1024);
+        let cut = |buf: &mut Vec<u8>, parts: &mut Vec<Bytes>| {
+            if !buf.is_empty() {
+                parts.push(Bytes::from(std::mem::take(buf)));
+            }
+        };
+        buf.extend_from_slice(b"{\"techniques\":[");
+        for (i, t) in self.techniques.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"technique\":");
+            cut(&mut buf, &mut parts);
+            parts.push(t.technique.bytes());
+            if let Some(requested) = &t.requested_as {
+                buf.extend_from_slice(b",\"requested_as\":");
+                serde_json::to_writer(&mut buf, requested)?;
+            }
+            buf.extend_from_slice(b",\"detection_strategies\":");
+            serde_json::to_writer(&mut buf, &t.detection_strategies)?;
+            buf.extend_from_slice(b",\"coverage\":");
+            cut(&mut buf, &mut parts);
+            parts.push(t.coverage.0.json.bytes());
+            buf.push(b'}');
+        }
+        buf.extend_from_slice(b"],\"matched_rules\":");
+        serde_json::to_writer(&mut buf, &self.matched_rules)?;
+        buf.extend_from_slice(b",\"unknown\":");
+        serde_json::to_writer(&mut buf, &self.unknown)?;
+        buf.extend_from_slice(b",\"coverage_seq\":");
+        serde_json::to_writer(&mut buf, &self.coverage_seq)?;
+        buf.push(b'}');
+        cut(&mut buf, &mut parts);
+        Ok(parts)
+    }
+}
+
+/// A response body made of shared pieces, sent without joining them (its length is known, so
+/// the answer carries a `Content-Length`).
+#[derive(Debug)]
+pub struct SegmentedBody {
+    parts: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl SegmentedBody {
+    /// The body of `parts`, in order.
+    pub fn new(parts: Vec<Bytes>) -> SegmentedBody {
+        let remaining = parts.iter().map(|p| p.len() as u64).sum();
+        SegmentedBody {
+            parts: parts.into(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for SegmentedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let next = this.parts.pop_front().map(|part| {
+            this.remaining = this.remaining.saturating_sub(part.len() as u64);
+            Ok(http_body::Frame::data(part))
+        });
+        std::task::Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
     }
 }
 

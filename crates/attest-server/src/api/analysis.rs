@@ -728,16 +728,15 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
     }
     let snap = app.snapshot();
     let answer = enrich(app.enrich_index(), &snap, req);
-    // Sized once: most of an answer is stored JSON copied in, and growing the buffer by
-    // doubling would copy it again several times.
-    let mut body = Vec::with_capacity(answer.estimated_len());
-    serde_json::to_writer(&mut body, &answer).map_err(|e| {
+    // The stored parts of the answer are sent as they are, not copied into one buffer.
+    let parts = answer.segments().map_err(|e| {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "serialization",
             e.to_string(),
         )
     })?;
+    let body = axum::body::Body::new(crate::enrich::SegmentedBody::new(parts));
     let millis = start.elapsed().as_secs_f64() * 1000.0;
     let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("enrich;dur={millis:.3}")) {
