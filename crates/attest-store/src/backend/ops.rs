@@ -209,6 +209,23 @@ pub(crate) async fn append(pool: &Pool, batch: Vec<NewEntry>) -> Result<AppendOu
     Ok(outcome)
 }
 
+/// Appends several encoded, non-empty batches one after the other in one transaction (one
+/// commit, so one fsync, for all): each batch gets its own contiguous sequence numbers and
+/// outcome. If any step fails, none is written.
+pub(crate) async fn append_group(
+    pool: &Pool,
+    group: Vec<(Vec<NewEntry>, Vec<String>)>,
+) -> Result<Vec<AppendOutcome>> {
+    const OP: &str = "append";
+    let mut tx = super::begin_write(pool).await.map_err(db(OP, KIND))?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for (batch, payloads) in group {
+        outcomes.push(append_in(&mut tx, batch, &payloads).await?);
+    }
+    tx.commit().await.map_err(db(OP, KIND))?;
+    Ok(outcomes)
+}
+
 /// Encodes a batch's payloads. Done before taking the write lock: a bad entry fails the batch
 /// without touching the database, and the lock is held only for the writes.
 pub(crate) fn encode_batch(batch: &[NewEntry]) -> Result<Vec<String>> {
