@@ -311,6 +311,7 @@ impl AppState {
     }
 
     async fn refresh_locked(&self, force: bool) -> Result<bool, Error> {
+        let started = std::time::Instant::now();
         let current = self.snapshot();
         let store_error = |operation| move |source| Error::Store { operation, source };
         let head = self
@@ -353,7 +354,12 @@ impl AppState {
                 Snapshot::new(catalog, state, Timestamp::now())
             }
         };
-        tracing::debug!(seq = next.state.last_seq, "coverage snapshot refreshed");
+        tracing::debug!(
+            seq = next.state.last_seq,
+            from = current.state.last_seq,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "coverage snapshot refreshed"
+        );
         match self.inner.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
