@@ -413,6 +413,87 @@ fn next_steps(
     steps
 }
 
+/// One technique of an exercise plan: a priority technique that is not validated, with what
+/// to run and what should fire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanItem {
+    /// The technique.
+    pub technique: TechniqueId,
+    /// Its name.
+    pub name: String,
+    /// Priority score in the profile.
+    pub priority: f64,
+    /// Its coverage state.
+    pub state: CoverageState,
+    /// Tests of the catalogue for it on the platform: (id, name).
+    pub tests: Vec<(String, String)>,
+    /// Rules expected to fire.
+    pub rules: Vec<RuleId>,
+    /// Data components ATT&CK lists for it on the platform, with the sources providing each
+    /// (empty: missing).
+    pub data_sources: Vec<(String, Vec<String>)>,
+}
+
+/// The platform an exercise runs on: the one asked for, else the profile's first, else
+/// `windows`.
+pub fn plan_platform(target: &TargetSet, asked: Option<&str>) -> String {
+    asked
+        .map(str::to_string)
+        .or_else(|| target.platforms.first().cloned())
+        .unwrap_or_else(|| "windows".into())
+}
+
+/// An exercise plan (`attest plan`, `GET /api/v1/plan`): for each technique of the profile's
+/// target set that `coverage` does not show validated, in priority order, the catalogue's tests
+/// on `platform`, the rules expected to fire and the telemetry they need.
+pub fn exercise_plan(
+    state: &State,
+    target: &TargetSet,
+    coverage: &Coverage,
+    platform: &str,
+) -> Vec<PlanItem> {
+    let mut out = Vec::new();
+    for tt in &target.techniques {
+        let Some(tc) = coverage.technique(tt.technique) else {
+            continue;
+        };
+        if tc.state == CoverageState::Validated {
+            continue;
+        }
+        let id = tt.technique.to_string();
+        let tests = state
+            .tests
+            .values()
+            .filter(|x| {
+                x.techniques.contains(&id)
+                    && (x.platforms.is_empty()
+                        || x.platforms.iter().any(|p| p.eq_ignore_ascii_case(platform)))
+            })
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect();
+        let data_sources = tc
+            .visibility
+            .iter()
+            .filter(|v| v.platform.eq_ignore_ascii_case(platform))
+            .flat_map(|v| {
+                v.components
+                    .iter()
+                    .map(|c| (c.component.clone(), c.provided_by.clone()))
+            })
+            .collect();
+        out.push(PlanItem {
+            technique: tt.technique,
+            name: tc.name.clone(),
+            priority: tt.score,
+            state: tc.state,
+            tests,
+            rules: tc.rules.iter().map(|r| r.rule.clone()).collect(),
+            data_sources,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,23 @@ pub enum Event {
     /// The workspace's remap table (old technique id → new) was set; an empty table clears it.
     /// Rules' claims go through it before the knowledge base's own `revoked-by` resolution.
     RemapTableSet(attest_attack::RemapTable),
+    /// An API token was issued. Its secret is never journaled; the record says who may now use
+    /// the API and who issued it (the entry's author). It changes no state.
+    TokenIssued {
+        /// The token's name (the author of its writes).
+        name: String,
+        /// Its role: `viewer`, `engineer` or `admin`.
+        role: String,
+        /// Its public id (as `attest tokens list` shows it).
+        id: String,
+    },
+    /// An API token was revoked. It changes no state.
+    TokenRevoked {
+        /// The token's name.
+        name: String,
+        /// Its public id.
+        id: String,
+    },
 }
 
 impl Event {
@@ -152,6 +169,8 @@ impl Event {
             Event::ExposureMappingsLoaded(_) => "exposure_mappings_loaded",
             Event::JobRan(_) => "job_ran",
             Event::RemapTableSet(_) => "remap_table_set",
+            Event::TokenIssued { .. } => "token_issued",
+            Event::TokenRevoked { .. } => "token_revoked",
         }
     }
 }

@@ -44,4 +44,5 @@ pub mod state;
 pub mod test;
 pub mod trend;
 pub mod validation;
+pub mod visibility;
 pub mod words;

@@ -72,6 +72,75 @@ pub fn derive_components(
     out
 }
 
+/// Gives every declared source that names log sources but no data component the components
+/// ATT&CK says those log sources provide (what `attest sources apply` and `PUT
+/// /api/v1/inventory` both do before planning).
+pub fn fill_components(
+    kb: &attest_attack::KnowledgeBase,
+    declared: &mut [crate::source::DataSource],
+) {
+    for s in declared.iter_mut().filter(|s| s.components.is_empty()) {
+        s.components = derive_components(kb, &s.log_sources);
+    }
+}
+
+/// What importing a test catalogue will do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestImportPlan {
+    /// Events to append, in one transaction.
+    pub events: Vec<Event>,
+    /// Tests seen for the first time.
+    pub new: usize,
+    /// Tests whose definition changed.
+    pub changed: usize,
+    /// Tests exactly as recorded (no event).
+    pub unchanged: usize,
+}
+
+/// Plans recording `tests` given the catalogue's `existing` tests: only new or changed tests
+/// are journaled, so a re-import writes nothing.
+pub fn plan_test_import(
+    existing: &[crate::test::Test],
+    tests: &[crate::test::Test],
+) -> TestImportPlan {
+    let mut plan = TestImportPlan::default();
+    for t in tests {
+        match existing.iter().find(|e| e.id == t.id) {
+            None => plan.new += 1,
+            Some(e) if e == t => {
+                plan.unchanged += 1;
+                continue;
+            }
+            Some(_) => plan.changed += 1,
+        }
+        plan.events.push(Event::TestUpserted(t.clone()));
+    }
+    plan
+}
+
+/// Which registered rules a validation import can credit: technique (as claimed) → the rules
+/// claiming it, and title → rule, over every rule that is not retired. Atomic logs joined with
+/// alerts, VECTR exports and the API's uploads all assign results through this.
+pub fn claims_index<'a>(
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> (BTreeMap<String, Vec<RuleId>>, BTreeMap<String, RuleId>) {
+    let mut by_technique: BTreeMap<String, Vec<RuleId>> = BTreeMap::new();
+    let mut by_name = BTreeMap::new();
+    for rule in rules {
+        if rule.status == RuleStatus::Retired {
+            continue;
+        }
+        for t in &rule.techniques {
+            by_technique
+                .entry(t.clone())
+                .or_default()
+                .push(rule.id.clone());
+        }
+        by_name.insert(rule.title.clone(), rule.id.clone());
+    }
+    (by_technique, by_name)
+}
+
 /// Plans importing `imported` from import root `root`, given the registry's current rules.
 ///
 /// `complete` says whether `imported` is the whole content of the root: only then are rules of
@@ -322,5 +391,61 @@ mod inventory_tests {
             plan_inventory_apply(&existing, vec![], false).removed.len(),
             0
         );
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+    use crate::rule::Origin;
+    use crate::test::{Test, TestKind};
+
+    fn test(id: &str, name: &str) -> Test {
+        Test {
+            id: id.into(),
+            kind: TestKind::Atomic,
+            techniques: vec!["T1003.001".into()],
+            name: name.into(),
+            platforms: vec!["windows".into()],
+            executor: Some("powershell".into()),
+            elevation_required: false,
+        }
+    }
+
+    #[test]
+    fn a_test_import_journals_only_new_and_changed_tests() {
+        let first = plan_test_import(&[], &[test("a", "one"), test("b", "two")]);
+        assert_eq!((first.new, first.changed, first.unchanged), (2, 0, 0));
+        assert_eq!(first.events.len(), 2);
+        let existing = [test("a", "one"), test("b", "two")];
+        let again = plan_test_import(&existing, &[test("a", "one"), test("b", "renamed")]);
+        assert_eq!((again.new, again.changed, again.unchanged), (0, 1, 1));
+        assert!(
+            matches!(&again.events[..], [Event::TestUpserted(t)] if t.name == "renamed"),
+            "{:?}",
+            again.events
+        );
+    }
+
+    #[test]
+    fn retired_rules_are_credited_nothing() {
+        let origin = Origin {
+            format: crate::rule::RuleFormat::Sigma,
+            path: "x.yml".into(),
+            root: "r".into(),
+        };
+        let mut live = Rule::new("live", "Live rule", origin.clone());
+        live.techniques = vec!["T1003.001".into()];
+        let mut gone = Rule::new("gone", "Gone rule", origin);
+        gone.techniques = vec!["T1003.001".into(), "T1059".into()];
+        gone.status = RuleStatus::Retired;
+        let (by_technique, by_name) = claims_index([&live, &gone]);
+        assert_eq!(
+            by_technique.get("T1003.001"),
+            Some(&vec![RuleId("live".into())])
+        );
+        assert!(!by_technique.contains_key("T1059"));
+        assert_eq!(by_name.get("Live rule"), Some(&RuleId("live".into())));
+        assert!(!by_name.contains_key("Gone rule"));
     }
 }

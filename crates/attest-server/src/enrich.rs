@@ -3,17 +3,26 @@
 //!
 //! The knowledge-base half of an answer never changes while the server runs, so it is built
 //! once per technique at start ([`EnrichIndex`]); a request only resolves its techniques,
-//! filters analytics by platform and adds the coverage from the current snapshot.
+//! filters analytics by platform, adds the coverage from the current snapshot and the runbooks
+//! from the runbook library.
+//!
+//! With a profile, procedure examples, groups and software come with the profile's actors
+//! first, each entry marked `in_profile`. That reordered JSON is made once per (profile,
+//! technique) and snapshot ([`ProfileMarks`], kept in the snapshot's [`CoverageCache`]):
+//! profiles only change with the journal, and a new journal head means a new snapshot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
+use attest_core::coverage::{Catalog, CatalogGroup, UseVia};
+use attest_core::priority::{UnknownProfile, question_scope};
 use attest_core::rule::RuleId;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::runbooks::{RunbookLibrary, RunbookMatch};
 use crate::state::Snapshot;
 use crate::views::CoverageView;
 
@@ -83,46 +92,6 @@ pub struct StrategyInfo {
     pub name: String,
     /// Analytics.
     pub analytics: Vec<AnalyticInfo>,
-}
-
-/// JSON serialized once and shared: an answer writes it out without copying it (the bytes go
-/// to the socket as they are, see [`EnrichResponse::segments`]).
-#[derive(Debug, Clone)]
-pub struct JsonChunk(Bytes);
-
-impl JsonChunk {
-    /// The JSON of `value`.
-    pub fn of<T: Serialize>(value: &T) -> Result<JsonChunk, serde_json::Error> {
-        serde_json::to_vec(value).map(|v| JsonChunk(Bytes::from(v)))
-    }
-
-    /// `null`.
-    pub fn null() -> JsonChunk {
-        JsonChunk(Bytes::from_static(b"null"))
-    }
-
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether it is empty (never, for JSON made by [`JsonChunk::of`]).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The bytes, shared.
-    pub fn bytes(&self) -> Bytes {
-        self.0.clone()
-    }
-}
-
-impl Serialize for JsonChunk {
-    /// Embeds the stored JSON as it is (for answers serialized whole, off the hot path).
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw: &RawValue = serde_json::from_slice(&self.0).map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
-    }
 }
 
 /// The knowledge-base half of an enrichment answer for one technique.
@@ -324,7 +293,8 @@ pub struct EnrichRequest {
     pub tags: Vec<String>,
     /// The alert's platform: analytics are filtered to it.
     pub platform: Option<String>,
-    /// A profile name (accepted; profile-first ordering is not implemented yet).
+    /// A profile name: procedures, groups and software of its actors come first, marked
+    /// `in_profile`, and each technique says whether it is in the profile's target set.
     pub profile: Option<String>,
 }
 
@@ -345,8 +315,9 @@ pub struct EnrichedTechnique<'a> {
     /// The knowledge-base facts.
     #[serde(skip)]
     pub info: &'a TechniqueInfo,
-    /// The same facts as JSON, serialized once at start.
-    pub technique: &'a JsonChunk,
+    /// The same facts as JSON, serialized once at start (with a profile: reordered and marked,
+    /// once per snapshot).
+    pub technique: JsonChunk,
     /// The id as the alert named it, when it was revoked and remapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_as: Option<String>,
@@ -354,6 +325,266 @@ pub struct EnrichedTechnique<'a> {
     pub detection_strategies: Vec<StrategyView<'a>>,
     /// Our coverage (shared by every answer from the same snapshot).
     pub coverage: CoverageRef,
+    /// Runbooks for it (or its parent), for the alert's platform.
+    pub runbooks: Vec<RunbookMatch<'a>>,
+    /// How it stands in the requested profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileStanding>,
+}
+
+/// JSON serialized once and shared: an answer writes it out without copying it (the bytes go
+/// to the socket as they are, see [`EnrichResponse::segments`]).
+#[derive(Debug, Clone)]
+pub struct JsonChunk(Bytes);
+
+impl JsonChunk {
+    /// The JSON of `value`.
+    pub fn of<T: Serialize>(value: &T) -> Result<JsonChunk, serde_json::Error> {
+        serde_json::to_vec(value).map(|v| JsonChunk(Bytes::from(v)))
+    }
+
+    /// `null`.
+    pub fn null() -> JsonChunk {
+        JsonChunk(Bytes::from_static(b"null"))
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("null")
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty (never, for JSON made by [`JsonChunk::of`]).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes, shared.
+    pub fn bytes(&self) -> Bytes {
+        self.0.clone()
+    }
+}
+
+impl Serialize for JsonChunk {
+    /// Embeds the stored JSON as it is (for answers serialized whole, off the hot path).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_slice(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// How a technique stands in the requested profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileStanding {
+    /// The profile.
+    pub name: String,
+    /// Whether the technique is in its target set.
+    pub in_target_set: bool,
+    /// Priority score there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Tier there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// 1-based rank in the target set (highest score first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+    /// The profile's actors that use it (ATT&CK group ids or intel actor ids).
+    pub actors: Vec<String>,
+}
+
+/// A profile as enrichment uses it: its actors (ATT&CK groups, and intel actors matched to
+/// groups by name or alias), the software and campaigns of those groups, its target set, and
+/// the reordered technique JSON made so far.
+#[derive(Debug)]
+pub struct ProfileMarks {
+    name: String,
+    groups: HashSet<String>,
+    software: HashSet<String>,
+    campaigns: HashSet<String>,
+    standing: HashMap<TechniqueId, ProfileStanding>,
+    json: RwLock<HashMap<TechniqueId, JsonChunk>>,
+}
+
+impl ProfileMarks {
+    /// Resolves the profile `name` of the snapshot's state the way target sets do: an intel
+    /// actor id, else an ATT&CK group id, name or alias, else an intel actor name or alias.
+    fn build(
+        catalog: &Catalog,
+        snapshot: &Snapshot,
+        name: &str,
+    ) -> Result<ProfileMarks, UnknownProfile> {
+        let state = &snapshot.state;
+        let (target, _) = question_scope(catalog, state, Some(name), None, None)?;
+        let Some(profile) = state.profiles.get(name) else {
+            return Err(UnknownProfile {
+                name: name.to_string(),
+                known: state.profiles.keys().cloned().collect(),
+            });
+        };
+        let mut groups: Vec<&CatalogGroup> = Vec::new();
+        for pa in &profile.actors {
+            let q = pa.actor.trim();
+            let intel_by_id = state.actors.values().find(|a| a.id.eq_ignore_ascii_case(q));
+            if intel_by_id.is_none()
+                && let Some(g) = catalog.group(q)
+            {
+                groups.push(g);
+                continue;
+            }
+            let intel = intel_by_id.or_else(|| {
+                state.actors.values().find(|a| {
+                    a.name.eq_ignore_ascii_case(q)
+                        || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(q))
+                })
+            });
+            // An intel actor that ATT&CK knows under one of its names brings that group's
+            // procedures forward too.
+            if let Some(a) = intel
+                && let Some(g) = std::iter::once(&a.name)
+                    .chain(&a.aliases)
+                    .find_map(|n| catalog.group(n))
+            {
+                groups.push(g);
+            }
+        }
+        let mut marks = ProfileMarks {
+            name: name.to_string(),
+            groups: HashSet::new(),
+            software: HashSet::new(),
+            campaigns: HashSet::new(),
+            standing: HashMap::new(),
+            json: RwLock::default(),
+        };
+        for g in groups {
+            marks.groups.insert(g.id.clone());
+            for (_, via) in &g.uses {
+                match via {
+                    UseVia::Direct => {}
+                    UseVia::Software(s) => {
+                        marks.software.insert(s.clone());
+                    }
+                    UseVia::Campaign(c) => {
+                        marks.campaigns.insert(c.clone());
+                    }
+                }
+            }
+        }
+        if let Some(target) = target {
+            for (i, t) in target.techniques.iter().enumerate() {
+                marks.standing.insert(
+                    t.technique,
+                    ProfileStanding {
+                        name: name.to_string(),
+                        in_target_set: true,
+                        score: Some(t.score),
+                        tier: Some(t.tier.clone()),
+                        rank: Some(i + 1),
+                        actors: t.actors.iter().map(|a| a.actor.clone()).collect(),
+                    },
+                );
+            }
+        }
+        Ok(marks)
+    }
+
+    /// How `id` stands in the profile.
+    fn standing(&self, id: TechniqueId) -> ProfileStanding {
+        self.standing
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| ProfileStanding {
+                name: self.name.clone(),
+                in_target_set: false,
+                score: None,
+                tier: None,
+                rank: None,
+                actors: Vec::new(),
+            })
+    }
+
+    fn procedure_in(&self, p: &ProcedureInfo) -> bool {
+        match p.kind {
+            "group" => self.groups.contains(&p.id),
+            "software" => self.software.contains(&p.name),
+            "campaign" => self.campaigns.contains(&p.name),
+            _ => false,
+        }
+    }
+
+    /// The technique's JSON with the profile's entries first and marked, made once.
+    fn technique_json(&self, id: TechniqueId, info: &TechniqueInfo) -> JsonChunk {
+        if let Some(hit) = self.json.read().ok().and_then(|m| m.get(&id).cloned()) {
+            return hit;
+        }
+        let procedures = marked(&info.procedures, |p| self.procedure_in(p));
+        let groups = marked(&info.groups, |g| self.groups.contains(&g.id));
+        let software = marked(&info.software, |s| self.software.contains(&s.name));
+        let view = TechniqueInProfile {
+            id: &info.id,
+            name: &info.name,
+            description: &info.description,
+            url: &info.url,
+            tactics: &info.tactics,
+            platforms: &info.platforms,
+            parent: &info.parent,
+            procedures,
+            groups,
+            software,
+            mitigations: &info.mitigations,
+            related: &info.related,
+        };
+        let json = JsonChunk::of(&view).unwrap_or_else(|error| {
+            tracing::warn!(%id, %error, "technique not serializable for a profile");
+            JsonChunk::null()
+        });
+        if let Ok(mut m) = self.json.write() {
+            m.entry(id).or_insert_with(|| json.clone());
+        }
+        json
+    }
+}
+
+/// An entry of a list, marked whether it belongs to the profile.
+#[derive(Debug, Serialize)]
+struct Marked<'a, T> {
+    #[serde(flatten)]
+    item: &'a T,
+    in_profile: bool,
+}
+
+/// The profile's entries first (in their order), then the rest (in theirs).
+fn marked<T>(items: &[T], in_profile: impl Fn(&T) -> bool) -> Vec<Marked<'_, T>> {
+    let (mut first, rest): (Vec<_>, Vec<_>) = items
+        .iter()
+        .map(|item| Marked {
+            item,
+            in_profile: in_profile(item),
+        })
+        .partition(|m| m.in_profile);
+    first.extend(rest);
+    first
+}
+
+/// [`TechniqueInfo`]'s JSON shape with marked, reordered procedures, groups and software.
+#[derive(Debug, Serialize)]
+struct TechniqueInProfile<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    url: &'a Option<String>,
+    tactics: &'a [String],
+    platforms: &'a [String],
+    parent: &'a Option<String>,
+    procedures: Vec<Marked<'a, ProcedureInfo>>,
+    groups: Vec<Marked<'a, NamedRef>>,
+    software: Vec<Marked<'a, NamedRef>>,
+    mitigations: &'a [MitigationInfo],
+    related: &'a [NamedRef],
 }
 
 /// A technique's coverage view with its JSON, made once per snapshot: it changes only when the
@@ -388,14 +619,35 @@ impl Serialize for CoverageRef {
     }
 }
 
-/// Coverage views by technique, filled on first use; one per [`Snapshot`], so a new snapshot
-/// starts empty and nothing is ever stale.
+/// What enrichment makes once per [`Snapshot`] and keeps until the next one: coverage views by
+/// technique and profiles' marks, filled on first use, so a new snapshot starts empty and
+/// nothing is ever stale.
 #[derive(Debug, Default)]
-pub struct CoverageCache(RwLock<HashMap<TechniqueId, CoverageRef>>);
+pub struct CoverageCache {
+    coverage: RwLock<HashMap<TechniqueId, CoverageRef>>,
+    profiles: RwLock<HashMap<String, Arc<ProfileMarks>>>,
+}
 
 impl CoverageCache {
+    fn profile(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<ProfileMarks, UnknownProfile>,
+    ) -> Result<Arc<ProfileMarks>, UnknownProfile> {
+        if let Some(hit) = self.profiles.read().ok().and_then(|m| m.get(name).cloned()) {
+            return Ok(hit);
+        }
+        let made = Arc::new(make()?);
+        if let Ok(mut m) = self.profiles.write() {
+            return Ok(Arc::clone(
+                m.entry(name.to_string()).or_insert_with(|| made.clone()),
+            ));
+        }
+        Ok(made)
+    }
+
     fn get(&self, id: TechniqueId, make: impl FnOnce() -> CoverageView) -> CoverageRef {
-        if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&id).cloned()) {
+        if let Some(hit) = self.coverage.read().ok().and_then(|m| m.get(&id).cloned()) {
             return hit;
         }
         let view = make();
@@ -404,7 +656,7 @@ impl CoverageCache {
             JsonChunk::null()
         });
         let made = CoverageRef(Arc::new(CachedCoverage { view, json }));
-        if let Ok(mut m) = self.0.write() {
+        if let Ok(mut m) = self.coverage.write() {
             m.entry(id).or_insert_with(|| made.clone());
         }
         made
@@ -464,6 +716,12 @@ impl EnrichResponse<'_> {
             buf.extend_from_slice(b",\"coverage\":");
             cut(&mut buf, &mut parts);
             parts.push(t.coverage.0.json.bytes());
+            buf.extend_from_slice(b",\"runbooks\":");
+            serde_json::to_writer(&mut buf, &t.runbooks)?;
+            if let Some(profile) = &t.profile {
+                buf.extend_from_slice(b",\"profile\":");
+                serde_json::to_writer(&mut buf, profile)?;
+            }
             buf.push(b'}');
         }
         buf.extend_from_slice(b"],\"matched_rules\":");
@@ -522,12 +780,55 @@ impl http_body::Body for SegmentedBody {
     }
 }
 
-/// Answers an enrichment request from the index and a snapshot.
+/// What an enrichment is answered from.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrichSources<'a> {
+    /// The knowledge-base facts.
+    pub index: &'a EnrichIndex,
+    /// The catalog (profiles' target sets).
+    pub catalog: &'a Catalog,
+    /// The state and coverage.
+    pub snapshot: &'a Snapshot,
+    /// The runbooks.
+    pub runbooks: &'a RunbookLibrary,
+}
+
+impl crate::state::AppState {
+    /// The sources of an enrichment: this server's index and catalog, with a snapshot and a
+    /// runbook library the caller holds (`snapshot()`, `runbooks()`).
+    pub fn enrich_sources<'a>(
+        &'a self,
+        snapshot: &'a Snapshot,
+        runbooks: &'a RunbookLibrary,
+    ) -> EnrichSources<'a> {
+        EnrichSources {
+            index: self.enrich_index(),
+            catalog: self.catalog(),
+            snapshot,
+            runbooks,
+        }
+    }
+}
+
+/// Answers an enrichment request. Fails only for a profile the state does not hold.
 pub fn enrich<'a>(
-    index: &'a EnrichIndex,
-    snapshot: &'a Snapshot,
+    sources: EnrichSources<'a>,
     req: &EnrichRequest,
-) -> EnrichResponse<'a> {
+) -> Result<EnrichResponse<'a>, UnknownProfile> {
+    let EnrichSources {
+        index,
+        catalog,
+        snapshot,
+        runbooks,
+    } = sources;
+    let profile = match req.profile.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => Some(
+            snapshot
+                .enrich_cache
+                .profile(name, || ProfileMarks::build(catalog, snapshot, name))?,
+        ),
+        _ => None,
+    };
     let mut wanted: Vec<(TechniqueId, String)> = Vec::new();
     let mut unknown = Vec::new();
     let mut matched_rules: Vec<String> = Vec::new();
@@ -610,6 +911,10 @@ pub fn enrich<'a>(
             })
             .collect();
         let current = TechniqueId::parse(&info.id).unwrap_or(id);
+        let (technique, standing) = match &profile {
+            Some(p) => (p.technique_json(current, info), Some(p.standing(current))),
+            None => (technique.clone(), None),
+        };
         let coverage = snapshot.enrich_cache.get(current, || {
             snapshot
                 .coverage
@@ -623,14 +928,16 @@ pub fn enrich<'a>(
             requested_as,
             detection_strategies,
             coverage,
+            runbooks: runbooks.for_technique(current, platform),
+            profile: standing,
         });
     }
-    EnrichResponse {
+    Ok(EnrichResponse {
         techniques,
         matched_rules,
         unknown,
         coverage_seq: snapshot.coverage.seq,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -496,11 +496,10 @@ async fn work(app: &AppState, job: &str, row: &JobRow, now: Timestamp) -> Result
     }
 }
 
-/// Re-runs the registered datasets against the workspace's enabled Sigma rules, as
-/// `attest validate replay` does (same functions), and returns the tests and results to journal.
-async fn replay(app: &AppState, now: Timestamp) -> Result<Work, String> {
-    let store = app.store();
-    let datasets: Vec<std::path::PathBuf> = store
+/// The replay datasets registered in the workspace metadata (`jobs.replay.datasets`).
+pub(crate) async fn registered_datasets(app: &AppState) -> Result<Vec<std::path::PathBuf>, String> {
+    Ok(app
+        .store()
         .meta(META_REPLAY_DATASETS)
         .await
         .map_err(store_text)?
@@ -509,14 +508,34 @@ async fn replay(app: &AppState, now: Timestamp) -> Result<Work, String> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(std::path::PathBuf::from)
-        .collect();
-    if datasets.is_empty() {
-        return Ok(Work {
-            summary: "no replay datasets registered (`attest jobs datasets PATH…`)".to_string(),
-            entries: Vec::new(),
-            notices: Vec::new(),
-        });
-    }
+        .collect())
+}
+
+/// What one replay of datasets through the registered Sigma rules found.
+#[derive(Debug)]
+pub(crate) struct ReplayRun {
+    /// One line saying what it did.
+    pub summary: String,
+    /// The counts.
+    pub counts: attest_replay::ReplaySummary,
+    /// Rules compiled, and registered rule files no longer where they were imported from.
+    pub rules_compiled: usize,
+    /// Registered rule files missing.
+    pub rules_missing: usize,
+    /// What to journal: the datasets as tests, and the results.
+    pub recorded: attest_replay::record::Recorded,
+}
+
+/// Replays `datasets` through the workspace's enabled Sigma rules, as `attest validate replay`
+/// does (same functions), and returns what to journal; `by` is written into the results.
+/// Used by the scheduled `replay` job and by `POST /api/v1/replay`.
+pub(crate) async fn replay_datasets(
+    app: &AppState,
+    datasets: Vec<std::path::PathBuf>,
+    now: Timestamp,
+    by: String,
+) -> Result<ReplayRun, String> {
+    let store = app.store();
     let filter = RuleFilter {
         format: Some(RuleFormat::Sigma),
         ..RuleFilter::default()
@@ -551,38 +570,70 @@ async fn replay(app: &AppState, now: Timestamp) -> Result<Work, String> {
             );
         }
         let mut results = Vec::new();
-        let summary = attest_replay::replay(
+        let counts = attest_replay::replay(
             &loaded,
             &ruleset,
             &attest_replay::ReplayOptions::default(),
             &mut results,
         );
-        let recorded =
-            attest_replay::record::record(&results, &ruleset, &registry, now, "attest replay job");
-        let why = "scheduled replay";
-        let mut entries: Vec<NewEntry> = recorded
-            .tests
-            .into_iter()
-            .map(|t| NewEntry::new(WHO, now, Event::TestUpserted(t)).with_why(why))
-            .collect();
-        let count = recorded.results.len();
-        entries.extend(
-            recorded
-                .results
-                .into_iter()
-                .map(|r| NewEntry::new(WHO, now, Event::ResultRecorded(r)).with_why(why)),
-        );
-        Ok(Work {
+        let recorded = attest_replay::record::record(&results, &ruleset, &registry, now, &by);
+        Ok(ReplayRun {
             summary: format!(
-                "{} of {} expected rules fired on {} datasets ({} events); {count} results, {missing} rule files missing",
-                summary.expected_passed, summary.expected_total, summary.datasets, summary.events
+                "{} of {} expected rules fired on {} datasets ({} events); {} results, {missing} rule files missing",
+                counts.expected_passed,
+                counts.expected_total,
+                counts.datasets,
+                counts.events,
+                recorded.results.len()
             ),
-            entries,
-            notices: Vec::new(),
+            counts,
+            rules_compiled: ruleset.len(),
+            rules_missing: missing,
+            recorded,
         })
     })
     .await
     .map_err(|e| format!("replay panicked: {e}"))?
+}
+
+/// The journal entries of a replay: the datasets as tests, then the results, under `who`.
+pub(crate) fn replay_entries(
+    recorded: attest_replay::record::Recorded,
+    who: &str,
+    now: Timestamp,
+    why: &str,
+) -> Vec<NewEntry> {
+    let mut entries: Vec<NewEntry> = recorded
+        .tests
+        .into_iter()
+        .map(|t| NewEntry::new(who, now, Event::TestUpserted(t)).with_why(why))
+        .collect();
+    entries.extend(
+        recorded
+            .results
+            .into_iter()
+            .map(|r| NewEntry::new(who, now, Event::ResultRecorded(r)).with_why(why)),
+    );
+    entries
+}
+
+/// Re-runs the registered datasets against the workspace's enabled Sigma rules and returns the
+/// tests and results to journal.
+async fn replay(app: &AppState, now: Timestamp) -> Result<Work, String> {
+    let datasets = registered_datasets(app).await?;
+    if datasets.is_empty() {
+        return Ok(Work {
+            summary: "no replay datasets registered (`attest jobs datasets PATH…`)".to_string(),
+            entries: Vec::new(),
+            notices: Vec::new(),
+        });
+    }
+    let run = replay_datasets(app, datasets, now, "attest replay job".to_string()).await?;
+    Ok(Work {
+        summary: run.summary,
+        entries: replay_entries(run.recorded, WHO, now, "scheduled replay"),
+        notices: Vec::new(),
+    })
 }
 
 /// Starts the scheduler; it runs until the handle is aborted.

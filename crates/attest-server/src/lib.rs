@@ -23,7 +23,7 @@
 //!   delivery, running a job — is claimed in the store, so servers need no coordination of
 //!   their own.
 //!
-//! The CLI (`attest serve`, `attest tokens create`) lives in `attest-cli`; the knowledge base
+//! The CLI (`attest serve`, `attest tokens create|list|revoke`) lives in `attest-cli`; the knowledge base
 //! in `attest-attack`, coverage in `attest-core`, persistence in `attest-store`.
 #![deny(missing_docs)]
 
@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod notices;
 pub mod problem;
+pub mod runbooks;
 pub mod state;
 pub mod views;
 pub mod web;
@@ -45,7 +46,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use api::{Limits, openapi, required_role, router, router_with};
-pub use auth::{Role, create_token, token_count};
+pub use auth::{
+    Role, TokenInfo, create_token, create_token_by, list_tokens, revoke_token, token_count,
+};
 pub use state::{AppState, AuthMode, Snapshot};
 pub use webhooks::{BackgroundOptions, DeliveryOptions};
 
@@ -97,11 +100,20 @@ pub enum Error {
     /// Background work (webhooks, jobs) could not run.
     #[error("{0}")]
     Background(String),
+    /// The runbook folder cannot be read.
+    #[error(transparent)]
+    Runbooks(#[from] runbooks::FolderError),
     /// A token name that cannot be stored.
     #[error("invalid token name `{name}`: it must be non-empty and contain no `:`")]
     InvalidTokenName {
         /// The name given.
         name: String,
+    },
+    /// No live token has the name or id given.
+    #[error("no live API token named `{which}` or with that id (see `attest tokens list`)")]
+    TokenNotFound {
+        /// The name or id given.
+        which: String,
     },
 }
 
@@ -118,6 +130,8 @@ pub struct ServerConfig {
     pub insecure_no_auth: bool,
     /// Body size and timeout limits.
     pub limits: Limits,
+    /// A folder of Markdown runbooks offered in enrichment, reloaded when it changes.
+    pub runbooks: Option<PathBuf>,
 }
 
 /// Whether the server may start: beyond loopback it needs a token unless told otherwise.
@@ -160,6 +174,9 @@ pub async fn serve(config: ServerConfig) -> Result<(), Error> {
         );
     }
     let app = AppState::new(store, kb, mode).await?;
+    if let Some(dir) = &config.runbooks {
+        app.load_runbooks(dir.clone()).await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -205,6 +222,7 @@ pub async fn serve_on_with(
     let _ = app.inner.background.set(background);
     webhooks::start_cursor(&app).await?;
     let mut tasks = vec![app.spawn_refresher()];
+    tasks.extend(app.spawn_runbook_watcher());
     tasks.extend(webhooks::spawn(&app, background)?);
     if background.scheduler {
         tasks.push(jobs::spawn(&app, background));

@@ -100,8 +100,9 @@ impl Snapshot {
                 Event::RuleStatusChanged { id, .. }
                 | Event::RuleOwnerAssigned { id, .. }
                 | Event::RuleTuned { id, .. } => touched.push(id),
-                // Journaled runs of scheduled jobs change nothing coverage reads.
-                Event::JobRan(_) => {}
+                // Job runs and token changes are journaled for the record; coverage reads
+                // nothing of them.
+                Event::JobRan(_) | Event::TokenIssued { .. } | Event::TokenRevoked { .. } => {}
                 _ => return None,
             }
         }
@@ -192,6 +193,8 @@ pub(crate) struct Inner {
     pub kb: KnowledgeBase,
     pub catalog: Catalog,
     pub enrich: EnrichIndex,
+    /// The runbook library and its folder (`runbooks.rs`).
+    pub runbooks: crate::runbooks::Shared,
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub metrics: Metrics,
     pub tokens: TokenCache,
@@ -235,6 +238,7 @@ impl AppState {
                 kb,
                 catalog,
                 enrich,
+                runbooks: Default::default(),
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),

@@ -282,12 +282,14 @@ async fn enrichment_takes_well_under_a_millisecond_of_server_time() {
         platform: Some("Windows".into()),
         ..Default::default()
     };
+    let no_runbooks = attest_server::runbooks::RunbookLibrary::default();
     let mut times = Vec::new();
     for _ in 0..2000 {
         let start = Instant::now();
         let snap = s.app.snapshot();
-        let answer = attest_server::enrich::enrich(s.app.enrich_index(), &snap, &req);
-        let parts = answer.segments().unwrap();
+        let answer = attest_server::enrich::enrich(s.app.enrich_sources(&snap, &no_runbooks), &req)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let parts = answer.segments().unwrap_or_else(|e| panic!("{e}"));
         times.push(start.elapsed());
         assert!(parts.iter().map(|p| p.len()).sum::<usize>() > 500);
     }
@@ -523,7 +525,9 @@ async fn enrichment_on_the_real_enterprise_bundle() {
         ..Default::default()
     };
     let snap = app.snapshot();
-    let answer = attest_server::enrich::enrich(app.enrich_index(), &snap, &req);
+    let no_runbooks = attest_server::runbooks::RunbookLibrary::default();
+    let answer = attest_server::enrich::enrich(app.enrich_sources(&snap, &no_runbooks), &req)
+        .unwrap_or_else(|e| panic!("{e}"));
     let lsass = &answer.techniques[0];
     assert_eq!(lsass.info.name, "LSASS Memory");
     assert!(
@@ -536,30 +540,73 @@ async fn enrichment_on_the_real_enterprise_bundle() {
     assert!(!lsass.detection_strategies.is_empty());
     assert!(!lsass.info.mitigations.is_empty());
     // The pieces sent on the wire are byte for byte the answer serialized whole — also with a
-    // revoked id, a rule match and unknown names in it.
-    for req in [
-        req.clone(),
-        attest_server::enrich::EnrichRequest {
-            techniques: vec!["T1086".into(), "T9999".into()],
-            rule_id: Some("r-lsass".into()),
-            rule_name: Some("no such rule".into()),
-            ..Default::default()
-        },
+    // revoked id, a rule match, unknown names, runbooks and a profile in it.
+    let runbook_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/runbooks");
+    let (runbooks, _) =
+        attest_server::runbooks::RunbookLibrary::load(&runbook_dir, app.catalog(), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!runbooks.is_empty());
+    app.store()
+        .append(vec![attest_store::NewEntry::new(
+            "test",
+            jiff::Timestamp::now(),
+            attest_core::journal::Event::ProfileUpserted(attest_core::profile::Profile {
+                name: "apt28".into(),
+                actors: vec![attest_core::profile::ProfileActor {
+                    actor: "APT28".into(),
+                    weight: 1.0,
+                }],
+                ..attest_core::profile::Profile::default()
+            }),
+        )])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    app.refresh(true).await.unwrap_or_else(|e| panic!("{e}"));
+    let snap = app.snapshot();
+    for (req, with_runbooks) in [
+        (req.clone(), false),
+        (req.clone(), true),
+        (
+            attest_server::enrich::EnrichRequest {
+                profile: Some("apt28".into()),
+                ..req.clone()
+            },
+            true,
+        ),
+        (
+            attest_server::enrich::EnrichRequest {
+                techniques: vec!["T1086".into(), "T9999".into()],
+                rule_id: Some("r-lsass".into()),
+                rule_name: Some("no such rule".into()),
+                ..Default::default()
+            },
+            false,
+        ),
     ] {
-        let answer = attest_server::enrich::enrich(app.enrich_index(), &snap, &req);
-        let whole = serde_json::to_vec(&answer).unwrap();
-        let pieces: Vec<u8> = answer.segments().unwrap().concat();
+        let library = if with_runbooks {
+            &runbooks
+        } else {
+            &no_runbooks
+        };
+        let answer = attest_server::enrich::enrich(app.enrich_sources(&snap, library), &req)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let whole = serde_json::to_vec(&answer).unwrap_or_else(|e| panic!("{e}"));
+        let pieces: Vec<u8> = answer.segments().unwrap_or_else(|e| panic!("{e}")).concat();
         assert_eq!(
             String::from_utf8_lossy(&pieces),
             String::from_utf8_lossy(&whole)
         );
+        if with_runbooks {
+            assert!(String::from_utf8_lossy(&pieces).contains("\"steps\""));
+        }
     }
     let mut times = Vec::new();
     for _ in 0..500 {
         let start = Instant::now();
         let snap = app.snapshot();
-        let answer = attest_server::enrich::enrich(app.enrich_index(), &snap, &req);
-        let parts = answer.segments().unwrap();
+        let answer = attest_server::enrich::enrich(app.enrich_sources(&snap, &no_runbooks), &req)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let parts = answer.segments().unwrap_or_else(|e| panic!("{e}"));
         times.push(start.elapsed());
         assert!(parts.iter().map(|p| p.len()).sum::<usize>() > 10_000);
     }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use attest_core::backlog::{BacklogOptions, ItemKind, NextStep, Ownership, backlog};
-use attest_core::coverage::CoverageState;
 
 use crate::cmd::analysis::{self, ScopeArgs, reason_text};
 use crate::cmd::workspace;
@@ -152,11 +151,7 @@ pub async fn run_plan(ctx: &Context, args: PlanArgs) -> Result<ExitCode> {
     let Some(target) = &a.target else {
         bail!("no profile {:?}", args.profile)
     };
-    let platform = args
-        .platform
-        .clone()
-        .or_else(|| target.platforms.first().cloned())
-        .unwrap_or_else(|| "windows".into());
+    let platform = attest_core::backlog::plan_platform(target, args.platform.as_deref());
     let mut t = Table::new(&[
         "technique",
         "name",
@@ -166,47 +161,29 @@ pub async fn run_plan(ctx: &Context, args: PlanArgs) -> Result<ExitCode> {
         "rules_expected",
         "data_sources",
     ]);
-    for tt in &target.techniques {
-        let Some(tc) = a.coverage.technique(tt.technique) else {
-            continue;
-        };
-        if tc.state == CoverageState::Validated {
-            continue;
-        }
-        let id = tt.technique.to_string();
-        let tests: Vec<String> = a
-            .state
+    for item in attest_core::backlog::exercise_plan(&a.state, target, &a.coverage, &platform) {
+        let tests: Vec<String> = item
             .tests
-            .values()
-            .filter(|x| {
-                x.techniques.contains(&id)
-                    && (x.platforms.is_empty()
-                        || x.platforms
-                            .iter()
-                            .any(|p| p.eq_ignore_ascii_case(&platform)))
-            })
-            .map(|x| format!("{} ({})", x.id, x.name))
-            .collect();
-        let rules: Vec<String> = tc.rules.iter().map(|r| r.rule.0.clone()).collect();
-        let sources: Vec<String> = tc
-            .visibility
             .iter()
-            .filter(|v| v.platform.eq_ignore_ascii_case(&platform))
-            .flat_map(|v| {
-                v.components.iter().map(|c| {
-                    if c.provided_by.is_empty() {
-                        format!("{} (missing)", c.component)
-                    } else {
-                        format!("{} ({})", c.component, c.provided_by.join(", "))
-                    }
-                })
+            .map(|(id, name)| format!("{id} ({name})"))
+            .collect();
+        let rules: Vec<String> = item.rules.iter().map(|r| r.0.clone()).collect();
+        let sources: Vec<String> = item
+            .data_sources
+            .iter()
+            .map(|(component, by)| {
+                if by.is_empty() {
+                    format!("{component} (missing)")
+                } else {
+                    format!("{component} ({})", by.join(", "))
+                }
             })
             .collect();
         t.push(vec![
-            id,
-            tc.name.clone(),
-            format!("{:.3}", tt.score),
-            tc.state.as_str().into(),
+            item.technique.to_string(),
+            item.name,
+            format!("{:.3}", item.priority),
+            item.state.as_str().into(),
             tests.join("; "),
             rules.join("; "),
             sources.join("; "),

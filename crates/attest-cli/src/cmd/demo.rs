@@ -200,6 +200,37 @@ const PROFILES: &[(&str, &str)] = &[
     ),
 ];
 const TIMELINE: &str = include_str!("../../../../demo/timeline.yaml");
+/// Runbooks offered in enrichment: written to the workspace's `runbooks/` folder, which the
+/// server watches, so editing them there shows in the next answer.
+const RUNBOOKS: &[(&str, &str)] = &[
+    (
+        "credential-dumping.md",
+        include_str!("../../../../demo/runbooks/credential-dumping.md"),
+    ),
+    (
+        "powershell.md",
+        include_str!("../../../../demo/runbooks/powershell.md"),
+    ),
+    (
+        "command-interpreters.md",
+        include_str!("../../../../demo/runbooks/command-interpreters.md"),
+    ),
+    (
+        "ransomware.md",
+        include_str!("../../../../demo/runbooks/ransomware.md"),
+    ),
+];
+
+/// Writes the demo runbooks into `dir/runbooks/` and returns that folder.
+fn write_runbooks(dir: &std::path::Path) -> Result<PathBuf> {
+    let folder = dir.join("runbooks");
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    for (name, text) in RUNBOOKS {
+        let path = folder.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(folder)
+}
 
 /// How often a demo source reports: well inside the shortest allowed silence (12 h), so a
 /// source is silent only where the timeline says so.
@@ -465,11 +496,13 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
             .await?;
     }
     store.close().await;
+    let runbooks = write_runbooks(&dir)?;
     if args.no_serve {
         println!("demo workspace ready in {}", dir.display());
         println!(
-            "serve it with: attest --workspace {} serve --insecure-no-auth",
-            dir.display()
+            "serve it with: attest --workspace {} serve --insecure-no-auth --runbooks {}",
+            dir.display(),
+            runbooks.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -490,11 +523,18 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
         attack,
         insecure_no_auth: true,
         limits: attest_server::Limits::default(),
+        runbooks: Some(runbooks.clone()),
     };
     println!(
         "attest demo: open http://{} (workspace {}; ctrl-c to stop)",
         args.listen,
         dir.display()
+    );
+    println!(
+        "SOAR enrichment with runbooks (edit them in {}; changes show within seconds):\n  \
+         curl -s 'http://{}/api/v1/enrich?technique=T1003.001&platform=Windows&profile=finance'",
+        runbooks.display(),
+        args.listen
     );
     attest_server::serve(config)
         .await
@@ -505,6 +545,19 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_runbooks_parse_without_warnings() {
+        for (name, text) in RUNBOOKS {
+            let (r, warnings) = attest_formats::import::runbook::read_runbook(Input {
+                path: name,
+                bytes: text.as_bytes(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert!(warnings.is_empty(), "{name}: {warnings:?}");
+            assert!(!r.steps.is_empty() && !r.techniques.is_empty(), "{name}");
+        }
+    }
 
     #[test]
     fn the_timeline_parses_and_names_only_demo_rules() {

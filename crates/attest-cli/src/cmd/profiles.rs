@@ -258,28 +258,6 @@ fn print(ctx: &Context, t: &Table) -> Result<()> {
     t.write(ctx.format, &mut out)
 }
 
-/// A technique lookup over the knowledge base for resolving intel.
-struct KbLookup<'a>(&'a attest_attack::KnowledgeBase);
-
-impl attest_formats::import::stix_intel::TechniqueLookup for KbLookup<'_> {
-    fn by_stix_id(&self, id: &str) -> Option<String> {
-        match self.0.by_stix_id(id)? {
-            attest_attack::ObjectRef::Technique(t) => Some(t.id.to_string()),
-            _ => None,
-        }
-    }
-    fn by_name(&self, name: &str) -> Option<String> {
-        let hits: Vec<String> = self
-            .0
-            .techniques()
-            .iter()
-            .filter(|t| t.meta.is_active() && t.meta.name.eq_ignore_ascii_case(name.trim()))
-            .map(|t| t.id.to_string())
-            .collect();
-        (hits.len() == 1).then(|| hits[0].clone())
-    }
-}
-
 /// Runs `attest actors …`.
 pub async fn run_actors(ctx: &Context, args: ActorsArgs) -> Result<ExitCode> {
     let store = workspace::open(ctx).await?;
@@ -301,7 +279,7 @@ pub async fn run_actors(ctx: &Context, args: ActorsArgs) -> Result<ExitCode> {
                     attest_formats::import::stix_intel::read_stix_intel(
                         input,
                         &options,
-                        &KbLookup(&kb.kb),
+                        &attest_formats::import::stix_intel::KbLookup(&kb.kb),
                     )
                 }
                 "dettect" => {

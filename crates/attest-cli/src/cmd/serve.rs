@@ -1,4 +1,4 @@
-//! `attest serve` and `attest tokens create`: the HTTP API over the workspace.
+//! `attest serve` and `attest tokens create|list|revoke`: the HTTP API over the workspace.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use crate::cmd::workspace;
 use crate::global::Context;
+use crate::output::Table;
 
 /// `attest serve` arguments.
 #[derive(Debug, clap::Args)]
@@ -19,6 +20,10 @@ pub struct ServeArgs {
     /// Serve without authentication (only for a lab; every request is anonymous).
     #[arg(long)]
     insecure_no_auth: bool,
+    /// A folder of Markdown runbooks (YAML front matter naming their techniques) offered in SOAR
+    /// enrichment; reloaded when its files change.
+    #[arg(long, env = "ATTEST_RUNBOOKS", value_name = "DIR")]
+    runbooks: Option<std::path::PathBuf>,
 }
 
 /// `attest tokens` arguments.
@@ -38,6 +43,14 @@ enum TokenVerb {
         #[arg(long, default_value = "viewer")]
         role: String,
     },
+    /// The tokens: id, name, role, created, revoked (never the secret or its hash).
+    List,
+    /// Revoke the live tokens with this name, or the one with this id; running servers refuse
+    /// them within a second.
+    Revoke {
+        /// Token name or id (see `attest tokens list`).
+        which: String,
+    },
 }
 
 /// Runs `attest serve`.
@@ -56,6 +69,7 @@ pub async fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
         attack,
         insecure_no_auth: args.insecure_no_auth,
         limits: attest_server::Limits::default(),
+        runbooks: args.runbooks,
     };
     eprintln!(
         "attest serving {} on http://{}",
@@ -69,17 +83,50 @@ pub async fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
 
 /// Runs `attest tokens …`.
 pub async fn run_tokens(ctx: &Context, args: TokensArgs) -> Result<ExitCode> {
-    let TokenVerb::Create { name, role } = args.verb;
-    let Some(role) = attest_server::Role::parse(&role) else {
-        bail!("--role {role:?}: use viewer, engineer or admin");
-    };
     let store = workspace::open(ctx).await?;
-    let token = attest_server::create_token(&store, &name, role).await?;
+    match args.verb {
+        TokenVerb::Create { name, role } => {
+            let Some(role) = attest_server::Role::parse(&role) else {
+                bail!("--role {role:?}: use viewer, engineer or admin");
+            };
+            let token =
+                attest_server::create_token_by(&store, &name, role, &workspace::who()).await?;
+            println!("{token}");
+            eprintln!(
+                "token {name:?} ({}) created; it is shown only now",
+                role.as_str()
+            );
+        }
+        TokenVerb::List => {
+            let mut table = Table::new(&["id", "name", "role", "created", "revoked", "revoked_by"]);
+            for t in attest_server::list_tokens(&store).await? {
+                let (revoked, by) = t
+                    .revoked
+                    .map_or((String::new(), String::new()), |(at, by)| {
+                        (at.to_string(), by)
+                    });
+                table.push(vec![
+                    t.id,
+                    t.name,
+                    t.role.as_str().to_string(),
+                    t.created.map(|c| c.to_string()).unwrap_or_default(),
+                    revoked,
+                    by,
+                ]);
+            }
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            table.write(ctx.format, &mut out)?;
+        }
+        TokenVerb::Revoke { which } => {
+            let revoked =
+                attest_server::revoke_token(&store, &which, &workspace::who(), workspace::now())
+                    .await?;
+            for t in &revoked {
+                println!("revoked {} ({}, {})", t.name, t.id, t.role.as_str());
+            }
+        }
+    }
     store.close().await;
-    println!("{token}");
-    eprintln!(
-        "token {name:?} ({}) created; it is shown only now",
-        role.as_str()
-    );
     Ok(ExitCode::SUCCESS)
 }

@@ -271,9 +271,7 @@ async fn apply_file(
         .any(|s| s.components.is_empty() && !s.log_sources.is_empty())
     {
         let kb = workspace::load_kb(ctx, store).await?;
-        for s in desired.iter_mut().filter(|s| s.components.is_empty()) {
-            s.components = derive_components(&kb.kb, &s.log_sources);
-        }
+        attest_core::registry::fill_components(&kb.kb, &mut desired);
     }
     let existing: Vec<DataSource> = store
         .sources()
@@ -461,7 +459,13 @@ async fn visibility(
     let id = TechniqueId::parse(technique)
         .with_context(|| format!("{technique:?} is not a technique ID"))?;
     let sources = store.sources().await?;
-    let now = workspace::now();
+    let rows = attest_core::visibility::telemetry_visibility(
+        kb,
+        sources.iter().map(|r| &r.source),
+        id,
+        platform,
+        workspace::now(),
+    );
     let mut table = Table::new(&[
         "platforms",
         "data_component",
@@ -470,42 +474,17 @@ async fn visibility(
         "provided_by",
         "visible",
     ]);
-    for req in kb.telemetry(id, platform) {
-        let wanted = req.log_source.map(|(n, c)| LogSourceRef {
-            name: n.to_string(),
-            channel: c.map(str::to_string),
-        });
-        let providers: Vec<&str> = sources
-            .iter()
-            .map(|r| &r.source)
-            .filter(|s| s.is_usable(now))
-            .filter(|s| {
-                req.platforms.is_empty() || req.platforms.iter().any(|p| s.covers_platform(p))
-            })
-            .filter(|s| {
-                s.provides_component(&req.data_component.meta.name)
-                    || wanted
-                        .as_ref()
-                        .is_some_and(|w| s.log_sources.iter().any(|l| l.provides(w)))
-            })
-            .map(|s| s.name.as_str())
-            .collect();
+    for row in &rows {
         table.push(vec![
-            req.platforms.join(","),
-            req.data_component.meta.name.clone(),
-            req.log_source
-                .map(|(n, _)| n.to_string())
-                .unwrap_or_default(),
-            req.log_source
-                .and_then(|(_, c)| c)
-                .unwrap_or_default()
-                .to_string(),
-            providers.join(","),
-            if providers.is_empty() { "no" } else { "yes" }.to_string(),
+            row.platforms.join(","),
+            row.data_component.clone(),
+            row.log_source.clone().unwrap_or_default(),
+            row.channel.clone().unwrap_or_default(),
+            row.provided_by.join(","),
+            if row.visible() { "yes" } else { "no" }.to_string(),
         ]);
     }
-    table.rows.sort();
-    table.rows.dedup();
+
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if ctx.format == crate::output::Format::Table {

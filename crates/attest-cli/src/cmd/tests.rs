@@ -78,16 +78,9 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
                 eprintln!("{d}");
             }
             let existing = store.tests().await?;
-            let mut events = Vec::new();
-            let (mut new, mut changed) = (0, 0);
-            for t in &catalogue.tests {
-                match existing.iter().find(|e| e.id == t.id) {
-                    None => new += 1,
-                    Some(e) if e == t => continue,
-                    Some(_) => changed += 1,
-                }
-                events.push(Event::TestUpserted(t.clone()));
-            }
+            let plan = attest_core::registry::plan_test_import(&existing, &catalogue.tests);
+            let (new, changed) = (plan.new, plan.changed);
+            let events = plan.events;
             if !events.is_empty() {
                 let (who, now) = (workspace::who(), workspace::now());
                 let why = format!("attest tests import-atomic {}", path.display());

@@ -245,25 +245,14 @@ fn report(diags: &[Diagnostic]) -> Result<()> {
     Ok(())
 }
 
-/// Technique (upper-cased, as claimed) → enabled rules claiming it.
+/// Technique (as claimed) → rules claiming it, and title → rule (shared with the API).
 async fn claims(
     store: &Store,
 ) -> Result<(BTreeMap<String, Vec<RuleId>>, BTreeMap<String, RuleId>)> {
-    let mut by_technique: BTreeMap<String, Vec<RuleId>> = BTreeMap::new();
-    let mut by_name = BTreeMap::new();
-    for rec in store.rules(&RuleFilter::default()).await? {
-        if rec.rule.status == RuleStatus::Retired {
-            continue;
-        }
-        for t in &rec.rule.techniques {
-            by_technique
-                .entry(t.clone())
-                .or_default()
-                .push(rec.rule.id.clone());
-        }
-        by_name.insert(rec.rule.title.clone(), rec.rule.id.clone());
-    }
-    Ok((by_technique, by_name))
+    let records = store.rules(&RuleFilter::default()).await?;
+    Ok(attest_core::registry::claims_index(
+        records.iter().map(|r| &r.rule),
+    ))
 }
 
 async fn import(ctx: &Context, store: &Store, source: ImportSource) -> Result<ExitCode> {
@@ -279,18 +268,10 @@ async fn import(ctx: &Context, store: &Store, source: ImportSource) -> Result<Ex
             for log in &logs {
                 let bytes = read(log)?;
                 let label = log.display().to_string();
-                let input = Input {
+                let (e, d) = attest_formats::import::read_executions(Input {
                     path: &label,
                     bytes: &bytes,
-                };
-                let is_json = bytes.iter().find(|b| {
-                    !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF
-                }) == Some(&b'{');
-                let (e, d) = if is_json {
-                    attest_formats::import::attire::read_attire(input)
-                } else {
-                    attest_formats::import::invoke_atomic::read_execution_log(input)
-                };
+                });
                 executions.extend(e);
                 diags.extend(d);
             }

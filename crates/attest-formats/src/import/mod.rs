@@ -391,6 +391,23 @@ pub mod attire;
 pub mod invoke_atomic;
 pub mod results_jsonl;
 pub mod vectr;
+
+/// Reads one execution log of Invoke-AtomicRedTeam in whichever form it is: Attire JSON when
+/// its first character (after any byte-order mark) is `{`, the CSV logger's output otherwise.
+pub fn read_executions(
+    input: crate::Input<'_>,
+) -> (Vec<crate::correlate::Execution>, Vec<crate::Diagnostic>) {
+    let is_json = input
+        .bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF)
+        == Some(&b'{');
+    if is_json {
+        attire::read_attire(input)
+    } else {
+        invoke_atomic::read_execution_log(input)
+    }
+}
 // --- profiles, intel, ownership and Navigator layers (issue #5) ---
 pub mod dettect_groups;
 pub mod navigator;
@@ -400,3 +417,5 @@ pub mod stix_intel;
 // --- exposures and their technique mappings (issue #8) ---
 pub mod exposure_mappings;
 pub mod exposures;
+// --- runbooks for SOAR enrichment (issue #6) ---
+pub mod runbook;

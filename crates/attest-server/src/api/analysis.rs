@@ -733,6 +733,15 @@ pub(super) async fn enrich_post(
     answer_enrich(&app, &req)
 }
 
+/// The runbook library: every runbook with its techniques and steps, and each file's problems
+/// (a broken file, or a broken edit whose last good version is still used, and warnings such
+/// as technique ids unknown to the loaded ATT&CK release).
+#[utoipa::path(get, path = "/api/v1/runbooks", tag = "coverage",
+    responses((status = 200, description = "The runbooks the server offers in enrichment (empty without `--runbooks`)", body = crate::runbooks::RunbookListing)))]
+pub(super) async fn runbooks(State(app): State<AppState>) -> Json<crate::runbooks::RunbookListing> {
+    Json(app.runbooks().listing())
+}
+
 /// Answers an enrichment, with the server-side time in a `Server-Timing` header.
 fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Problem> {
     let start = Instant::now();
@@ -747,7 +756,9 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
         ));
     }
     let snap = app.snapshot();
-    let answer = enrich(app.enrich_index(), &snap, req);
+    let runbooks = app.runbooks();
+    let answer = enrich(app.enrich_sources(&snap, &runbooks), req)
+        .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
     // The stored parts of the answer are sent as they are, not copied into one buffer.
     let parts = answer.segments().map_err(|e| {
         Problem::new(
@@ -763,4 +774,308 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
         response.headers_mut().insert("server-timing", v);
     }
     Ok(response)
+}
+
+/// Which profile an exercise plan is for.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PlanQuery {
+    /// The profile.
+    profile: String,
+    /// Platform the exercise runs on (default: the profile's first, else windows).
+    platform: Option<String>,
+}
+
+/// A data component a planned technique needs on the platform.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PlanSourceView {
+    /// The ATT&CK data component.
+    component: String,
+    /// Usable sources providing it (empty: missing).
+    provided_by: Vec<String>,
+}
+
+/// A test to run.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PlanTestView {
+    /// Test id.
+    id: String,
+    /// Name.
+    name: String,
+}
+
+/// One technique of an exercise plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PlanItemView {
+    technique: String,
+    name: String,
+    /// Priority score.
+    priority: f64,
+    /// Coverage state.
+    state: &'static str,
+    /// Tests of the catalogue on the platform.
+    tests: Vec<PlanTestView>,
+    /// Rules expected to fire.
+    rules_expected: Vec<String>,
+    /// Telemetry needed on the platform.
+    data_sources: Vec<PlanSourceView>,
+}
+
+/// An exercise plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PlanView {
+    /// The profile.
+    profile: String,
+    /// The platform.
+    platform: String,
+    /// Priority techniques not validated, highest priority first.
+    items: Vec<PlanItemView>,
+}
+
+/// An exercise plan (`attest plan`): for a profile's priority techniques that are not
+/// validated, the catalogue's tests on the platform, the rules expected to fire and the
+/// telemetry they need.
+#[utoipa::path(get, path = "/api/v1/plan", tag = "coverage", params(PlanQuery),
+    responses((status = 200, description = "The plan", body = PlanView),
+              (status = 404, description = "No such profile", body = Problem)))]
+pub(super) async fn plan(
+    State(app): State<AppState>,
+    q: Result<Query<PlanQuery>, QueryRejection>,
+) -> Result<Json<PlanView>, Problem> {
+    let q = query(q)?;
+    let snap = app.snapshot();
+    let scope = ScopeQuery {
+        profile: Some(q.profile.clone()),
+        ..ScopeQuery::default()
+    };
+    let (target, cov) = scoped(&app, &snap.state, &scope, snap.coverage.at)?;
+    let Some(target) = target else {
+        return Err(Problem::not_found(
+            "profile-not-found",
+            format!("no profile `{}`", q.profile),
+        ));
+    };
+    let platform = attest_core::backlog::plan_platform(&target, q.platform.as_deref());
+    let items = attest_core::backlog::exercise_plan(&snap.state, &target, &cov, &platform)
+        .into_iter()
+        .map(|i| PlanItemView {
+            technique: i.technique.to_string(),
+            name: i.name,
+            priority: i.priority,
+            state: i.state.as_str(),
+            tests: i
+                .tests
+                .into_iter()
+                .map(|(id, name)| PlanTestView { id, name })
+                .collect(),
+            rules_expected: i.rules.into_iter().map(|r| r.0).collect(),
+            data_sources: i
+                .data_sources
+                .into_iter()
+                .map(|(component, provided_by)| PlanSourceView {
+                    component,
+                    provided_by,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(PlanView {
+        profile: q.profile,
+        platform,
+        items,
+    }))
+}
+
+/// A trend question.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct TrendQuery {
+    /// Only the profile's target set.
+    profile: Option<String>,
+    /// Only techniques on this platform.
+    platform: Option<String>,
+    /// Only telemetry from sources covering this system or segment.
+    scope: Option<String>,
+    /// Distance between points: day, week (default), month, or a span such as 12h.
+    every: Option<String>,
+    /// First point (default: the first journal entry).
+    from: Option<String>,
+    /// Last point (default now).
+    to: Option<String>,
+    /// `json` (default) or `csv` (the columns of `attest trend --format csv`).
+    format: Option<String>,
+}
+
+/// A technique worse than at the previous point.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TrendRegressionView {
+    technique: String,
+    name: String,
+    /// State at the previous point (absent: not in scope then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<&'static str>,
+    to: &'static str,
+}
+
+/// Coverage at one instant.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TrendPointView {
+    at: Timestamp,
+    /// Counts per state (absent when the scope did not exist yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tally: Option<TallyView>,
+    /// Share of the scope's weight validated (0..=1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validated_share: Option<f64>,
+    regressions: Vec<TrendRegressionView>,
+    /// Techniques better than at the previous point.
+    improvements: usize,
+}
+
+/// A trend.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TrendView {
+    /// The profile, or `all`.
+    series: String,
+    every: String,
+    points: Vec<TrendPointView>,
+}
+
+/// The validated share over time with the regressions between points (`attest trend`), from
+/// one fold of the journal (`attest_core::trend::series`, as the CLI and the dashboard).
+#[utoipa::path(get, path = "/api/v1/trend", tag = "coverage", params(TrendQuery),
+    responses((status = 200, description = "The points (JSON, or CSV with format=csv)", body = TrendView),
+              (status = 400, description = "A bad interval or instant, or too many points", body = Problem),
+              (status = 404, description = "No such profile", body = Problem)))]
+pub(super) async fn trend(
+    State(app): State<AppState>,
+    q: Result<Query<TrendQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    use attest_core::trend::{Interval, instants, series};
+    let q = query(q)?;
+    let every_raw = q.every.clone().unwrap_or_else(|| "week".to_string());
+    let every = Interval::parse(&every_raw).ok_or_else(|| {
+        Problem::bad_request(
+            "invalid-interval",
+            format!("every: `{every_raw}` is not day, week, month or a positive span such as 12h"),
+        )
+    })?;
+    let csv = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(Problem::bad_request(
+                "invalid-format",
+                format!("format: `{other}` is not json or csv"),
+            ));
+        }
+    };
+    let to = match &q.to {
+        Some(raw) => parse_instant("to", raw)?,
+        None => Timestamp::now(),
+    };
+    let entries = app
+        .store()
+        .journal(&attest_store::JournalQuery {
+            as_of: Some(to),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Problem::store("read the journal", &e))?;
+    let from = match &q.from {
+        Some(raw) => parse_instant("from", raw)?,
+        None => match entries.first() {
+            Some(e) => e.at,
+            None => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "empty-journal",
+                    "the journal is empty: nothing has happened to chart yet",
+                ));
+            }
+        },
+    };
+    let points = instants(from, to, every)
+        .map_err(|e| Problem::bad_request("invalid-trend", e.to_string()))?;
+    let scope = ScopeQuery {
+        profile: q.profile.clone(),
+        platform: q.platform.clone(),
+        scope: q.scope.clone(),
+    };
+    // The scope must exist at the end; before that a missing profile is a point without data.
+    let final_state = Projected::from_journal(&entries);
+    question_scope(
+        app.catalog(),
+        &final_state,
+        scope.profile.as_deref(),
+        scope.platform.as_deref(),
+        scope.scope.as_deref(),
+    )
+    .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
+    let app2 = app.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        let catalog = app2.catalog();
+        series(catalog, &entries, &points, |state| {
+            question_scope(
+                catalog,
+                state,
+                scope.profile.as_deref(),
+                scope.platform.as_deref(),
+                scope.scope.as_deref(),
+            )
+            .ok()
+            .map(|(_, s)| s)
+        })
+    })
+    .await
+    .map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "trend-panicked",
+            e.to_string(),
+        )
+    })?;
+    let name = q.profile.clone().unwrap_or_else(|| "all".to_string());
+    if csv {
+        let lines = [attest_formats::export::trend::TrendSeries {
+            name: &name,
+            points: &got,
+        }];
+        let mut out = Vec::new();
+        attest_formats::export::trend::trend_csv(&lines, &mut out).map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "export-failed",
+                e.to_string(),
+            )
+        })?;
+        return Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+    }
+    let points = got
+        .iter()
+        .map(|p| TrendPointView {
+            at: p.at,
+            tally: p.tally.as_ref().map(TallyView::of),
+            validated_share: p.validated_share(),
+            regressions: p
+                .regressions
+                .iter()
+                .map(|r| TrendRegressionView {
+                    technique: r.technique.to_string(),
+                    name: r.name.clone(),
+                    from: r.from.map(CoverageState::as_str),
+                    to: r.to.as_str(),
+                })
+                .collect(),
+            improvements: p.improvements,
+        })
+        .collect();
+    Ok(Json(TrendView {
+        series: name,
+        every: every.as_string(),
+        points,
+    })
+    .into_response())
 }

@@ -1,15 +1,19 @@
 //! Exposures (CTEM): findings by effective priority, with the techniques behind them and the
 //! reasoning — `attest exposures list|show`. Prioritised once per snapshot
-//! ([`crate::state::Snapshot::exposures`]); requests only filter.
+//! ([`crate::state::Snapshot::exposures`]); requests only filter. Also the uploads of findings
+//! and of finding → technique mapping sets (`attest exposures import`, `… mappings import`).
 
 use attest_core::exposure::{ExposureKey, ExposureStatus, normalise_finding};
-use axum::Json;
+use attest_formats::{Input, Severity};
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_technique, query};
+use super::{journal, parse_technique, query};
+use crate::auth::Principal;
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::views::ExposureView;
@@ -145,4 +149,233 @@ pub(super) async fn show(
             e.to_string(),
         )
     })
+}
+
+/// Options of a findings import (`attest exposures import`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ImportQuery {
+    /// The feed (scanner) these findings come from; a full import closes only this feed's
+    /// missing findings. Default: the file name without extension.
+    feed: Option<String>,
+    /// The file's name, used in problems (default `findings.csv`).
+    path: Option<String>,
+    /// `auto` (default), `csv` or `jsonl`.
+    input_format: Option<String>,
+    /// The file lists only some findings: close none for being absent.
+    partial: bool,
+    /// Skip rows with errors instead of refusing the whole upload (the CLI's default; the API
+    /// refuses unless told this).
+    skip_bad_rows: bool,
+}
+
+/// What a findings import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ExposureImport {
+    feed: String,
+    /// Findings read.
+    findings: usize,
+    new: usize,
+    updated: usize,
+    closed: usize,
+    unchanged: usize,
+    /// Journal entries written.
+    entries: usize,
+    /// Journal position of the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    /// Problems (`path:line: message`); with `skip_bad_rows`, the rows skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+fn file_stem(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Imports findings (CSV or JSON lines) from a scanner or CTEM platform, in one transaction:
+/// unchanged findings write nothing; findings reported fixed, or absent from a full import of
+/// the same feed, close.
+#[utoipa::path(post, path = "/api/v1/exposures", tag = "exposures", params(ImportQuery),
+    request_body(content = String, description = "The findings export (CSV or JSON lines)",
+                 content_type = "text/csv"),
+    responses((status = 200, description = "Imported", body = ExposureImport),
+              (status = 400, description = "Empty body, unknown input format", body = Problem),
+              (status = 422, description = "Invalid rows, naming each line", body = Problem)))]
+pub(super) async fn import(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    bytes: Bytes,
+) -> Result<Json<ExposureImport>, Problem> {
+    use attest_formats::import::exposures::{ExposureFormat, read_exposures};
+    let q = query(q)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request("empty-body", "the upload is empty"));
+    }
+    let label = q.path.clone().unwrap_or_else(|| "findings.csv".to_string());
+    let feed = q.feed.clone().unwrap_or_else(|| file_stem(&label));
+    let format = match q.input_format.as_deref().unwrap_or("auto") {
+        "auto" => ExposureFormat::Auto,
+        "csv" => ExposureFormat::Csv,
+        "jsonl" => ExposureFormat::JsonLines,
+        other => {
+            return Err(Problem::bad_request(
+                "invalid-format",
+                format!("input_format: `{other}` is not auto, csv or jsonl"),
+            ));
+        }
+    };
+    let (found, diags) = read_exposures(
+        Input {
+            path: &label,
+            bytes: &bytes,
+        },
+        &feed,
+        format,
+    );
+    let errors = diags.iter().any(|d| d.severity == Severity::Error);
+    let warnings = if q.skip_bad_rows {
+        diags.iter().map(ToString::to_string).collect()
+    } else {
+        super::upload::check("invalid-exposures", &diags)?
+    };
+    // A file with skipped rows is not the whole feed: closing what it does not list would close
+    // findings whose rows were merely unreadable.
+    let full = !q.partial && !errors;
+    let n = found.len();
+    let plan = {
+        let snap = app.snapshot();
+        attest_core::exposure::plan_exposure_import(&snap.state.exposures, &feed, found, full)
+    };
+    let entries = plan.events.len();
+    let mut seq = None;
+    if entries > 0 {
+        let why = format!("API: exposures import {label}");
+        seq = Some(journal(&app, &who, plan.events, Some(&why)).await?.last_seq);
+    }
+    Ok(Json(ExposureImport {
+        feed,
+        findings: n,
+        new: plan.new,
+        updated: plan.updated,
+        closed: plan.closed,
+        unchanged: plan.unchanged,
+        entries,
+        seq,
+        warnings,
+    }))
+}
+
+/// Options of a mapping set import (`attest exposures mappings import`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct MappingsQuery {
+    /// Set name (default: the file name without extension); replaces the set of that name.
+    name: Option<String>,
+    /// The file's name, used in problems (default `mappings.json`).
+    path: Option<String>,
+    /// `auto` (default: YAML file names are misconfiguration maps), `cve` or `misconfig`.
+    kind: Option<String>,
+}
+
+/// What a mapping import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct MappingsImport {
+    name: String,
+    /// Mappings loaded.
+    mappings: usize,
+    /// Distinct findings mapped.
+    findings: usize,
+    /// The ATT&CK release the set was made for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attack_version: Option<String>,
+    seq: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// Loads a finding → technique mapping set: CTID Mappings Explorer JSON or KEV/NVD CSV (CVEs),
+/// or YAML (misconfigurations). Replaces the set of the same name. Any error refuses the whole
+/// file (the CLI's `--strict`).
+#[utoipa::path(post, path = "/api/v1/exposure-mappings", tag = "exposures", params(MappingsQuery),
+    request_body(content = String, description = "The mapping file", content_type = "application/json"),
+    responses((status = 201, description = "Loaded", body = MappingsImport),
+              (status = 400, description = "Empty body, unknown kind", body = Problem),
+              (status = 422, description = "Invalid mappings, naming each line", body = Problem)))]
+pub(super) async fn import_mappings(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    q: Result<Query<MappingsQuery>, QueryRejection>,
+    bytes: Bytes,
+) -> Result<(axum::http::StatusCode, Json<MappingsImport>), Problem> {
+    use attest_formats::import::exposure_mappings::{read_cve_mappings, read_misconfig_map};
+    let q = query(q)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request("empty-body", "the upload is empty"));
+    }
+    let label = q
+        .path
+        .clone()
+        .unwrap_or_else(|| "mappings.json".to_string());
+    let name = q.name.clone().unwrap_or_else(|| file_stem(&label));
+    let lower = label.to_ascii_lowercase();
+    let misconfig = match q.kind.as_deref().unwrap_or("auto") {
+        "auto" => lower.ends_with(".yaml") || lower.ends_with(".yml"),
+        "cve" => false,
+        "misconfig" => true,
+        other => {
+            return Err(Problem::bad_request(
+                "invalid-kind",
+                format!("kind: `{other}` is not auto, cve or misconfig"),
+            ));
+        }
+    };
+    let input = Input {
+        path: &label,
+        bytes: &bytes,
+    };
+    let (set, diags) = if misconfig {
+        read_misconfig_map(input, &name)
+    } else {
+        read_cve_mappings(input, &name)
+    };
+    let warnings = super::upload::check("invalid-mappings", &diags)?;
+    let Some(set) = set else {
+        return Err(super::unprocessable(
+            "no-mappings",
+            format!("{label} holds no usable mapping; nothing was changed"),
+        ));
+    };
+    let mappings = set.mappings.len();
+    let findings = set
+        .mappings
+        .iter()
+        .map(|m| m.finding.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let attack_version = set.attack_version.clone();
+    let why = format!("API: exposure mappings import {label}");
+    let out = journal(
+        &app,
+        &who,
+        vec![attest_core::journal::Event::ExposureMappingsLoaded(set)],
+        Some(&why),
+    )
+    .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(MappingsImport {
+            name,
+            mappings,
+            findings,
+            attack_version,
+            seq: out.last_seq,
+            warnings,
+        }),
+    ))
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{body, journal, query, unprocessable};
-use crate::auth::{Principal, Role, create_token as store_token};
+use crate::auth::{Principal, Role, create_token_by as store_token};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -472,6 +472,7 @@ pub(super) struct CreatedToken {
               (status = 403, description = "Not an admin token", body = Problem)))]
 pub(super) async fn create_token(
     State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
     b: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     let t = body(b)?;
@@ -481,7 +482,7 @@ pub(super) async fn create_token(
             format!("role: `{}` is not viewer, engineer or admin", t.role),
         )
     })?;
-    let token = store_token(app.store(), &t.name, role)
+    let token = store_token(app.store(), &t.name, role, &who.name)
         .await
         .map_err(|e| match e {
             crate::Error::InvalidTokenName { .. } => {
@@ -493,6 +494,7 @@ pub(super) async fn create_token(
                 other.to_string(),
             ),
         })?;
+    super::refresh_after_write(&app).await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -501,4 +503,134 @@ pub(super) async fn create_token(
             token,
         }),
     ))
+}
+
+/// Where imported actors come from.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ActorImportQuery {
+    /// `stix` (a STIX 2.1 bundle from OpenCTI, MISP…) or `dettect` (DeTT&CT group YAML).
+    format: String,
+    /// The file's name, used in problems and as the feed label (default `upload.json` /
+    /// `upload.yaml`).
+    path: Option<String>,
+}
+
+/// What an actor import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ActorImport {
+    /// Actors imported (added or replaced).
+    imported: usize,
+    /// Their ids.
+    actors: Vec<String>,
+    /// Journal position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    /// Warnings (`path:line: message`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// Imports actors from the team's intel (`attest actors import stix|dettect`), in one
+/// transaction. Admins only, as profiles.
+#[utoipa::path(post, path = "/api/v1/actors", tag = "intel", params(ActorImportQuery),
+    request_body(content = String, description = "A STIX 2.1 bundle (JSON) or DeTT&CT group YAML",
+                 content_type = "application/json"),
+    responses((status = 201, description = "Imported", body = ActorImport),
+              (status = 400, description = "Unknown format, empty body", body = Problem),
+              (status = 403, description = "Not an admin token", body = Problem),
+              (status = 422, description = "Invalid file, naming the line or object", body = Problem)))]
+pub(super) async fn import_actors(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    q: Result<Query<ActorImportQuery>, QueryRejection>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<ActorImport>), Problem> {
+    let q = query(q)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request("empty-body", "the upload is empty"));
+    }
+    let (actors, diags) = match q.format.as_str() {
+        "stix" => {
+            let label = q.path.clone().unwrap_or_else(|| "upload.json".to_string());
+            let options = attest_formats::import::stix_intel::StixIntelOptions {
+                label: label.clone(),
+            };
+            attest_formats::import::stix_intel::read_stix_intel(
+                Input {
+                    path: &label,
+                    bytes: &bytes,
+                },
+                &options,
+                &attest_formats::import::stix_intel::KbLookup(app.kb()),
+            )
+        }
+        "dettect" => {
+            let label = q.path.clone().unwrap_or_else(|| "upload.yaml".to_string());
+            let options = attest_formats::import::dettect_groups::DettectGroupsOptions {
+                label: label.clone(),
+                include_disabled: false,
+            };
+            attest_formats::import::dettect_groups::read_dettect_groups(
+                Input {
+                    path: &label,
+                    bytes: &bytes,
+                },
+                &options,
+            )
+        }
+        other => {
+            return Err(Problem::bad_request(
+                "invalid-format",
+                format!("format: `{other}` is not stix or dettect"),
+            ));
+        }
+    };
+    let warnings = super::upload::check("invalid-actors", &diags)?;
+    let ids: Vec<String> = actors.iter().map(|a| a.id.clone()).collect();
+    let mut seq = None;
+    if !actors.is_empty() {
+        let why = format!("API: actors import {}", q.format);
+        let events = actors.into_iter().map(Event::ActorUpserted).collect();
+        seq = Some(journal(&app, &who, events, Some(&why)).await?.last_seq);
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(ActorImport {
+            imported: ids.len(),
+            actors: ids,
+            seq,
+            warnings,
+        }),
+    ))
+}
+
+/// A profile as YAML: the file `POST /api/v1/profiles` reads (`attest profiles export`).
+#[utoipa::path(get, path = "/api/v1/profiles/{name}/export", tag = "intel",
+    params(("name" = String, Path, description = "Profile name")),
+    responses((status = 200, description = "The profile file", body = String,
+               content_type = "application/yaml"),
+              (status = 404, description = "No such profile", body = Problem)))]
+pub(super) async fn export_profile(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    let snap = app.snapshot();
+    let Some(p) = snap.state.profiles.get(&name) else {
+        return Err(Problem::not_found(
+            "profile-not-found",
+            format!("no profile `{name}`"),
+        ));
+    };
+    let yaml = attest_formats::import::profile::write_profile(p);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/yaml; charset=utf-8",
+        )],
+        yaml,
+    )
+        .into_response())
 }

@@ -42,7 +42,9 @@ pub(super) async fn technique(
         platform: q.platform,
         ..EnrichRequest::default()
     };
-    let answer = enrich(app.enrich_index(), &snap, &req);
+    let runbooks = app.runbooks();
+    let answer = enrich(app.enrich_sources(&snap, &runbooks), &req)
+        .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
     match answer.techniques.into_iter().next() {
         Some(t) => Ok(Json(t).into_response()),
         None => Err(Problem::not_found(

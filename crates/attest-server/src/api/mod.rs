@@ -16,6 +16,9 @@ mod kb;
 mod results;
 mod rules;
 mod sources;
+mod tokens;
+mod upload;
+mod validate;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,9 +82,17 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sources::list, sources::create))
         .routes(routes!(sources::show, sources::update, sources::remove))
         .routes(routes!(sources::heartbeat))
+        .routes(routes!(sources::export_inventory, sources::apply_inventory))
+        .routes(routes!(sources::import_dettect))
+        .routes(routes!(sources::visibility))
         .routes(routes!(results::record, results::list))
-        .routes(routes!(results::tests))
-        .routes(routes!(intel::actors))
+        .routes(routes!(results::tests, validate::add_test))
+        .routes(routes!(validate::import_atomic))
+        .routes(routes!(validate::import_atomic_results))
+        .routes(routes!(validate::import_vectr))
+        .routes(routes!(validate::import_jsonl))
+        .routes(routes!(validate::replay))
+        .routes(routes!(intel::actors, intel::import_actors))
         .routes(routes!(intel::actor))
         .routes(routes!(intel::profiles, intel::create_profile))
         .routes(routes!(
@@ -89,14 +100,20 @@ fn api_routes() -> OpenApiRouter<AppState> {
             intel::update_profile,
             intel::remove_profile
         ))
-        .routes(routes!(intel::create_token))
+        .routes(routes!(intel::export_profile))
+        .routes(routes!(intel::create_token, tokens::list))
+        .routes(routes!(tokens::revoke))
         .routes(routes!(analysis::coverage))
         .routes(routes!(analysis::diff))
         .routes(routes!(analysis::backlog))
+        .routes(routes!(analysis::plan))
+        .routes(routes!(analysis::trend))
         .routes(routes!(analysis::layer))
         .routes(routes!(analysis::check, analysis::check_baseline))
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
-        .routes(routes!(exposures::list))
+        .routes(routes!(analysis::runbooks))
+        .routes(routes!(exposures::list, exposures::import))
+        .routes(routes!(exposures::import_mappings))
         .routes(routes!(exposures::show))
         .merge(crate::hooks_api::routes())
 }
@@ -172,15 +189,24 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 
 /// POST routes that only read: they take a body but change nothing.
 const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
-/// Route prefixes whose writes need an admin: profiles, tokens and webhooks.
-const ADMIN_WRITES: [&str; 3] = ["/api/v1/profiles", "/api/v1/tokens", "/api/v1/webhooks"];
+/// Route prefixes whose writes need an admin: intel actors, profiles, tokens and webhooks.
+const ADMIN_WRITES: [&str; 4] = [
+    "/api/v1/actors",
+    "/api/v1/profiles",
+    "/api/v1/tokens",
+    "/api/v1/webhooks",
+];
+/// Route prefixes that only admins may even read: tokens.
+const ADMIN_READS: [&str; 1] = ["/api/v1/tokens"];
 
-/// The role a request needs: viewers read; engineers also write rules, sources and results;
-/// admins also write profiles, tokens and webhooks.
+/// The role a request needs: viewers read (except tokens); engineers also write rules, sources,
+/// tests and results; admins also read tokens and write actors, profiles, tokens and webhooks.
 pub fn required_role(method: &Method, route: &str) -> Role {
     let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_ONLY_POSTS.contains(&route);
-    if reads {
+    if ADMIN_READS.iter().any(|p| route.starts_with(p)) {
+        Role::Admin
+    } else if reads {
         Role::Viewer
     } else if ADMIN_WRITES.iter().any(|p| route.starts_with(p)) {
         Role::Admin
@@ -332,15 +358,23 @@ pub(crate) async fn journal(
         .append(batch)
         .await
         .map_err(|e| Problem::store("journal the change", &e))?;
-    refresh_after_write(app, &outcome).await;
+    refresh_after_append(app, &outcome).await;
     Ok(outcome)
 }
 
 /// Makes a write visible to the next read through this server: the caller waits until the
 /// snapshot includes its entries (usually folded in incrementally, often by a refresh made for
 /// another writer) rather than reading stale coverage.
-pub(crate) async fn refresh_after_write(app: &AppState, written: &AppendOutcome) {
+pub(crate) async fn refresh_after_append(app: &AppState, written: &AppendOutcome) {
     if let Err(error) = app.refresh_to(written.last_seq).await {
+        tracing::warn!(%error, "snapshot refresh after a write failed");
+    }
+}
+
+/// Makes a write whose journal position the caller does not know visible to the next read
+/// through this server.
+pub(crate) async fn refresh_after_write(app: &AppState) {
+    if let Err(error) = app.refresh(false).await {
         tracing::warn!(%error, "snapshot refresh after a write failed");
     }
 }
@@ -370,5 +404,23 @@ mod tests {
             Role::Admin
         );
         assert_eq!(required_role(&Method::POST, "/api/v1/tokens"), Role::Admin);
+        assert_eq!(required_role(&Method::GET, "/api/v1/tokens"), Role::Admin);
+        assert_eq!(required_role(&Method::POST, "/api/v1/actors"), Role::Admin);
+        assert_eq!(
+            required_role(&Method::PUT, "/api/v1/inventory"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/tests/atomic"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/replay"),
+            Role::Engineer
+        );
+        assert_eq!(
+            required_role(&Method::DELETE, "/api/v1/tokens/{which}"),
+            Role::Admin
+        );
     }
 }

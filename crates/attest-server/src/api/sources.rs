@@ -391,3 +391,305 @@ pub(super) async fn heartbeat(
         seq: out.last_seq,
     }))
 }
+
+/// Options of an inventory apply.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ApplyQuery {
+    /// Keep sources the file does not list (default: remove them, journaled — as
+    /// `attest sources apply` without `--no-prune`).
+    no_prune: bool,
+    /// Report what would change, write nothing.
+    dry_run: bool,
+    /// The file's name, used in problems (default `inventory.yaml`).
+    path: Option<String>,
+}
+
+/// What applying an inventory did (or would do).
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct InventoryChange {
+    /// Sources added.
+    added: Vec<String>,
+    /// Sources whose declaration changed.
+    changed: Vec<String>,
+    /// Sources removed.
+    removed: Vec<String>,
+    /// Sources declared exactly as they are.
+    unchanged: usize,
+    /// Nothing was written.
+    dry_run: bool,
+    /// Journal position of the last entry written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    /// Warnings (`path:line: message`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// How a source file is applied.
+struct ApplyOptions {
+    /// Remove sources the file does not list.
+    prune: bool,
+    /// Write nothing.
+    dry_run: bool,
+    /// Journaled as the why, with the file's name.
+    why: &'static str,
+}
+
+/// Parses a source file with `importer` (synchronously: importers are not `Send`); a 422 naming
+/// file and line when it has errors.
+fn parse_sources(
+    importer: &dyn attest_formats::import::SourceImporter,
+    label: &str,
+    bytes: &[u8],
+) -> Result<(Vec<DataSource>, Vec<String>), Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request("empty-body", "the upload is empty"));
+    }
+    let (desired, diags) = importer.import(attest_formats::Input { path: label, bytes });
+    let warnings = super::upload::check("invalid-inventory", &diags)?;
+    Ok((desired, warnings))
+}
+
+/// Fills data components from log sources, plans the change against the inventory and
+/// journals it in one transaction (unless `dry_run`).
+async fn apply_sources(
+    app: &AppState,
+    who: &Principal,
+    (mut desired, warnings): (Vec<DataSource>, Vec<String>),
+    label: &str,
+    options: ApplyOptions,
+) -> Result<InventoryChange, Problem> {
+    let ApplyOptions {
+        prune,
+        dry_run,
+        why,
+    } = options;
+    attest_core::registry::fill_components(app.kb(), &mut desired);
+    let existing: Vec<DataSource> = app
+        .store()
+        .sources()
+        .await
+        .map_err(|e| Problem::store("list sources", &e))?
+        .into_iter()
+        .map(|r| r.source)
+        .collect();
+    let plan = attest_core::registry::plan_inventory_apply(&existing, desired, prune);
+    let mut seq = None;
+    if !dry_run && !plan.events.is_empty() {
+        let why = format!("{why} {label}");
+        seq = Some(journal(app, who, plan.events, Some(&why)).await?.last_seq);
+    }
+    Ok(InventoryChange {
+        added: plan.added,
+        changed: plan.changed,
+        removed: plan.removed,
+        unchanged: plan.unchanged,
+        dry_run,
+        seq,
+        warnings,
+    })
+}
+
+/// Makes the inventory equal to a YAML file (inventory as code, the format of
+/// `GET /api/v1/inventory`): adds, changes and — unless `no_prune` — removes sources, in one
+/// transaction. Idempotent: applying the same file again writes nothing.
+#[utoipa::path(put, path = "/api/v1/inventory", tag = "sources", params(ApplyQuery),
+    request_body(content = String, description = "The inventory file (YAML)",
+                 content_type = "application/yaml"),
+    responses((status = 200, description = "Applied (or, with dry_run, planned)", body = InventoryChange),
+              (status = 400, description = "Empty body", body = Problem),
+              (status = 422, description = "Invalid file, naming the line", body = Problem)))]
+pub(super) async fn apply_inventory(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    q: Result<Query<ApplyQuery>, QueryRejection>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<InventoryChange>, Problem> {
+    let q = query(q)?;
+    let label = q.path.as_deref().unwrap_or("inventory.yaml");
+    let parsed = parse_sources(
+        &attest_formats::import::inventory::InventoryImporter,
+        label,
+        &bytes,
+    )?;
+    let change = apply_sources(
+        &app,
+        &who,
+        parsed,
+        label,
+        ApplyOptions {
+            prune: !q.no_prune,
+            dry_run: q.dry_run,
+            why: "API: inventory apply",
+        },
+    )
+    .await?;
+    Ok(Json(change))
+}
+
+/// The inventory as YAML: the file `PUT /api/v1/inventory` reads (`attest sources export`).
+#[utoipa::path(get, path = "/api/v1/inventory", tag = "sources",
+    responses((status = 200, description = "The inventory file", body = String,
+               content_type = "application/yaml")))]
+pub(super) async fn export_inventory(
+    State(app): State<AppState>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    let sources: Vec<DataSource> = app
+        .store()
+        .sources()
+        .await
+        .map_err(|e| Problem::store("list sources", &e))?
+        .into_iter()
+        .map(|r| r.source)
+        .collect();
+    let yaml = attest_formats::export::inventory::write_inventory(&sources).map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "export-failed",
+            e.to_string(),
+        )
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/yaml; charset=utf-8",
+        )],
+        yaml,
+    )
+        .into_response())
+}
+
+/// Options of a DeTT&CT import.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DettectQuery {
+    /// The file's name, used in problems (default `data-sources.yaml`).
+    path: Option<String>,
+    /// Report what would change, write nothing.
+    dry_run: bool,
+}
+
+/// Imports a DeTT&CT data-source administration file (YAML, version 1.1): sources are added or
+/// changed, none removed (`attest sources import-dettect`).
+#[utoipa::path(post, path = "/api/v1/inventory/dettect", tag = "sources", params(DettectQuery),
+    request_body(content = String, description = "The DeTT&CT data-source YAML file",
+                 content_type = "application/yaml"),
+    responses((status = 200, description = "Imported", body = InventoryChange),
+              (status = 400, description = "Empty body", body = Problem),
+              (status = 422, description = "Invalid file, naming the line", body = Problem)))]
+pub(super) async fn import_dettect(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    q: Result<Query<DettectQuery>, QueryRejection>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<InventoryChange>, Problem> {
+    let q = query(q)?;
+    let label = q.path.as_deref().unwrap_or("data-sources.yaml");
+    let parsed = parse_sources(
+        &attest_formats::import::dettect::DettectImporter,
+        label,
+        &bytes,
+    )?;
+    let change = apply_sources(
+        &app,
+        &who,
+        parsed,
+        label,
+        ApplyOptions {
+            prune: false,
+            dry_run: q.dry_run,
+            why: "API: DeTT&CT import",
+        },
+    )
+    .await?;
+    Ok(Json(change))
+}
+
+/// Platform of a visibility question.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub(super) struct VisibilityQuery {
+    /// Only requirements on this platform.
+    platform: Option<String>,
+}
+
+/// One telemetry requirement and the usable sources providing it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct VisibilityRowView {
+    /// Platforms it applies to (empty: any).
+    platforms: Vec<String>,
+    /// ATT&CK data component.
+    data_component: String,
+    /// ATT&CK log source name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_source: Option<String>,
+    /// Its channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<String>,
+    /// Usable sources providing it.
+    provided_by: Vec<String>,
+    /// Whether any does.
+    visible: bool,
+}
+
+/// A technique's telemetry visibility.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Visibility {
+    /// The technique.
+    technique: String,
+    /// Requirements provided by a usable source.
+    visible: usize,
+    /// Requirements ATT&CK lists.
+    total: usize,
+    /// Each requirement.
+    requirements: Vec<VisibilityRowView>,
+}
+
+/// Which telemetry ATT&CK lists for detecting a technique the inventory provides
+/// (`attest sources visibility`).
+#[utoipa::path(get, path = "/api/v1/visibility/{technique}", tag = "sources",
+    params(("technique" = String, Path, description = "Technique id"), VisibilityQuery),
+    responses((status = 200, description = "The requirements and their providers", body = Visibility),
+              (status = 400, description = "Not a technique id", body = Problem)))]
+pub(super) async fn visibility(
+    State(app): State<AppState>,
+    Path(technique): Path<String>,
+    q: Result<Query<VisibilityQuery>, QueryRejection>,
+) -> Result<Json<Visibility>, Problem> {
+    let q = query(q)?;
+    let id = super::parse_technique(&technique)?;
+    let sources = app
+        .store()
+        .sources()
+        .await
+        .map_err(|e| Problem::store("list sources", &e))?;
+    let rows = attest_core::visibility::telemetry_visibility(
+        app.kb(),
+        sources.iter().map(|r| &r.source),
+        id,
+        q.platform.as_deref(),
+        Timestamp::now(),
+    );
+    let requirements: Vec<VisibilityRowView> = rows
+        .into_iter()
+        .map(|r| VisibilityRowView {
+            visible: r.visible(),
+            platforms: r.platforms,
+            data_component: r.data_component,
+            log_source: r.log_source,
+            channel: r.channel,
+            provided_by: r.provided_by,
+        })
+        .collect();
+    Ok(Json(Visibility {
+        technique: id.to_string(),
+        visible: requirements.iter().filter(|r| r.visible).count(),
+        total: requirements.len(),
+        requirements,
+    }))
+}

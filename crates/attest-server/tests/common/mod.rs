@@ -231,6 +231,11 @@ impl Running {
 /// Starts a server on 127.0.0.1 (port 0) over a store at `url`, seeded, with a viewer and an
 /// engineer token.
 pub async fn start(url: &str, limits: Limits) -> Running {
+    start_with(url, limits, None).await
+}
+
+/// [`start`], with a runbook folder loaded and watched.
+pub async fn start_with(url: &str, limits: Limits, runbooks: Option<&std::path::Path>) -> Running {
     let store = match Store::create(url).await {
         Ok(s) => s,
         Err(e) => panic!("create store {url}: {e}"),
@@ -248,6 +253,11 @@ pub async fn start(url: &str, limits: Limits) -> Running {
     let app = AppState::new(store.clone(), kb(), AuthMode::Required)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(dir) = runbooks {
+        app.load_runbooks(dir.to_path_buf())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));

@@ -53,6 +53,15 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
         E::ExposureMappingsLoaded(m) => v1::Event::ExposureMappingsLoaded(mappings_to_v1(m)),
         E::JobRan(run) => v1::Event::JobRan(job_run_to_v1(run)),
         E::RemapTableSet(table) => v1::Event::RemapTableSet(remap_to_v1(table)),
+        E::TokenIssued { name, role, id } => v1::Event::TokenIssued {
+            name: name.clone(),
+            role: role.clone(),
+            id: id.clone(),
+        },
+        E::TokenRevoked { name, id } => v1::Event::TokenRevoked {
+            name: name.clone(),
+            id: id.clone(),
+        },
         _ => return None,
     })
 }
@@ -108,6 +117,8 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::ExposureMappingsLoaded(m) => E::ExposureMappingsLoaded(mappings_from_v1(m)),
         v1::Event::JobRan(run) => E::JobRan(job_run_from_v1(run)),
         v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
+        v1::Event::TokenIssued { name, role, id } => E::TokenIssued { name, role, id },
+        v1::Event::TokenRevoked { name, id } => E::TokenRevoked { name, id },
     }
 }
 

@@ -250,6 +250,28 @@ mod tests {
         assert_eq!(decode_event(JOB_V1).expect("decodes"), event);
     }
 
+    /// The v1 wire form of a token revocation, byte for byte (see [`RULE_V1`]).
+    const TOKEN_V1: &str =
+        r#"{"version":1,"event":{"token_revoked":{"name":"ci","id":"0123456789ab"}}}"#;
+
+    #[test]
+    fn token_events_have_a_stable_wire_form() {
+        let event = Event::TokenRevoked {
+            name: "ci".into(),
+            id: "0123456789ab".into(),
+        };
+        assert_eq!(encode_event(&event).expect("encodes"), TOKEN_V1);
+        assert_eq!(decode_event(TOKEN_V1).expect("decodes"), event);
+        let issued = Event::TokenIssued {
+            name: "soar".into(),
+            role: "viewer".into(),
+            id: "ba9876543210".into(),
+        };
+        let text = encode_event(&issued).expect("encodes");
+        assert!(!text.contains("attest_"), "never a secret: {text}");
+        assert_eq!(decode_event(&text).expect("decodes"), issued);
+    }
+
     #[test]
     fn minimal_v1_payloads_decode_with_defaults() {
         // Written by hand, as an older or foreign writer might: optional fields omitted.

@@ -88,6 +88,22 @@ pub enum Event {
     JobRan(JobRun),
     /// See `attest_core::journal::Event::RemapTableSet`: `old → new` pairs, sorted by old id.
     RemapTableSet(Vec<RemapEntry>),
+    /// See `attest_core::journal::Event::TokenIssued`.
+    TokenIssued {
+        /// Token name.
+        name: String,
+        /// Role.
+        role: String,
+        /// Public id.
+        id: String,
+    },
+    /// See `attest_core::journal::Event::TokenRevoked`.
+    TokenRevoked {
+        /// Token name.
+        name: String,
+        /// Public id.
+        id: String,
+    },
 }
 
 /// One entry of a remap table.

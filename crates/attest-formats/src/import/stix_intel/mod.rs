@@ -35,5 +35,6 @@ mod tests;
 
 pub use read::read_stix_intel;
 pub use spec::{
-    MAX_BUNDLE_BYTES, MITRE_EXTENSION, MapLookup, NoLookup, StixIntelOptions, TechniqueLookup,
+    KbLookup, MAX_BUNDLE_BYTES, MITRE_EXTENSION, MapLookup, NoLookup, StixIntelOptions,
+    TechniqueLookup,
 };

@@ -173,3 +173,28 @@ fn strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
         _ => None,
     })
 }
+
+/// The lookup over a loaded ATT&CK release: STIX ids of techniques, and names that exactly one
+/// active technique has. The CLI's `attest actors import stix` and the API's actor import both
+/// resolve through it.
+#[derive(Debug, Clone, Copy)]
+pub struct KbLookup<'a>(pub &'a attest_attack::KnowledgeBase);
+
+impl TechniqueLookup for KbLookup<'_> {
+    fn by_stix_id(&self, id: &str) -> Option<String> {
+        match self.0.by_stix_id(id)? {
+            attest_attack::ObjectRef::Technique(t) => Some(t.id.to_string()),
+            _ => None,
+        }
+    }
+    fn by_name(&self, name: &str) -> Option<String> {
+        let mut hits = self
+            .0
+            .techniques()
+            .iter()
+            .filter(|t| t.meta.is_active() && t.meta.name.eq_ignore_ascii_case(name.trim()))
+            .map(|t| t.id.to_string());
+        let first = hits.next()?;
+        hits.next().is_none().then_some(first)
+    }
+}
