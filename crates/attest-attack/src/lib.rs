@@ -52,11 +52,13 @@
 //!   ATT&CK ids.
 //! * Releases: `mitre/cti` bundles do not state their ATT&CK release, so the caller may pass it
 //!   (the [`load`] edge takes it from the file name); `x-mitre-collection` wins when present.
-//! * The core never opens files or touches the network; [`load`] reads files, the CLI downloads.
+//! * The core never opens files or touches the network; [`load`] reads files, [`cache`] keeps
+//!   releases on disk and (feature `download`) fetches them for the CLI and the server.
 
 #![deny(missing_docs)]
 
 mod build;
+pub mod cache;
 mod error;
 mod hash;
 mod id;

@@ -93,6 +93,53 @@ pub struct RemappedResolution<'a> {
     pub resolution: Resolution<'a>,
 }
 
+impl<'a> RemappedResolution<'a> {
+    /// `active`, `revoked`, `deprecated` or `unknown`.
+    pub fn status(&self) -> &'static str {
+        match &self.resolution {
+            Resolution::Active(_) => "active",
+            Resolution::Revoked { .. } => "revoked",
+            Resolution::Deprecated(_) => "deprecated",
+            Resolution::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The technique it leads to: itself when active or deprecated, the end of the revoked-by
+    /// chain when revoked (`None` when the chain ends nowhere or the id is unknown).
+    pub fn current(&self) -> Option<&'a Technique> {
+        match &self.resolution {
+            Resolution::Active(t) | Resolution::Deprecated(t) => Some(t),
+            Resolution::Revoked { replacement, .. } => *replacement,
+            Resolution::Unknown { .. } => None,
+        }
+    }
+
+    /// Every hop from the id asked for to where it leads, e.g.
+    /// `["T1086", "T1059.001 (remap table)", "T1059.001"]` deduplicated in order, or ending
+    /// with `unknown to ATT&CK 18.1`.
+    pub fn path(&self) -> Vec<String> {
+        let mut path = vec![self.requested.to_string()];
+        if let Some(to) = self.remapped_to {
+            path.push(format!("{to} (remap table)"));
+        }
+        match &self.resolution {
+            Resolution::Revoked { chain, .. } => {
+                path.extend(chain.iter().skip(1).map(ToString::to_string));
+            }
+            Resolution::Unknown { release, .. } => {
+                path.push(format!("unknown to ATT&CK {release}"));
+            }
+            Resolution::Active(_) | Resolution::Deprecated(_) => {}
+        }
+        if let Some(t) = self.current() {
+            path.push(t.id.to_string());
+        }
+        let mut seen = std::collections::HashSet::new();
+        path.retain(|s| seen.insert(s.clone()));
+        path
+    }
+}
+
 /// Options of [`KnowledgeBase::lookup`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LookupOptions {

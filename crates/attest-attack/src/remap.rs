@@ -107,10 +107,28 @@ impl RemapTable {
             })?;
         let mut table = Self::new();
         for (old, new) in map {
-            table.insert(parse_id(&old, 0)?, parse_id(&new, 0)?);
+            let line = yaml_key_line(text, &old);
+            table.insert(parse_id(&old, line)?, parse_id(&new, line)?);
         }
         Ok(table)
     }
+}
+
+/// The 1-based line of the mapping key `key` in a flat YAML map (0 when not found), so a bad
+/// entry is named by its line as in a CSV table.
+fn yaml_key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            let unquoted = l
+                .strip_prefix(['"', '\''])
+                .and_then(|r| r.strip_prefix(key))
+                .and_then(|r| r.strip_prefix(['"', '\'']));
+            unquoted
+                .or_else(|| l.strip_prefix(key))
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -146,7 +164,8 @@ mod tests {
         assert_eq!(table.get(t("T1064")), Some(t("T1027.010")));
         assert_eq!(table.len(), 2);
         assert!(RemapTable::from_yaml(b"- a\n- b\n").is_err());
-        assert!(RemapTable::from_yaml(b"T1086: nonsense\n").is_err());
+        let err = RemapTable::from_yaml(b"T1086: T1059.001\n'T1064': nonsense\n").err();
+        assert!(matches!(err, Some(Error::Remap { line: 2, .. })), "{err:?}");
         assert!(RemapTable::from_yaml(b"").is_ok_and(|t| t.is_empty()));
     }
 }

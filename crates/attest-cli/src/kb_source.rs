@@ -5,9 +5,7 @@
 //! shows a progress bar on a terminal and is written to the cache atomically (temp file + rename),
 //! so an interrupted download never leaves a truncated bundle that later runs would trust.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use attest_attack::{KnowledgeBase, Warning};
@@ -55,7 +53,7 @@ pub fn bundle_paths(ctx: &Context, recorded: &[PathBuf]) -> Result<Vec<PathBuf>>
     if !recorded.is_empty() {
         return Ok(recorded.to_vec());
     }
-    let cached = cache_dir()?.join(file_name_of(PINNED_ENTERPRISE_URL));
+    let cached = cache_dir()?.join(attest_attack::cache::file_name_of(PINNED_ENTERPRISE_URL));
     if !cached.is_file() {
         download(PINNED_ENTERPRISE_URL, &cached, ctx.stderr_is_terminal)?;
     }
@@ -70,20 +68,11 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn file_name_of(url: &str) -> &str {
-    url.rsplit('/').next().unwrap_or("enterprise-attack.json")
-}
-
-/// `$ATTEST_CACHE_DIR`, else `$XDG_CACHE_HOME/attest`, else `~/.cache/attest`.
+/// `$ATTEST_CACHE_DIR`, else `$XDG_CACHE_HOME/attest`, else `~/.cache/attest` (the same cache
+/// the server uses, see `attest_attack::cache`).
 pub fn cache_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("ATTEST_CACHE_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return Ok(PathBuf::from(dir).join("attest"));
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => Ok(PathBuf::from(home).join(".cache").join("attest")),
+    match attest_attack::cache::default_dir() {
+        Some(dir) => Ok(dir),
         None => bail!("cannot find a cache directory: set ATTEST_CACHE_DIR or HOME"),
     }
 }
@@ -96,31 +85,8 @@ pub fn download(url: &str, dest: &Path, progress: bool) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the download runtime")?;
-    let bytes = runtime
-        .block_on(fetch(url, progress))
-        .with_context(|| format!("could not download ATT&CK from {url}; {how_to_avoid}"))?;
-    if let Some(dir) = dest.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let tmp = dest.with_extension("part");
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    file.write_all(&bytes)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    file.sync_all()
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, dest).with_context(|| format!("moving into {}", dest.display()))?;
-    Ok(())
-}
-
-async fn fetch(url: &str, progress: bool) -> Result<Vec<u8>> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .build()?;
-    let mut response = client.get(url).send().await?.error_for_status()?;
     let bar = if progress {
-        let bar = indicatif::ProgressBar::new(response.content_length().unwrap_or(0));
+        let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "downloading ATT&CK {bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
@@ -131,11 +97,17 @@ async fn fetch(url: &str, progress: bool) -> Result<Vec<u8>> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        bytes.extend_from_slice(&chunk);
-        bar.inc(chunk.len() as u64);
-    }
+    let mut on_progress = |done: u64, total: Option<u64>| {
+        if let Some(total) = total {
+            bar.set_length(total);
+        }
+        bar.set_position(done);
+    };
+    let bytes = runtime
+        .block_on(attest_attack::cache::fetch(url, &mut on_progress))
+        .with_context(|| how_to_avoid.to_string())?;
     bar.finish_and_clear();
-    Ok(bytes)
+    attest_attack::cache::write_atomically(dest, &bytes)
+        .with_context(|| format!("saving the download to {}", dest.display()))?;
+    Ok(())
 }

@@ -4,9 +4,13 @@
 //! used by intel actors), because a release note of the whole matrix is not what a detection team
 //! needs before an upgrade: it needs "these 12 rules now point at a revoked technique".
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use attest_attack::{KnowledgeBase, Resolution, TechniqueId};
+
+use crate::journal::AttackRelease;
+use crate::rule::RuleStatus;
+use crate::state::State;
 
 /// How one technique ID the workspace uses fares in the new release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +43,91 @@ pub enum ReleaseChange {
         /// (platform, data component) pairs removed.
         removed: Vec<(String, String)>,
     },
+}
+
+impl ReleaseChange {
+    /// A short stable name: `revoked`, `deprecated`, `renamed`, `now-resolves`,
+    /// `no-longer-known` or `telemetry`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReleaseChange::Revoked { .. } => "revoked",
+            ReleaseChange::Deprecated => "deprecated",
+            ReleaseChange::Renamed { .. } => "renamed",
+            ReleaseChange::NowResolves { .. } => "now-resolves",
+            ReleaseChange::NoLongerKnown => "no-longer-known",
+            ReleaseChange::TelemetryChanged { .. } => "telemetry",
+        }
+    }
+
+    /// The change in words, e.g. `replaced by T1560` or `Credential Dumping → OS Credential
+    /// Dumping` (empty when the kind says it all).
+    pub fn detail(&self) -> String {
+        match self {
+            ReleaseChange::Revoked { replacement } => replacement
+                .map(|r| format!("replaced by {r}"))
+                .unwrap_or_else(|| "no replacement".into()),
+            ReleaseChange::Deprecated | ReleaseChange::NoLongerKnown => String::new(),
+            ReleaseChange::Renamed { from, to } => format!("{from} → {to}"),
+            ReleaseChange::NowResolves { name } => name.clone(),
+            ReleaseChange::TelemetryChanged { added, removed } => {
+                let list = |v: &Vec<(String, String)>| {
+                    v.iter()
+                        .map(|(p, c)| format!("{c} [{p}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!("added: {}; removed: {}", list(added), list(removed))
+            }
+        }
+    }
+}
+
+/// The release set a knowledge base holds, as the journal records it: one entry per domain with
+/// its version (`unknown` when the bundle did not say) and the bundle it was loaded from.
+pub fn releases_of(kb: &KnowledgeBase) -> Vec<AttackRelease> {
+    kb.domains()
+        .iter()
+        .map(|d| AttackRelease {
+            domain: d.key.clone(),
+            version: d.release.clone().unwrap_or_else(|| "unknown".into()),
+            location: d.bundle.clone(),
+        })
+        .collect()
+}
+
+/// The technique IDs a workspace uses and who uses each (`rule <id>`, `profile <name>`,
+/// `actor <name>`): claims of rules that are not retired, techniques picked in profiles, and
+/// techniques of intel actors. Its keys are what [`compare_releases`] compares.
+pub fn technique_users(state: &State) -> BTreeMap<String, Vec<String>> {
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for rec in state.rules.values() {
+        if rec.rule.status == RuleStatus::Retired {
+            continue;
+        }
+        for t in &rec.rule.techniques {
+            users
+                .entry(t.clone())
+                .or_default()
+                .push(format!("rule {}", rec.rule.id));
+        }
+    }
+    for p in state.profiles.values() {
+        for (t, _) in &p.extra_techniques {
+            users
+                .entry(t.clone())
+                .or_default()
+                .push(format!("profile {}", p.name));
+        }
+    }
+    for a in state.actors.values() {
+        for t in &a.techniques {
+            users
+                .entry(t.technique.clone())
+                .or_default()
+                .push(format!("actor {}", a.name));
+        }
+    }
+    users
 }
 
 /// One change, with the technique and how many workspace items use it.

@@ -794,16 +794,16 @@ pub struct EnrichSources<'a> {
 }
 
 impl crate::state::AppState {
-    /// The sources of an enrichment: this server's index and catalog, with a snapshot and a
-    /// runbook library the caller holds (`snapshot()`, `runbooks()`).
+    /// The sources of an enrichment: the index and catalog of the snapshot's release, with the
+    /// snapshot and a runbook library the caller holds (`snapshot()`, `runbooks()`).
     pub fn enrich_sources<'a>(
         &'a self,
         snapshot: &'a Snapshot,
         runbooks: &'a RunbookLibrary,
     ) -> EnrichSources<'a> {
         EnrichSources {
-            index: self.enrich_index(),
-            catalog: self.catalog(),
+            index: snapshot.enrich_index(),
+            catalog: snapshot.catalog(),
             snapshot,
             runbooks,
         }

@@ -456,9 +456,9 @@ async fn work(app: &AppState, job: &str, row: &JobRow, now: Timestamp) -> Result
                     notices: Vec::new(),
                 });
             };
-            let app2 = app.clone();
+            let knowledge = app.knowledge();
             let notices = tokio::task::spawn_blocking(move || {
-                notices::from_time(app2.catalog(), &state, from, now)
+                notices::from_time(&knowledge.catalog, &state, from, now)
             })
             .await
             .map_err(|e| format!("coverage computation panicked: {e}"))?;
@@ -479,9 +479,16 @@ async fn work(app: &AppState, job: &str, row: &JobRow, now: Timestamp) -> Result
                 ..JournalQuery::default()
             };
             let entries = store.journal(&q).await.map_err(store_text)?;
-            let app2 = app.clone();
+            let knowledge = app.knowledge();
             let notices = tokio::task::spawn_blocking(move || {
-                notices::digests(app2.catalog(), &then_state, &now_state, &entries, then, now)
+                notices::digests(
+                    &knowledge.catalog,
+                    &then_state,
+                    &now_state,
+                    &entries,
+                    then,
+                    now,
+                )
             })
             .await
             .map_err(|e| format!("digest computation panicked: {e}"))?;

@@ -6,9 +6,11 @@
 //! web dashboard ([`web`]: server-rendered pages over the same snapshot) at `/`.
 //!
 //! Design choices a reader would not guess:
-//! - The knowledge base is loaded once; the projected state and its coverage live in a
-//!   [`state::Snapshot`] that is recomputed when the journal head moves (polled every second,
-//!   and woken by PostgreSQL `NOTIFY`) and swapped whole, so readers never wait.
+//! - The ATT&CK release ([`state::Knowledge`]), the projected state and its coverage live in
+//!   a [`state::Snapshot`] that is recomputed when the journal head moves (polled every second,
+//!   and woken by PostgreSQL `NOTIFY`) and swapped whole, so readers never wait. When the
+//!   journal names another release (an update through any instance), it is loaded aside
+//!   ([`release`]) and swapped in with the next snapshot.
 //! - A write through this server refreshes the snapshot before it answers: a client reads its
 //!   own writes.
 //! - Errors are RFC 9457 problem documents with a stable `code` ([`problem::Problem`]).
@@ -35,6 +37,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod notices;
 pub mod problem;
+pub mod release;
 pub mod runbooks;
 pub mod state;
 pub mod views;
@@ -49,7 +52,7 @@ pub use api::{Limits, openapi, required_role, router, router_with};
 pub use auth::{
     Role, TokenInfo, create_token, create_token_by, list_tokens, revoke_token, token_count,
 };
-pub use state::{AppState, AuthMode, Snapshot};
+pub use state::{AppState, AuthMode, Knowledge, Snapshot};
 pub use webhooks::{BackgroundOptions, DeliveryOptions};
 
 /// Everything that can stop the server from starting or running.
@@ -173,7 +176,7 @@ pub async fn serve(config: ServerConfig) -> Result<(), Error> {
             "ATT&CK bundles loaded with warnings"
         );
     }
-    let app = AppState::new(store, kb, mode).await?;
+    let app = AppState::with_warnings(store, kb, warnings, mode).await?;
     if let Some(dir) = &config.runbooks {
         app.load_runbooks(dir.clone()).await?;
     }

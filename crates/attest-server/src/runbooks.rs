@@ -448,7 +448,7 @@ impl AppState {
         let app = self.clone();
         let load_dir = dir.clone();
         let library = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&load_dir, app.catalog(), None).map(|(l, _)| l)
+            RunbookLibrary::load(&load_dir, &app.knowledge().catalog, None).map(|(l, _)| l)
         })
         .await
         .map_err(|e| FolderError {
@@ -465,6 +465,20 @@ impl AppState {
         let _ = self.inner.runbooks.dir.set(dir);
         self.swap_runbooks(library);
         Ok(n)
+    }
+
+    /// Rebuilds the runbook library on the release answering now (after a release swap: the
+    /// runbooks' technique ids resolve through the catalog). Nothing without a runbook folder.
+    pub(crate) fn rebuild_runbooks(&self) {
+        let Some(dir) = self.inner.runbooks.dir.get().cloned() else {
+            return;
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = app.load_runbooks(dir).await {
+                tracing::warn!(%error, "runbooks could not be rebuilt on the new ATT&CK release");
+            }
+        });
     }
 
     fn swap_runbooks(&self, library: RunbookLibrary) {
@@ -484,7 +498,7 @@ impl AppState {
         let current = self.runbooks();
         let err_dir = dir.clone();
         let (library, changed) = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&dir, app.catalog(), Some(&current))
+            RunbookLibrary::load(&dir, &app.knowledge().catalog, Some(&current))
         })
         .await
         .map_err(|e| FolderError {

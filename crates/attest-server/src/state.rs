@@ -1,17 +1,25 @@
-//! The server's shared state: the store, the knowledge base and its indexes (loaded once), and
-//! a snapshot of the projected state with its coverage, swapped whole when the journal moves.
+//! The server's shared state: the store and a snapshot — the ATT&CK release it answers from
+//! ([`Knowledge`]: knowledge base, coverage catalog, enrichment index) with the projected state
+//! and its coverage — swapped whole when the journal moves or the release changes.
 //!
 //! Readers take an `Arc` of the current snapshot and never wait for a recomputation; the
-//! refresher builds the next snapshot aside and swaps it in.
+//! refresher builds the next snapshot aside and swaps it in. A request that holds one snapshot
+//! answers from one release and one journal position, however long it runs.
+//!
+//! The release is the journal's (`Event::AttackReleasesSet`). When a refresh sees the journal
+//! name another release than the one loaded — an update through another instance, or through
+//! the CLI — it loads that release on a blocking thread, aside ([`crate::release`]), and swaps
+//! in a snapshot built on it; until then, and for good if the load fails (logged, shown by
+//! `GET /api/v1/attack`, retried a minute later), the old release keeps answering.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use attest_attack::KnowledgeBase;
+use attest_attack::{KnowledgeBase, Warning};
 use attest_core::coverage::{self, Catalog, Coverage, Index, Scope};
 use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
-use attest_core::journal::{Event, JournalEntry};
+use attest_core::journal::{AttackRelease, Event, JournalEntry};
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -31,9 +39,49 @@ const MAX_AGE: Duration = Duration::from_secs(60);
 /// gap (an import, a catch-up after a long disconnection) is cheaper to recompute whole.
 const INCREMENTAL_MAX: u64 = 512;
 
-/// The projected state at one journal position and its coverage, computed once.
+/// The ATT&CK release a server answers from: the knowledge base and everything indexed from
+/// it, built together and swapped together.
+#[derive(Debug)]
+pub struct Knowledge {
+    /// The knowledge base.
+    pub kb: KnowledgeBase,
+    /// The coverage catalog flattened from it.
+    pub catalog: Catalog,
+    /// The enrichment index built from it.
+    pub enrich: EnrichIndex,
+    /// What the load tolerated (counted by `GET /api/v1/attack`).
+    pub warnings: Vec<Warning>,
+    /// The journaled release set this knowledge answers for: a refresh loads another release
+    /// only when the journal's differs from this. At start it is the journal's, whatever
+    /// bundles the server was given, so `--attack` keeps its meaning until the next update.
+    pub journaled: Vec<AttackRelease>,
+}
+
+impl Knowledge {
+    /// Indexes `kb` (catalog and enrichment) for the journaled release set `journaled`.
+    pub fn new(
+        kb: KnowledgeBase,
+        warnings: Vec<Warning>,
+        journaled: Vec<AttackRelease>,
+    ) -> Knowledge {
+        let catalog = Catalog::from_kb(&kb);
+        let enrich = EnrichIndex::build(&kb);
+        Knowledge {
+            kb,
+            catalog,
+            enrich,
+            warnings,
+            journaled,
+        }
+    }
+}
+
+/// The projected state at one journal position and its coverage on one ATT&CK release,
+/// computed once.
 #[derive(Debug)]
 pub struct Snapshot {
+    /// The release the coverage was computed on (and everything ATT&CK a request needs).
+    pub knowledge: Arc<Knowledge>,
     /// The state (projection of the journal).
     pub state: State,
     /// Coverage of every technique at `coverage.at`.
@@ -41,8 +89,9 @@ pub struct Snapshot {
     /// Effective priorities of every exposure, highest first (computed with the coverage, so
     /// requests only filter).
     pub exposures: Vec<EffectivePriority>,
-    /// Lower-cased rule title → rules with it (shared with the snapshots advanced from this one:
-    /// results and rule status changes leave titles alone).
+    /// Lower-cased rule title → rules with it.
+    /// (Shared with the snapshots advanced from this one: results and rule status changes
+    /// leave titles alone.)
     names: Arc<HashMap<String, Vec<RuleId>>>,
     /// Which rules claim which techniques in scope, kept to advance the snapshot one rule at a
     /// time (claims only change when rules are imported or the remap table changes).
@@ -55,8 +104,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Computes the snapshot of `state` at `now`.
-    pub fn new(catalog: &Catalog, state: State, now: Timestamp) -> Snapshot {
+    /// Computes the snapshot of `state` at `now` on `knowledge`.
+    pub fn new(knowledge: Arc<Knowledge>, state: State, now: Timestamp) -> Snapshot {
+        let catalog = &knowledge.catalog;
         let index = coverage::index(catalog, &state, &Scope::all());
         let coverage = coverage::compute_indexed(&index, catalog, &state, &Scope::all(), now);
         let mut names: HashMap<String, Vec<RuleId>> = HashMap::new();
@@ -68,6 +118,7 @@ impl Snapshot {
         }
         let exposures = exposure_priorities(catalog, &state, &coverage);
         Snapshot {
+            knowledge,
             state,
             coverage,
             exposures,
@@ -81,13 +132,13 @@ impl Snapshot {
     /// The snapshot after `entries` (the journal entries right after this snapshot's position,
     /// in order), computed by re-evaluating only the techniques of the rules they touch — or
     /// `None` when one of them may change more than its rule's techniques (an import, a source
-    /// heartbeat, a profile), and the caller must recompute whole.
+    /// heartbeat, a profile, a release), and the caller must recompute whole.
     ///
     /// This is what keeps a result write cheap for the writer, who waits for its own write to
     /// be visible: folding one result costs a clone of the state and a fraction of a
     /// millisecond of evaluation, where a whole recomputation reads the journal and evaluates
     /// every technique.
-    pub fn advanced(&self, catalog: &Catalog, entries: &[JournalEntry]) -> Option<Snapshot> {
+    pub fn advanced(&self, entries: &[JournalEntry]) -> Option<Snapshot> {
         let mut touched: Vec<&RuleId> = Vec::new();
         let mut expected = self.state.last_seq;
         for entry in entries {
@@ -106,6 +157,7 @@ impl Snapshot {
                 _ => return None,
             }
         }
+        let catalog = &self.knowledge.catalog;
         let mut state = self.state.clone();
         for entry in entries {
             state.apply(entry);
@@ -135,6 +187,7 @@ impl Snapshot {
             exposure_priorities(catalog, &state, &coverage)
         };
         Some(Snapshot {
+            knowledge: Arc::clone(&self.knowledge),
             state,
             coverage,
             exposures,
@@ -143,6 +196,21 @@ impl Snapshot {
             computed: self.computed,
             enrich_cache: Default::default(),
         })
+    }
+
+    /// The knowledge base of this snapshot's release.
+    pub fn kb(&self) -> &KnowledgeBase {
+        &self.knowledge.kb
+    }
+
+    /// The coverage catalog of this snapshot's release.
+    pub fn catalog(&self) -> &Catalog {
+        &self.knowledge.catalog
+    }
+
+    /// The enrichment index of this snapshot's release.
+    pub fn enrich_index(&self) -> &EnrichIndex {
+        &self.knowledge.enrich
     }
 
     /// Rules titled `name` (case-insensitive).
@@ -190,9 +258,6 @@ pub enum AuthMode {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub store: Store,
-    pub kb: KnowledgeBase,
-    pub catalog: Catalog,
-    pub enrich: EnrichIndex,
     /// The runbook library and its folder (`runbooks.rs`).
     pub runbooks: crate::runbooks::Shared,
     pub snapshot: RwLock<Arc<Snapshot>>,
@@ -200,7 +265,7 @@ pub(crate) struct Inner {
     pub tokens: TokenCache,
     pub auth: AuthMode,
     /// Serialises refreshes so two never compute the same snapshot at once.
-    refresh_lock: Mutex<()>,
+    pub(crate) refresh_lock: Mutex<()>,
     /// Wakes the refresher (on a PostgreSQL notification or after a local write).
     wake: Notify,
     /// Wakes the webhook event detector when the snapshot moved to a new journal head.
@@ -211,6 +276,8 @@ pub(crate) struct Inner {
     pub instance: String,
     /// How background work runs (set when serving starts).
     pub background: std::sync::OnceLock<crate::webhooks::BackgroundOptions>,
+    /// Loading the journal's release when it is not the one answering (at most one at a time).
+    pub release: crate::release::ReleaseLoading,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -222,8 +289,16 @@ pub struct AppState {
 impl AppState {
     /// Builds the state: indexes the knowledge base and computes the first snapshot.
     pub async fn new(store: Store, kb: KnowledgeBase, auth: AuthMode) -> Result<AppState, Error> {
-        let catalog = Catalog::from_kb(&kb);
-        let enrich = EnrichIndex::build(&kb);
+        AppState::with_warnings(store, kb, Vec::new(), auth).await
+    }
+
+    /// [`AppState::new`] keeping the load's warnings for `GET /api/v1/attack`.
+    pub async fn with_warnings(
+        store: Store,
+        kb: KnowledgeBase,
+        warnings: Vec<Warning>,
+        auth: AuthMode,
+    ) -> Result<AppState, Error> {
         let state = store
             .projected_state()
             .await
@@ -231,13 +306,11 @@ impl AppState {
                 operation: "read the workspace state",
                 source,
             })?;
-        let snapshot = Snapshot::new(&catalog, state, Timestamp::now());
+        let knowledge = Arc::new(Knowledge::new(kb, warnings, state.releases.clone()));
+        let snapshot = Snapshot::new(knowledge, state, Timestamp::now());
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
-                kb,
-                catalog,
-                enrich,
                 runbooks: Default::default(),
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 metrics: Metrics::default(),
@@ -253,6 +326,7 @@ impl AppState {
                     hex::encode(rand::random::<[u8; 4]>())
                 ),
                 background: std::sync::OnceLock::new(),
+                release: crate::release::ReleaseLoading::default(),
             }),
         })
     }
@@ -262,19 +336,11 @@ impl AppState {
         &self.inner.store
     }
 
-    /// The knowledge base.
-    pub fn kb(&self) -> &KnowledgeBase {
-        &self.inner.kb
-    }
-
-    /// The coverage catalog.
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
-    }
-
-    /// The enrichment index.
-    pub fn enrich_index(&self) -> &EnrichIndex {
-        &self.inner.enrich
+    /// The ATT&CK release answering now. A request that also reads the snapshot should take
+    /// both from one [`AppState::snapshot`] (`snap.knowledge`), so they cannot come from two
+    /// releases when an update lands in between.
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        Arc::clone(&self.snapshot().knowledge)
     }
 
     /// This server's identity in leases: process id and a random suffix.
@@ -296,11 +362,12 @@ impl AppState {
         }
     }
 
-    /// Brings the snapshot up to the journal head when the head moved past it (or recomputes it
-    /// whole with `force`, or when it is old). Returns whether it was replaced.
+    /// Recomputes the snapshot when the journal head moved past it (or `force`, or it is old).
+    /// Returns whether it was replaced. When the journal names another ATT&CK release than the
+    /// one answering, a load of it is started aside (see the module documentation).
     pub async fn refresh(&self, force: bool) -> Result<bool, Error> {
         let _guard = self.inner.refresh_lock.lock().await;
-        self.refresh_locked(force).await
+        self.refresh_locked(force, None).await
     }
 
     /// Makes sure the snapshot includes journal position `seq` (a write just appended): returns
@@ -311,26 +378,50 @@ impl AppState {
         if self.snapshot().state.last_seq >= seq {
             return Ok(false);
         }
-        self.refresh_locked(false).await
+        self.refresh_locked(false, None).await
     }
 
-    async fn refresh_locked(&self, force: bool) -> Result<bool, Error> {
+    /// Swaps in `knowledge` (a release already loaded and indexed) with the current state,
+    /// after running `write` (the journal append that names the release) under the refresh
+    /// lock, so no refresh in between starts a second load of the same release. When `write`
+    /// fails nothing is swapped.
+    pub async fn install_release<T, E>(
+        &self,
+        knowledge: Knowledge,
+        write: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<Result<T, E>, Error> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        let written = match write.await {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.refresh_locked(true, Some(Arc::new(knowledge))).await?;
+        Ok(Ok(written))
+    }
+
+    /// The refresh itself; the caller holds `refresh_lock`. `knowledge` replaces the release
+    /// answering (a load finished); it is installed only while the journal still names it.
+    pub(crate) async fn refresh_locked(
+        &self,
+        force: bool,
+        knowledge: Option<Arc<Knowledge>>,
+    ) -> Result<bool, Error> {
         let started = std::time::Instant::now();
         let current = self.snapshot();
-        let store_error = |operation| move |source| Error::Store { operation, source };
         let head = self
             .inner
             .store
             .head()
             .await
-            .map_err(store_error("read the journal head"))?;
+            .map_err(|source| Error::Store {
+                operation: "read the journal head",
+                source,
+            })?;
         let old = current.computed.elapsed() >= MAX_AGE;
-        if head == current.state.last_seq && !force && !old {
+        if head == current.state.last_seq && !force && !old && knowledge.is_none() {
             return Ok(false);
         }
-        let catalog = &self.inner.catalog;
-        let mut next = None;
-        if !force && !old && head > current.state.last_seq {
+        if !force && !old && knowledge.is_none() && head > current.state.last_seq {
             let gap = head - current.state.last_seq;
             if gap <= INCREMENTAL_MAX {
                 let entries = self
@@ -338,37 +429,69 @@ impl AppState {
                     .store
                     .entries_after(current.state.last_seq, gap)
                     .await
-                    .map_err(store_error("read the new journal entries"))?;
-                next = current.advanced(catalog, &entries);
-                if next.is_some() {
+                    .map_err(|source| Error::Store {
+                        operation: "read the new journal entries",
+                        source,
+                    })?;
+                if let Some(next) = current.advanced(&entries) {
                     self.inner.metrics.snapshot_advanced();
+                    tracing::debug!(
+                        seq = next.state.last_seq,
+                        from = current.state.last_seq,
+                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "coverage snapshot advanced"
+                    );
+                    match self.inner.snapshot.write() {
+                        Ok(mut s) => *s = Arc::new(next),
+                        Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+                    }
+                    self.inner.journal_moved.notify_one();
+                    return Ok(true);
                 }
             }
         }
-        let next = match next {
-            Some(next) => next,
-            None => {
-                let state = self
-                    .inner
-                    .store
-                    .projected_state()
-                    .await
-                    .map_err(store_error("read the workspace state"))?;
-                self.inner.metrics.snapshot_recomputed();
-                Snapshot::new(catalog, state, Timestamp::now())
+        let state = self
+            .inner
+            .store
+            .projected_state()
+            .await
+            .map_err(|source| Error::Store {
+                operation: "read the workspace state",
+                source,
+            })?;
+        self.inner.metrics.snapshot_recomputed();
+        let mut swapped = false;
+        let knowledge = match knowledge {
+            Some(k) if k.journaled == state.releases => {
+                tracing::info!(
+                    release = %k.kb.release_label(),
+                    "now answering from the new ATT&CK release"
+                );
+                swapped = true;
+                k
             }
+            Some(_) | None => Arc::clone(&current.knowledge),
         };
+        let release_moved = knowledge.journaled != state.releases;
+        let wanted = state.releases.clone();
+        let next = Snapshot::new(knowledge, state, Timestamp::now());
         tracing::debug!(
             seq = next.state.last_seq,
             from = current.state.last_seq,
             ms = started.elapsed().as_secs_f64() * 1000.0,
-            "coverage snapshot refreshed"
+            "coverage snapshot recomputed"
         );
         match self.inner.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
         }
         self.inner.journal_moved.notify_one();
+        if swapped {
+            self.rebuild_runbooks();
+        }
+        if release_moved {
+            crate::release::start_load(self, wanted);
+        }
         Ok(true)
     }
 

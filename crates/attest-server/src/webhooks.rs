@@ -167,7 +167,7 @@ impl Detector {
             .journal(&q)
             .await
             .map_err(store_err("read the journal"))?;
-        let app2 = app.clone();
+        let knowledge = app.knowledge();
         let (after_state, notices) = tokio::task::spawn_blocking(move || {
             let mut after_state = before.clone();
             for e in &entries {
@@ -176,7 +176,7 @@ impl Detector {
             // Entries past `upto` cannot be here, so the fold ends exactly at it.
             after_state.last_seq = upto;
             let notices =
-                notices::from_entries(app2.catalog(), &before, &after_state, &entries, now);
+                notices::from_entries(&knowledge.catalog, &before, &after_state, &entries, now);
             (after_state, notices)
         })
         .await

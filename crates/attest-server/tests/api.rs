@@ -543,7 +543,7 @@ async fn enrichment_on_the_real_enterprise_bundle() {
     // revoked id, a rule match, unknown names, runbooks and a profile in it.
     let runbook_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/runbooks");
     let (runbooks, _) =
-        attest_server::runbooks::RunbookLibrary::load(&runbook_dir, app.catalog(), None)
+        attest_server::runbooks::RunbookLibrary::load(&runbook_dir, &app.knowledge().catalog, None)
             .unwrap_or_else(|e| panic!("{e}"));
     assert!(!runbooks.is_empty());
     app.store()

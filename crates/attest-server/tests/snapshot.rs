@@ -5,12 +5,15 @@
 
 mod common;
 
-use attest_core::coverage::{self, Catalog, Scope};
+use std::sync::Arc;
+
+use attest_core::coverage::{self, Scope};
 use attest_core::journal::{Event, JournalEntry};
 use attest_core::result::{Evidence, Outcome, ValidationResult};
 use attest_core::rule::{RuleId, RuleStatus, Tuning, TuningKind};
 use attest_core::state::State;
 use attest_server::Snapshot;
+use attest_server::state::Knowledge;
 use jiff::{SignedDuration, Timestamp};
 
 /// A small deterministic generator, so a failure replays.
@@ -33,7 +36,8 @@ fn an_advanced_snapshot_equals_one_computed_whole() {
     };
     let (kb, _) = attest_attack::load::from_paths(&[dir.join("enterprise-attack-18.1.json.gz")])
         .unwrap_or_else(|e| panic!("{e}"));
-    let catalog = Catalog::from_kb(&kb);
+    let knowledge = Arc::new(Knowledge::new(kb, Vec::new(), Vec::new()));
+    let catalog = &knowledge.catalog;
     let start = Timestamp::now() - SignedDuration::from_hours(24 * 200);
 
     // A workspace of 300 rules over the first techniques of the catalogue (several rules per
@@ -77,7 +81,7 @@ fn an_advanced_snapshot_equals_one_computed_whole() {
         rules.push((RuleId(id), t.clone()));
     }
     let base = State::from_journal(&entries);
-    let first = Snapshot::new(&catalog, base, Timestamp::now());
+    let first = Snapshot::new(Arc::clone(&knowledge), base, Timestamp::now());
     let at = first.coverage.at;
 
     // 400 changes in batches of 1 to 20, each batch folded into the last snapshot.
@@ -133,10 +137,10 @@ fn an_advanced_snapshot_equals_one_computed_whole() {
             batch.push(JournalEntry::new(seq, when, "test", event));
         }
         let next = snapshot
-            .advanced(&catalog, &batch)
+            .advanced(&batch)
             .expect("results, status, owner and tuning fold in incrementally");
         all.extend(batch);
-        let whole = coverage::compute(&catalog, &State::from_journal(&all), &Scope::all(), at);
+        let whole = coverage::compute(catalog, &State::from_journal(&all), &Scope::all(), at);
         assert_eq!(next.coverage.seq, whole.seq, "batch {batches}");
         for (a, b) in next.coverage.techniques.iter().zip(&whole.techniques) {
             assert_eq!(a, b, "batch {batches}: {} differs", a.technique);
@@ -159,8 +163,7 @@ fn an_advanced_snapshot_equals_one_computed_whole() {
 
 #[test]
 fn anything_but_rule_changes_asks_for_a_whole_recomputation() {
-    let kb = common::kb();
-    let catalog = Catalog::from_kb(&kb);
+    let knowledge = Arc::new(Knowledge::new(common::kb(), Vec::new(), Vec::new()));
     let now = Timestamp::now();
     let base = State::from_journal(&[JournalEntry::new(
         1,
@@ -173,7 +176,7 @@ fn anything_but_rule_changes_asks_for_a_whole_recomputation() {
             "Process Access",
         )),
     )]);
-    let snapshot = Snapshot::new(&catalog, base, now);
+    let snapshot = Snapshot::new(knowledge, base, now);
     let heartbeat = JournalEntry::new(
         2,
         now,
@@ -183,14 +186,14 @@ fn anything_but_rule_changes_asks_for_a_whole_recomputation() {
             at: now,
         },
     );
-    assert!(snapshot.advanced(&catalog, &[heartbeat]).is_none());
+    assert!(snapshot.advanced(&[heartbeat]).is_none());
     let import = JournalEntry::new(
         2,
         now,
         "test",
         Event::RuleUpserted(common::rule("r2", "More", &["T1003.001"], "Process Access")),
     );
-    assert!(snapshot.advanced(&catalog, &[import]).is_none());
+    assert!(snapshot.advanced(&[import]).is_none());
     // A gap in the sequence (an entry missed) is never folded.
     let result = |seq| {
         JournalEntry::new(
@@ -208,8 +211,8 @@ fn anything_but_rule_changes_asks_for_a_whole_recomputation() {
             }),
         )
     };
-    assert!(snapshot.advanced(&catalog, &[result(3)]).is_none());
-    let next = snapshot.advanced(&catalog, &[result(2)]).unwrap();
+    assert!(snapshot.advanced(&[result(3)]).is_none());
+    let next = snapshot.advanced(&[result(2)]).unwrap();
     assert_eq!(next.state.last_seq, 2);
     assert_eq!(next.coverage.seq, 2);
 }

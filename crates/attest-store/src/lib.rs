@@ -188,6 +188,10 @@ enum Backend {
 
 /// Runs the same operation on whichever backend the store has: `ops` is
 /// `backend::sqlite::ops` or `backend::postgres::ops`, compiled from the same source.
+/// Workspace metadata key holding the ATT&CK bundle files of the workspace's release, one path
+/// per line (written by `attest init` and ATT&CK updates, read when a server starts).
+pub const META_ATTACK_BUNDLES: &str = "attack.bundles";
+
 macro_rules! dispatch {
     ($self:expr, $f:ident ( $($arg:expr),* )) => {
         match &$self.backend {
@@ -379,6 +383,16 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Appends a batch and sets workspace metadata values in one transaction (both or neither),
+    /// e.g. the new ATT&CK release and where its bundles are.
+    pub async fn append_with_meta(
+        &self,
+        batch: Vec<NewEntry>,
+        meta: &[(&str, &str)],
+    ) -> Result<AppendOutcome> {
+        dispatch!(self, append_with_meta(batch, meta))
     }
 
     /// The sequence number of the last journal entry (0 for an empty journal).

@@ -523,46 +523,21 @@ fn remap(
     for raw in ids {
         let id = parse_id(raw)?;
         let r = kb.resolve_with_remap(id, &remap);
-        let mut path = vec![id.to_string()];
-        if let Some(to) = r.remapped_to {
-            path.push(format!("{to} (remap table)"));
-        }
-        let (status, current) = match &r.resolution {
-            Resolution::Active(t) => ("active", Some(*t)),
-            Resolution::Revoked {
-                replacement, chain, ..
-            } => {
-                path.extend(chain.iter().skip(1).map(|c| c.to_string()));
-                ("revoked", *replacement)
-            }
-            Resolution::Deprecated(t) => ("deprecated", Some(*t)),
-            Resolution::Unknown { release, .. } => {
-                path.push(format!("unknown to ATT&CK {release}"));
-                ("unknown", None)
-            }
-        };
-        if let Some(t) = current {
-            path.push(t.id.to_string());
-        }
+        let current = r.current();
         table.push(vec![
             id.to_string(),
-            status.to_string(),
+            r.status().to_string(),
             current.map(|t| t.id.to_string()).unwrap_or_default(),
             current.map(|t| t.meta.name.clone()).unwrap_or_default(),
-            dedup_keep_order(path).join(" → "),
+            r.path().join(" → "),
         ]);
     }
     table.write(ctx.format, out)
 }
 
-fn dedup_keep_order(v: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    v.into_iter().filter(|s| seen.insert(s.clone())).collect()
-}
-
 async fn update(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
-    use attest_core::journal::{AttackRelease, Event};
-    use attest_core::release::{ReleaseChange, compare_releases};
+    use attest_core::journal::Event;
+    use attest_core::release::{compare_releases, technique_users};
 
     if ctx.attack.is_empty() {
         bail!("give the new release with --attack PATH (one per domain)");
@@ -575,72 +550,24 @@ async fn update(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
     let mut old_ctx = ctx.clone();
     old_ctx.attack.clear();
     let old = kb_source::load(&old_ctx, &recorded)?;
-    let new = kb_source::load(ctx, &[])?;
+    let mut new_ctx = ctx.clone();
+    new_ctx.attack = ctx
+        .attack
+        .iter()
+        .map(|p| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display())))
+        .collect::<Result<_>>()?;
+    let new = kb_source::load(&new_ctx, &[])?;
     let state = store.state(None).await?;
-    let mut used = std::collections::BTreeSet::new();
-    let mut users: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for rec in state.rules.values() {
-        if rec.rule.status == attest_core::rule::RuleStatus::Retired {
-            continue;
-        }
-        for t in &rec.rule.techniques {
-            used.insert(t.clone());
-            users
-                .entry(t.clone())
-                .or_default()
-                .push(format!("rule {}", rec.rule.id));
-        }
-    }
-    for p in state.profiles.values() {
-        for (t, _) in &p.extra_techniques {
-            used.insert(t.clone());
-            users
-                .entry(t.clone())
-                .or_default()
-                .push(format!("profile {}", p.name));
-        }
-    }
-    for a in state.actors.values() {
-        for t in &a.techniques {
-            used.insert(t.technique.clone());
-            users
-                .entry(t.technique.clone())
-                .or_default()
-                .push(format!("actor {}", a.name));
-        }
-    }
+    let users = technique_users(&state);
+    let used: std::collections::BTreeSet<String> = users.keys().cloned().collect();
     let changes = compare_releases(&old.kb, &new.kb, &used);
     let mut table = Table::new(&["technique", "change", "detail", "used_by"]);
     for c in &changes {
-        let (kind, detail) = match &c.change {
-            ReleaseChange::Revoked { replacement } => (
-                "revoked",
-                replacement
-                    .map(|r| format!("replaced by {r}"))
-                    .unwrap_or_else(|| "no replacement".into()),
-            ),
-            ReleaseChange::Deprecated => ("deprecated", String::new()),
-            ReleaseChange::Renamed { from, to } => ("renamed", format!("{from} → {to}")),
-            ReleaseChange::NowResolves { name } => ("now-resolves", name.clone()),
-            ReleaseChange::NoLongerKnown => ("no-longer-known", String::new()),
-            ReleaseChange::TelemetryChanged { added, removed } => {
-                let fmt = |v: &Vec<(String, String)>| {
-                    v.iter()
-                        .map(|(p, c)| format!("{c} [{p}]"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                (
-                    "telemetry",
-                    format!("added: {}; removed: {}", fmt(added), fmt(removed)),
-                )
-            }
-        };
         let u = users.get(&c.technique).map(Vec::len).unwrap_or(0);
         table.push(vec![
             c.technique.clone(),
-            kind.into(),
-            detail,
+            c.change.kind().into(),
+            c.change.detail(),
             u.to_string(),
         ]);
     }
@@ -669,16 +596,7 @@ async fn update(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
             .iter()
             .map(|p| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display())))
             .collect::<Result<_>>()?;
-        let releases = new
-            .kb
-            .domains()
-            .iter()
-            .map(|d| AttackRelease {
-                domain: d.key.clone(),
-                version: d.release.clone().unwrap_or_else(|| "unknown".into()),
-                location: d.bundle.clone(),
-            })
-            .collect();
+        let releases = attest_core::release::releases_of(&new.kb);
         let why = format!(
             "attest attack update {} → {} ({} changes)",
             old.kb.release_label(),
@@ -691,14 +609,16 @@ async fn update(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
             Event::AttackReleasesSet(releases),
         )
         .with_why(why);
-        store.append(vec![entry]).await?;
         let joined = paths
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join("\n");
         store
-            .set_meta(&[(super::workspace::META_ATTACK_BUNDLES, joined.as_str())])
+            .append_with_meta(
+                vec![entry],
+                &[(super::workspace::META_ATTACK_BUNDLES, joined.as_str())],
+            )
             .await?;
         writeln!(
             out,

@@ -52,15 +52,7 @@ pub async fn run_at(ctx: &Context, at: jiff::Timestamp) -> Result<ExitCode> {
     let store = Store::create(&url)
         .await
         .with_context(|| format!("creating the workspace at {url}"))?;
-    let releases: Vec<AttackRelease> = kb
-        .domains()
-        .iter()
-        .map(|d| AttackRelease {
-            domain: d.key.clone(),
-            version: d.release.clone().unwrap_or_else(|| "unknown".into()),
-            location: d.bundle.clone(),
-        })
-        .collect();
+    let releases: Vec<AttackRelease> = attest_core::release::releases_of(&kb);
     let state = store.state(None).await?;
     let joined = paths
         .iter()

@@ -9,7 +9,7 @@ use crate::global::Context;
 use crate::kb_source::{self, LoadedKb};
 
 /// Workspace metadata key holding the ATT&CK bundle paths recorded by `attest init`, one per line.
-pub const META_ATTACK_BUNDLES: &str = "attack.bundles";
+pub const META_ATTACK_BUNDLES: &str = attest_store::META_ATTACK_BUNDLES;
 
 /// The database URL: `--database`/`ATTEST_DATABASE`, else SQLite in the workspace directory.
 pub fn database_url(ctx: &Context) -> String {

@@ -66,15 +66,16 @@ fn scoped(
     scope: &ScopeQuery,
     at: Timestamp,
 ) -> Result<(Option<TargetSet>, Coverage), Problem> {
+    let knowledge = app.knowledge();
     let (target, s) = question_scope(
-        app.catalog(),
+        &knowledge.catalog,
         state,
         scope.profile.as_deref(),
         scope.platform.as_deref(),
         scope.scope.as_deref(),
     )
     .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    Ok((target, compute(app.catalog(), state, &s, at)))
+    Ok((target, compute(&knowledge.catalog, state, &s, at)))
 }
 
 /// A coverage answer: the served snapshot's (shared, not copied) or one computed for the
@@ -420,7 +421,7 @@ pub(super) async fn backlog(
         due_within: jiff::SignedDuration::from_hours(24 * q.due_days.unwrap_or(14).clamp(0, 3650)),
     };
     let items = plan_backlog(
-        app.catalog(),
+        snap.catalog(),
         &snap.state,
         &target,
         &cov,
@@ -483,7 +484,7 @@ pub(super) async fn layer(
     let kind = CoverageLayerKind::parse(&kind, q.actor.as_deref()).map_err(layer_problem)?;
     let (target, cov) = answer(&app, &scope, q.as_of.as_deref()).await?;
     let json = coverage_layer(
-        app.kb(),
+        &app.knowledge().kb,
         &cov,
         target.as_ref(),
         kind,
@@ -1006,17 +1007,17 @@ pub(super) async fn trend(
     };
     // The scope must exist at the end; before that a missing profile is a point without data.
     let final_state = Projected::from_journal(&entries);
+    let knowledge = app.knowledge();
     question_scope(
-        app.catalog(),
+        &knowledge.catalog,
         &final_state,
         scope.profile.as_deref(),
         scope.platform.as_deref(),
         scope.scope.as_deref(),
     )
     .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    let app2 = app.clone();
     let got = tokio::task::spawn_blocking(move || {
-        let catalog = app2.catalog();
+        let catalog = &knowledge.catalog;
         series(catalog, &entries, &points, |state| {
             question_scope(
                 catalog,

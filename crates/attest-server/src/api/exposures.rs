@@ -78,7 +78,7 @@ pub(super) async fn list(
     let technique = q.technique.as_deref().map(parse_technique).transpose()?;
     let finding = q.finding.as_deref().map(normalise_finding);
     let snap = app.snapshot();
-    let catalog = app.catalog();
+    let catalog = snap.catalog();
     let matching: Vec<ExposureView> = snap
         .exposures
         .iter()
@@ -110,7 +110,7 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let snap = app.snapshot();
-    let catalog = app.catalog();
+    let catalog = snap.catalog();
     let key = ExposureKey::parse_id(&id);
     let finding = normalise_finding(&id);
     let found: Vec<ExposureView> = snap

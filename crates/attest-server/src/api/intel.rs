@@ -49,7 +49,7 @@ fn origin_text(o: &ActorOrigin) -> String {
     responses((status = 200, description = "Actors", body = Vec<ActorView>)))]
 pub(super) async fn actors(State(app): State<AppState>) -> Json<Vec<ActorView>> {
     let snap = app.snapshot();
-    let kb = app.kb();
+    let kb = snap.kb();
     let mut out: Vec<ActorView> = snap
         .state
         .actors
@@ -105,7 +105,8 @@ pub(super) async fn actor(
             techniques: Some(a.techniques.iter().map(|t| t.technique.clone()).collect()),
         }));
     }
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let Some(g) = kb.group(wanted) else {
         return Err(Problem::not_found(
             "actor-not-found",
@@ -236,9 +237,9 @@ pub(super) async fn profile(
             format!("no profile `{name}`"),
         ));
     };
-    let (target, scope) = question_scope(app.catalog(), &snap.state, Some(&name), None, None)
+    let (target, scope) = question_scope(snap.catalog(), &snap.state, Some(&name), None, None)
         .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    let coverage = compute(app.catalog(), &snap.state, &scope, snap.coverage.at);
+    let coverage = compute(snap.catalog(), &snap.state, &scope, snap.coverage.at);
     let Some(target) = target else {
         return Err(Problem::not_found(
             "profile-not-found",
@@ -563,7 +564,7 @@ pub(super) async fn import_actors(
                     bytes: &bytes,
                 },
                 &options,
-                &attest_formats::import::stix_intel::KbLookup(app.kb()),
+                &attest_formats::import::stix_intel::KbLookup(&app.knowledge().kb),
             )
         }
         "dettect" => {

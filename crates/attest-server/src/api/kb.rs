@@ -104,7 +104,8 @@ pub(super) async fn group(
     opts: Result<Query<GroupQuery>, QueryRejection>,
 ) -> Result<Json<GroupView>, Problem> {
     let opts = query(opts)?;
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let Some(g) = kb.group(&q) else {
         return Err(Problem::not_found(
             "group-not-found",
@@ -191,7 +192,8 @@ pub(super) async fn search(
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Json<Vec<SearchHitView>>, Problem> {
     let q = query(q)?;
-    let hits = app.kb().search(&q.q);
+    let knowledge = app.knowledge();
+    let hits = knowledge.kb.search(&q.q);
     Ok(Json(
         hits.iter()
             .take(q.limit.unwrap_or(50))

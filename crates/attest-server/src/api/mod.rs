@@ -8,6 +8,7 @@
 //! (coverage, diff, backlog, layers, check), `exposures` (CTEM), `health` (probes, metrics, ping, the document).
 
 mod analysis;
+mod attack;
 mod doc;
 mod exposures;
 mod health;
@@ -73,6 +74,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::technique))
         .routes(routes!(kb::group))
         .routes(routes!(kb::search))
+        .routes(routes!(attack::info))
+        .routes(routes!(attack::remap))
+        .routes(routes!(
+            attack::remap_table,
+            attack::set_remap_table,
+            attack::clear_remap_table
+        ))
+        .routes(attack::update_route())
         .routes(routes!(rules::list, rules::import))
         .routes(routes!(rules::show))
         .routes(routes!(rules::enable))
@@ -189,18 +198,21 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 
 /// POST routes that only read: they take a body but change nothing.
 const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
-/// Route prefixes whose writes need an admin: intel actors, profiles, tokens and webhooks.
-const ADMIN_WRITES: [&str; 4] = [
+/// Route prefixes whose writes need an admin: intel actors, profiles, tokens, webhooks and the
+/// ATT&CK release (update, remap table).
+const ADMIN_WRITES: [&str; 5] = [
     "/api/v1/actors",
     "/api/v1/profiles",
     "/api/v1/tokens",
     "/api/v1/webhooks",
+    "/api/v1/attack",
 ];
 /// Route prefixes that only admins may even read: tokens.
 const ADMIN_READS: [&str; 1] = ["/api/v1/tokens"];
 
 /// The role a request needs: viewers read (except tokens); engineers also write rules, sources,
-/// tests and results; admins also read tokens and write actors, profiles, tokens and webhooks.
+/// tests and results; admins also read tokens and write actors, profiles, tokens, webhooks and
+/// the ATT&CK release.
 pub fn required_role(method: &Method, route: &str) -> Role {
     let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         || READ_ONLY_POSTS.contains(&route);
@@ -404,6 +416,18 @@ mod tests {
             Role::Admin
         );
         assert_eq!(required_role(&Method::POST, "/api/v1/tokens"), Role::Admin);
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/attack/update"),
+            Role::Admin
+        );
+        assert_eq!(
+            required_role(&Method::PUT, "/api/v1/attack/remap-table"),
+            Role::Admin
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/api/v1/attack/remap-table"),
+            Role::Viewer
+        );
         assert_eq!(required_role(&Method::GET, "/api/v1/tokens"), Role::Admin);
         assert_eq!(required_role(&Method::POST, "/api/v1/actors"), Role::Admin);
         assert_eq!(

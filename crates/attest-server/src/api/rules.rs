@@ -137,14 +137,20 @@ pub(super) async fn list(
         .await
         .map_err(|e| Problem::store("list rules", &e))?;
     if q.unknown_techniques {
-        rules.retain(|r| claims_unknown_technique(app.kb(), &r.rule));
+        let knowledge = app.knowledge();
+        rules.retain(|r| claims_unknown_technique(&knowledge.kb, &r.rule));
     }
     let mut standings = BTreeMap::new();
     if state_filter.is_some() || validation_filter.is_some() {
         // The snapshot's coverage is scope-independent and current: the same question the CLI
         // asks of a freshly folded journal.
         let snap = app.snapshot();
-        standings = rule_standings(app.catalog(), &snap.state, &snap.coverage, snap.coverage.at);
+        standings = rule_standings(
+            snap.catalog(),
+            &snap.state,
+            &snap.coverage,
+            snap.coverage.at,
+        );
     }
     if let Some(want) = validation_filter {
         rules.retain(|r| {
@@ -563,7 +569,7 @@ pub(super) async fn import(
         .collect();
     let with_techniques = rules.iter().filter(|r| !r.techniques.is_empty()).count();
     let plan = plan_rule_import(&existing, &root, rules, q.retire_missing);
-    let (unknown, revoked) = classify_claims(app.kb(), &claimed);
+    let (unknown, revoked) = classify_claims(&app.knowledge().kb, &claimed);
     let mut seq = None;
     if !q.dry_run && !plan.events.is_empty() {
         let why = format!(

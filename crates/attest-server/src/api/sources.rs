@@ -104,7 +104,8 @@ pub(super) struct SourceFields {
 
 /// Applies the given fields as `attest sources add/edit` does; problems name the field.
 fn apply(app: &AppState, source: &mut DataSource, f: SourceFields) -> Result<Vec<String>, Problem> {
-    let kb = app.kb();
+    let knowledge = app.knowledge();
+    let kb = &knowledge.kb;
     let mut warnings = Vec::new();
     if let Some(ls) = &f.log_sources {
         source.log_sources = ls.iter().map(|s| LogSourceRef::parse(s)).collect();
@@ -466,7 +467,7 @@ async fn apply_sources(
         dry_run,
         why,
     } = options;
-    attest_core::registry::fill_components(app.kb(), &mut desired);
+    attest_core::registry::fill_components(&app.knowledge().kb, &mut desired);
     let existing: Vec<DataSource> = app
         .store()
         .sources()
@@ -668,8 +669,9 @@ pub(super) async fn visibility(
         .sources()
         .await
         .map_err(|e| Problem::store("list sources", &e))?;
+    let knowledge = app.knowledge();
     let rows = attest_core::visibility::telemetry_visibility(
-        app.kb(),
+        &knowledge.kb,
         sources.iter().map(|r| &r.source),
         id,
         q.platform.as_deref(),

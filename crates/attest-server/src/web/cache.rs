@@ -76,7 +76,7 @@ impl ScopeCache {
                 computed: Some(Arc::clone(c)),
             });
         }
-        let computed = Arc::new(compute(app, &snap, f)?);
+        let computed = Arc::new(compute(&snap, f)?);
         if let Ok(mut guard) = self.inner.lock() {
             if guard.0 != id {
                 *guard = (id, HashMap::new());
@@ -93,16 +93,16 @@ impl ScopeCache {
     }
 }
 
-fn compute(app: &AppState, snap: &Snapshot, f: &Filters) -> Result<Computed, PageError> {
+fn compute(snap: &Snapshot, f: &Filters) -> Result<Computed, PageError> {
     // The same question the CLI's --profile/--platform/--scope and the API ask.
     let (target, scope) = question_scope(
-        app.catalog(),
+        snap.catalog(),
         &snap.state,
         f.profile(),
         f.platform(),
         f.scope(),
     )
     .map_err(|e| PageError::not_found(e.to_string()))?;
-    let coverage = coverage::compute(app.catalog(), &snap.state, &scope, snap.coverage.at);
+    let coverage = coverage::compute(snap.catalog(), &snap.state, &scope, snap.coverage.at);
     Ok(Computed { target, coverage })
 }

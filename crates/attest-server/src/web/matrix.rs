@@ -100,7 +100,7 @@ pub(crate) struct MatrixPage {
 /// The options the filter form offers.
 pub(crate) fn options(app: &AppState, scoped: &Scoped) -> Options {
     let state = &scoped.snap.state;
-    let catalog = app.catalog();
+    let catalog = scoped.snap.catalog();
     let platforms: BTreeSet<String> = catalog
         .techniques()
         .iter()
@@ -138,10 +138,10 @@ struct Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
-    fn new(app: &AppState, scoped: &'a Scoped, f: &'a Filters) -> Result<Selection<'a>, PageError> {
+    fn new(scoped: &'a Scoped, f: &'a Filters) -> Result<Selection<'a>, PageError> {
         let actor = match f.actor() {
             Some(q) => {
-                let Some(g) = app.catalog().group(q) else {
+                let Some(g) = scoped.snap.catalog().group(q) else {
                     return Err(PageError::bad_request(format!(
                         "no ATT&CK group matches {q:?}"
                     )));
@@ -176,7 +176,7 @@ impl<'a> Selection<'a> {
         self.f.platform().is_none_or(|p| t.on_platform(p))
     }
 
-    fn cell(&self, app: &AppState, t: &CatalogTechnique) -> Option<Cell> {
+    fn cell(&self, t: &CatalogTechnique) -> Option<Cell> {
         if !self.visible_on_platform(t) {
             return None;
         }
@@ -186,8 +186,8 @@ impl<'a> Selection<'a> {
         let mut subs: Vec<Cell> = t
             .subtechniques
             .iter()
-            .filter_map(|s| app.catalog().technique(*s))
-            .filter_map(|s| self.cell(app, s))
+            .filter_map(|s| self.scoped.snap.catalog().technique(*s))
+            .filter_map(|s| self.cell(s))
             .collect();
         let any_sub = !subs.is_empty();
         if !passes && !any_sub {
@@ -250,8 +250,8 @@ impl<'a> Selection<'a> {
         })
     }
 
-    fn columns(&self, app: &AppState) -> Vec<Column> {
-        let catalog = app.catalog();
+    fn columns(&self) -> Vec<Column> {
+        let catalog = self.scoped.snap.catalog();
         let mut columns: Vec<Column> = catalog
             .tactics()
             .iter()
@@ -270,7 +270,7 @@ impl<'a> Selection<'a> {
                     continue;
                 }
                 if cell.is_none() {
-                    cell = self.cell(app, t);
+                    cell = self.cell(t);
                 }
                 if let Some(c) = &cell {
                     col.cells.push(c.clone_shallow());
@@ -284,8 +284,8 @@ impl<'a> Selection<'a> {
     }
 
     /// Every technique (parents and subs) the filters select, with its coverage, once each.
-    fn techniques(&self, app: &AppState) -> Vec<&'a TechniqueCoverage> {
-        let catalog = app.catalog();
+    fn techniques(&self) -> Vec<&'a TechniqueCoverage> {
+        let catalog = self.scoped.snap.catalog();
         catalog
             .techniques()
             .iter()
@@ -378,12 +378,12 @@ fn matrix_model(
     csrf: &Csrf,
 ) -> Result<MatrixPage, PageError> {
     let scoped = web.scopes.scoped(app, &f)?;
-    let sel = Selection::new(app, &scoped, &f)?;
-    let columns = sel.columns(app);
+    let sel = Selection::new(&scoped, &f)?;
+    let columns = sel.columns();
     let shown = columns.iter().map(|c| c.cells.len()).sum();
     let actor_name = f
         .actor()
-        .and_then(|q| app.catalog().group(q))
+        .and_then(|q| scoped.snap.catalog().group(q))
         .map(|g| format!("{} ({})", g.name, g.id));
     let cov = scoped.coverage();
     Ok(MatrixPage {
@@ -440,11 +440,10 @@ pub(crate) async fn download_layer(
 ) -> Result<Response, PageError> {
     let f = &q.f;
     let scoped = web.scopes.scoped(&app, f)?;
-    let sel = Selection::new(&app, &scoped, f)?;
+    let sel = Selection::new(&scoped, f)?;
     // The layer of what the page shows: the scope's coverage cut down to the selection, then
     // the conversion the CLI and the API share.
-    let mut techniques: Vec<TechniqueCoverage> =
-        sel.techniques(&app).into_iter().cloned().collect();
+    let mut techniques: Vec<TechniqueCoverage> = sel.techniques().into_iter().cloned().collect();
     techniques.sort_by_key(|t| t.technique);
     let shown = Coverage {
         techniques,
@@ -452,12 +451,17 @@ pub(crate) async fn download_layer(
     };
     let kind = CoverageLayerKind::parse(q.kind.as_deref().unwrap_or("state"), f.actor())
         .map_err(|e| PageError::bad_request(e.to_string()))?;
-    let json = coverage_layer(app.kb(), &shown, scoped.target(), kind, f.platform()).map_err(
-        |e| match e {
-            CoverageLayerError::Invalid(_) => PageError::internal(e.to_string()),
-            other => PageError::bad_request(other.to_string()),
-        },
-    )?;
+    let json = coverage_layer(
+        scoped.snap.kb(),
+        &shown,
+        scoped.target(),
+        kind,
+        f.platform(),
+    )
+    .map_err(|e| match e {
+        CoverageLayerError::Invalid(_) => PageError::internal(e.to_string()),
+        other => PageError::bad_request(other.to_string()),
+    })?;
     Ok(attachment("application/json", "attest-layer.json", json))
 }
 
@@ -468,8 +472,8 @@ fn rows(
 ) -> Result<(Vec<Vec<String>>, Scoped), PageError> {
     let scoped = web.scopes.scoped(app, f)?;
     let rows = {
-        let sel = Selection::new(app, &scoped, f)?;
-        sel.techniques(app).into_iter().map(technique_row).collect()
+        let sel = Selection::new(&scoped, f)?;
+        sel.techniques().into_iter().map(technique_row).collect()
     };
     Ok((rows, scoped))
 }

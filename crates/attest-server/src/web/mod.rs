@@ -207,7 +207,7 @@ impl Frame {
             csrf: csrf.0.clone(),
             footer: format!(
                 "ATT&CK {} · journal #{} · computed {}",
-                app.catalog().release(),
+                snap.catalog().release(),
                 snap.state.last_seq,
                 snap.coverage.at.strftime("%Y-%m-%d %H:%M UTC")
             ),

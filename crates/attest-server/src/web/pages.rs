@@ -107,19 +107,19 @@ pub(crate) async fn technique_page(
 ) -> Result<Response, PageError> {
     let tid = TechniqueId::parse(id.trim())
         .map_err(|_| PageError::not_found(format!("{id:?} is not an ATT&CK technique id")))?;
-    let Some(kt) = app.kb().technique(tid) else {
-        return Err(PageError::not_found(format!(
-            "{tid} is not in ATT&CK {}",
-            app.catalog().release()
-        )));
-    };
     let scoped = web.scopes.scoped(&app, &f)?;
     let snap = &scoped.snap;
+    let Some(kt) = snap.kb().technique(tid) else {
+        return Err(PageError::not_found(format!(
+            "{tid} is not in ATT&CK {}",
+            snap.catalog().release()
+        )));
+    };
     let (tc, in_scope) = match scoped.coverage().technique(tid) {
         Some(t) => (Some(t), true),
         None => (snap.coverage.technique(tid), false),
     };
-    let tactic_names: BTreeMap<&str, &str> = app
+    let tactic_names: BTreeMap<&str, &str> = snap
         .catalog()
         .tactics()
         .iter()
@@ -192,7 +192,7 @@ pub(crate) async fn technique_page(
         .and_then(|ts| ts.get(tid))
         .map(|tt| tt.actors.iter().map(|a| a.name.clone()).collect())
         .unwrap_or_default();
-    let mut actors: Vec<ActorLine> = app
+    let mut actors: Vec<ActorLine> = snap
         .catalog()
         .groups()
         .iter()
@@ -232,7 +232,7 @@ pub(crate) async fn technique_page(
     });
     let backlog_steps = match target {
         Some(ts) => backlog(
-            app.catalog(),
+            snap.catalog(),
             &snap.state,
             ts,
             scoped.coverage(),
@@ -422,7 +422,7 @@ pub(crate) async fn profiles_page(
         if let Some(profile) = s.snap.state.profiles.get(name) {
             for pa in &profile.actors {
                 let (id, gname, uses): (String, String, Vec<TechniqueId>) =
-                    match app.catalog().group(&pa.actor) {
+                    match s.snap.catalog().group(&pa.actor) {
                         Some(g) => (
                             g.id.clone(),
                             g.name.clone(),
@@ -470,7 +470,8 @@ pub(crate) async fn profiles_page(
 
 pub(crate) fn group_options(app: &AppState) -> Vec<(String, String)> {
     let mut groups: Vec<(String, String)> = app
-        .catalog()
+        .knowledge()
+        .catalog
         .groups()
         .iter()
         .map(|g| (g.id.clone(), g.name.clone()))
@@ -513,7 +514,7 @@ pub(crate) async fn actors_page(
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, PageError> {
     let snap = app.snapshot();
-    let catalog = app.catalog();
+    let catalog = snap.catalog();
     let pick = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -823,7 +824,8 @@ pub(crate) async fn rules_page(
         pages,
         formats: formats.into_iter().collect(),
         tactics: app
-            .catalog()
+            .knowledge()
+            .catalog
             .tactics()
             .iter()
             .map(|t| (t.shortname.clone(), t.name.clone()))
@@ -1160,7 +1162,7 @@ fn backlog_rows(
         let s = web.scopes.scoped(app, &f)?;
         if let Some(target) = s.target() {
             let items = backlog(
-                app.catalog(),
+                s.snap.catalog(),
                 &s.snap.state,
                 target,
                 s.coverage(),

@@ -25,7 +25,7 @@ use super::matrix::state_words;
 use super::session::Csrf;
 use super::{Frame, PageError, WebState, render};
 use crate::auth::Principal;
-use crate::state::AppState;
+use crate::state::{AppState, Snapshot};
 
 /// Instants sampled between the first journal entry and now.
 const POINTS: i64 = 16;
@@ -43,6 +43,9 @@ pub(crate) struct Series {
 #[derive(Debug)]
 pub(crate) struct Trend {
     seq: u64,
+    /// The release it was computed on (a release swapped in at the same journal head makes
+    /// it stale too).
+    knowledge: Arc<crate::state::Knowledge>,
     pub instants: Vec<Timestamp>,
     pub series: Vec<Series>,
     entries: Arc<Vec<JournalEntry>>,
@@ -61,11 +64,11 @@ pub(crate) async fn trend(app: &AppState, web: &WebState) -> Result<Arc<Trend>, 
     let snap = app.snapshot();
     let seq = snap.state.last_seq;
     let cached = |web: &WebState| {
-        web.trends
-            .current
-            .lock()
-            .ok()
-            .and_then(|c| c.as_ref().filter(|t| t.seq == seq).cloned())
+        web.trends.current.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|t| t.seq == seq && Arc::ptr_eq(&t.knowledge, &snap.knowledge))
+                .cloned()
+        })
     };
     if let Some(t) = cached(web) {
         return Ok(t);
@@ -82,9 +85,9 @@ pub(crate) async fn trend(app: &AppState, web: &WebState) -> Result<Arc<Trend>, 
         })
         .await
         .map_err(|e| PageError::internal(format!("reading the journal: {e}")))?;
-    let app2 = app.clone();
     let end = snap.coverage.at;
-    let trend = tokio::task::spawn_blocking(move || compute(&app2, entries, seq, end))
+    let snap2 = Arc::clone(&snap);
+    let trend = tokio::task::spawn_blocking(move || compute(&snap2, entries, seq, end))
         .await
         .map_err(|e| PageError::internal(format!("computing trends: {e}")))?;
     let trend = Arc::new(trend);
@@ -105,10 +108,10 @@ fn instants(entries: &[JournalEntry], end: Timestamp) -> Vec<Timestamp> {
         .unwrap_or_else(|| vec![end])
 }
 
-fn compute(app: &AppState, entries: Vec<JournalEntry>, seq: u64, end: Timestamp) -> Trend {
-    let catalog = app.catalog();
+fn compute(snap: &Snapshot, entries: Vec<JournalEntry>, seq: u64, end: Timestamp) -> Trend {
+    let catalog = snap.catalog();
     let instants = instants(&entries, end);
-    let profiles: Vec<String> = app.snapshot().state.profiles.keys().cloned().collect();
+    let profiles: Vec<String> = snap.state.profiles.keys().cloned().collect();
     let mut series: Vec<Series> = profiles
         .iter()
         .map(|name| Series {
@@ -126,6 +129,7 @@ fn compute(app: &AppState, entries: Vec<JournalEntry>, seq: u64, end: Timestamp)
     });
     Trend {
         seq,
+        knowledge: Arc::clone(&snap.knowledge),
         instants,
         series,
         entries: Arc::new(entries),
@@ -145,7 +149,7 @@ pub(crate) async fn technique_history(
     id: TechniqueId,
 ) -> Result<Vec<(Timestamp, CoverageState)>, PageError> {
     let t = trend(app, web).await?;
-    let app2 = app.clone();
+    let knowledge = Arc::clone(&t.knowledge);
     let entries = Arc::clone(&t.entries);
     // Every journal instant, so a change shows at the entry that made it, plus the trend's
     // evenly spaced instants, which catch changes caused by time alone (a pass going stale, a
@@ -174,7 +178,7 @@ pub(crate) async fn technique_history(
             off_platform: Vec::new(),
             problems: Vec::new(),
         };
-        trend::series(app2.catalog(), entries.iter(), &instants, |_| {
+        trend::series(&knowledge.catalog, entries.iter(), &instants, |_| {
             Some(Scope::profile(only.clone()))
         })
     })

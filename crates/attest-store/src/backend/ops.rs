@@ -226,6 +226,41 @@ pub(crate) async fn append_group(
     Ok(outcomes)
 }
 
+/// [`append`] and metadata values in one transaction: an ATT&CK update journals the new release
+/// and records where its bundles are together, or neither.
+pub(crate) async fn append_with_meta(
+    pool: &Pool,
+    batch: Vec<NewEntry>,
+    meta: &[(&str, &str)],
+) -> Result<AppendOutcome> {
+    const OP: &str = "append";
+    let payloads = encode_batch(&batch)?;
+    let mut tx = super::begin_write(pool).await.map_err(db(OP, KIND))?;
+    let outcome = if batch.is_empty() {
+        let head = head_on(&mut tx).await?;
+        AppendOutcome {
+            first_seq: head + 1,
+            last_seq: head,
+            count: 0,
+        }
+    } else {
+        append_in(&mut tx, batch, &payloads).await?
+    };
+    for (key, value) in meta {
+        sqlx::query(
+            "INSERT INTO workspace_meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(*key)
+        .bind(*value)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("writing workspace metadata", KIND))?;
+    }
+    tx.commit().await.map_err(db(OP, KIND))?;
+    Ok(outcome)
+}
+
 /// Encodes a batch's payloads. Done before taking the write lock: a bad entry fails the batch
 /// without touching the database, and the lock is held only for the writes.
 pub(crate) fn encode_batch(batch: &[NewEntry]) -> Result<Vec<String>> {
