@@ -87,6 +87,43 @@ fn serve_answers_with_tokens_and_refuses_without() {
 }
 
 #[test]
+fn serve_finds_the_journaled_release_in_the_cache_when_its_recorded_file_is_gone() {
+    let env = Env::new();
+    let here = env
+        .path()
+        .join("elsewhere")
+        .join("enterprise-attack-9.0.json");
+    std::fs::create_dir_all(here.parent().unwrap()).unwrap();
+    std::fs::copy(env.bundle(), &here).unwrap();
+    env.ok(&["init", "--attack", here.to_str().unwrap()]);
+    // The file is gone (recorded by another host); the bundle cache has the release.
+    std::fs::create_dir_all(env.path().join("cache")).unwrap();
+    std::fs::rename(
+        &here,
+        env.path().join("cache").join("enterprise-attack-9.0.json"),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = env
+        .cmd()
+        .env_remove("ATTEST_ATTACK_BUNDLE")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let started = Instant::now();
+    while get(port, "/healthz", None).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start from the cached release"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
 fn serve_refuses_a_public_address_without_a_token() {
     let env = Env::new();
     env.ok(&["init"]);
@@ -340,6 +377,15 @@ fn the_cli_and_the_api_say_the_same() {
     );
     assert!(api_rows[0].1.contains("0be2230c"), "{api}");
     assert_eq!(api_rows, cli_rows);
+
+    // The SIEM lookup table: the same CSV.
+    let (status, csv) = request(port, "GET", "/api/v1/coverage/lookup", Some(&admin), None);
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("0d894093-71bc-43c3-8c4d-ecfa28dcd1ff"),
+        "{csv}"
+    );
+    assert_eq!(csv, env.ok(&["coverage", "lookup"]));
 
     // Tokens: listed alike; revoked by the CLI, refused by the running server within a second.
     let temp = env

@@ -3,7 +3,44 @@
 
 use attest_attack::TechniqueId;
 
-use crate::coverage::{Coverage, CoverageState, Reason};
+use crate::coverage::{Coverage, CoverageState, Reason, TechniqueCoverage};
+
+/// One technique a hand-coloured layer claims as covered, against what the evidence says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimCheck<'c> {
+    /// The technique as the claim wrote it.
+    pub claimed: String,
+    /// Its coverage; `None` when it is not an active technique of the loaded release.
+    pub coverage: Option<&'c TechniqueCoverage>,
+}
+
+impl ClaimCheck<'_> {
+    /// Whether the evidence backs the claim.
+    pub fn is_validated(&self) -> bool {
+        self.coverage
+            .is_some_and(|c| c.state == CoverageState::Validated)
+    }
+}
+
+/// The "green map problem" (`attest coverage claimed-vs-validated`, `POST
+/// /api/v1/coverage/claimed`): each claimed technique once, in the order claimed, with its
+/// coverage.
+pub fn check_claims<'c, 'a>(
+    claimed: impl IntoIterator<Item = &'a str>,
+    coverage: &'c Coverage,
+) -> Vec<ClaimCheck<'c>> {
+    let mut seen = std::collections::BTreeSet::new();
+    claimed
+        .into_iter()
+        .filter(|c| seen.insert(*c))
+        .map(|c| ClaimCheck {
+            claimed: c.to_string(),
+            coverage: TechniqueId::parse(c)
+                .ok()
+                .and_then(|id| coverage.technique(id)),
+        })
+        .collect()
+}
 
 /// Why a check failed.
 #[derive(Debug, Clone, PartialEq)]

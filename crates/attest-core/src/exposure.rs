@@ -504,6 +504,23 @@ fn resolve_written(
     }
 }
 
+/// How one mapping set resolves (`attest exposures mappings list`,
+/// `GET /api/v1/exposure-mappings`): (ids remapped to a current technique, ids that resolve to
+/// nothing).
+pub fn mapping_resolution(
+    set: &MappingSet,
+    catalog: &Catalog,
+    workspace_remap: &RemapTable,
+) -> (usize, usize) {
+    let index = MappingIndex::new([set], catalog, workspace_remap);
+    let remapped = index
+        .problems
+        .iter()
+        .filter(|p| matches!(p, MappingProblem::Remapped { .. }))
+        .count();
+    (remapped, index.problems.len() - remapped)
+}
+
 impl MappingIndex {
     /// Resolves every set's technique ids: the set's remap pairs first, then the workspace's
     /// remap table (`State::remap`), then the catalog's revoked-by chain. Rows resolving to

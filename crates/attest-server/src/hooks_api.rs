@@ -26,15 +26,21 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deliveries))
         .routes(routes!(list_jobs))
         .routes(routes!(run_job))
+        .routes(routes!(schedule_job))
+        .routes(routes!(replay_datasets, set_replay_datasets))
 }
 
 fn admin(who: &Principal) -> Result<(), Problem> {
+    admin_for(who, "managing webhooks")
+}
+
+fn admin_for(who: &Principal, what: &str) -> Result<(), Problem> {
     if who.role < Role::Admin {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "token `{}` has role {}; managing webhooks needs admin",
+                "token `{}` has role {}; {what} needs admin",
                 who.name,
                 who.role.as_str()
             ),
@@ -481,4 +487,112 @@ pub(crate) async fn run_job(
         seq: report.seq,
         next_run: report.next_at.to_string(),
     }))
+}
+
+/// A job's new schedule.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScheduleInput {
+    /// A cron expression in UTC (`0 3 * * 1`), `off`, or `default`.
+    schedule: String,
+}
+
+/// Sets a job's schedule (`attest jobs schedule`; admin). Running servers pick it up at their
+/// next pass.
+#[utoipa::path(put, path = "/api/v1/jobs/{name}/schedule", tag = "jobs",
+    params(("name" = String, Path, description = "silence, coverage, replay or digest")),
+    request_body = ScheduleInput,
+    responses((status = 200, description = "Scheduled", body = serde_json::Value),
+              (status = 403, description = "Not an admin token", body = Problem),
+              (status = 404, description = "No such job", body = Problem),
+              (status = 422, description = "Not a cron expression", body = Problem)))]
+pub(crate) async fn schedule_job(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(name): Path<String>,
+    b: Result<Json<ScheduleInput>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    admin_for(&who, "scheduling jobs")?;
+    let input = b.map(|Json(v)| v).map_err(from_json_rejection)?;
+    let Some(job) = jobs::spec(&name) else {
+        return Err(Problem::not_found(
+            "job-not-found",
+            format!(
+                "no job `{name}` (jobs: {})",
+                jobs::JOBS.map(|j| j.name).join(", ")
+            ),
+        ));
+    };
+    let expr = if input.schedule.trim().eq_ignore_ascii_case("default") {
+        job.default_schedule.to_string()
+    } else {
+        input.schedule.trim().to_string()
+    };
+    jobs::Schedule::parse(&expr).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-schedule",
+            format!("schedule: {e}"),
+        )
+    })?;
+    app.store()
+        .set_meta(&[(jobs::schedule_key(job.name).as_str(), expr.as_str())])
+        .await
+        .map_err(|e| Problem::store("set a job schedule", &e))?;
+    tracing::info!(by = %who.name, job = job.name, schedule = %expr, "job scheduled");
+    Ok(Json(serde_json::json!({"job": job.name, "schedule": expr})))
+}
+
+/// The replay datasets.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Datasets {
+    /// Dataset folders, manifests or `info.yml` files on the server.
+    datasets: Vec<String>,
+}
+
+/// The datasets the `replay` job re-runs (`attest jobs datasets`).
+#[utoipa::path(get, path = "/api/v1/replay/datasets", tag = "jobs",
+    responses((status = 200, description = "The registered datasets", body = Datasets)))]
+pub(crate) async fn replay_datasets(
+    State(app): State<AppState>,
+) -> Result<Json<Datasets>, Problem> {
+    let datasets = jobs::registered_datasets(&app)
+        .await
+        .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", e))?;
+    Ok(Json(Datasets {
+        datasets: datasets.iter().map(|p| p.display().to_string()).collect(),
+    }))
+}
+
+/// Registers the datasets the `replay` job re-runs (replaces the list; `[]` clears it). Paths
+/// are on the server and must exist there (admin).
+#[utoipa::path(put, path = "/api/v1/replay/datasets", tag = "jobs", request_body = Datasets,
+    responses((status = 200, description = "Registered (absolute paths)", body = Datasets),
+              (status = 403, description = "Not an admin token", body = Problem),
+              (status = 422, description = "A path does not exist on the server", body = Problem)))]
+pub(crate) async fn set_replay_datasets(
+    State(app): State<AppState>,
+    Extension(who): Extension<Principal>,
+    b: Result<Json<Datasets>, JsonRejection>,
+) -> Result<Json<Datasets>, Problem> {
+    admin_for(&who, "registering replay datasets")?;
+    let input = b.map(|Json(v)| v).map_err(from_json_rejection)?;
+    let mut lines = Vec::new();
+    for (i, p) in input.datasets.iter().enumerate() {
+        let abs = std::fs::canonicalize(p).map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dataset-not-found",
+                format!("datasets[{i}]: `{p}`: {e}"),
+            )
+        })?;
+        lines.push(abs.display().to_string());
+    }
+    app.store()
+        .set_meta(&[(jobs::META_REPLAY_DATASETS, lines.join("\n").as_str())])
+        .await
+        .map_err(|e| Problem::store("register replay datasets", &e))?;
+    tracing::info!(by = %who.name, count = lines.len(), "replay datasets registered");
+    Ok(Json(Datasets { datasets: lines }))
 }

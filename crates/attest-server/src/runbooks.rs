@@ -24,6 +24,7 @@ use attest_formats::import::runbook::{
 };
 use attest_formats::{Diagnostic, Input, Severity};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::state::AppState;
 
@@ -40,6 +41,44 @@ pub struct Entry {
     pub runbook: Runbook,
     /// Its ids resolved against the catalog (unknown ones left out, with a warning).
     pub techniques: Vec<Resolved>,
+    /// Its JSON in an answer, made once at load: offered for the technique, and for a child.
+    json: [Box<RawValue>; 2],
+}
+
+impl Entry {
+    fn new(runbook: Runbook, techniques: Vec<Resolved>) -> Entry {
+        let json = [Matched::Technique, Matched::Parent].map(|matched| {
+            let view = RunbookView {
+                title: &runbook.title,
+                file: &runbook.file,
+                owner: runbook.owner.as_deref(),
+                platforms: &runbook.platforms,
+                matched,
+                steps: &runbook.steps,
+            };
+            serde_json::value::to_raw_value(&view).unwrap_or_else(|error| {
+                tracing::warn!(file = %runbook.file, %error, "runbook not serializable");
+                Box::<RawValue>::default()
+            })
+        });
+        Entry {
+            runbook,
+            techniques,
+            json,
+        }
+    }
+}
+
+/// A runbook as an enrichment answer shows it.
+#[derive(Debug, Serialize)]
+struct RunbookView<'a> {
+    title: &'a str,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
+    platforms: &'a [String],
+    matched: Matched,
+    steps: &'a [String],
 }
 
 /// What identifies a version of a file without reading it.
@@ -65,6 +104,9 @@ struct FileState {
 #[derive(Debug, Default)]
 pub struct RunbookLibrary {
     dir: Option<PathBuf>,
+    /// The ATT&CK release its ids were resolved on: a reload after a release swap re-resolves
+    /// every file, even unchanged ones. (A `Weak` keeps the address from being reused.)
+    release: std::sync::Weak<crate::state::Knowledge>,
     files: BTreeMap<String, FileState>,
     by_technique: HashMap<TechniqueId, Vec<Arc<Entry>>>,
 }
@@ -79,22 +121,30 @@ pub enum Matched {
     Parent,
 }
 
-/// A runbook offered for one technique of an alert.
-#[derive(Debug, Serialize)]
+/// A runbook offered for one technique of an alert. Serializes as its JSON made at load (title,
+/// file, owner, platforms, matched, steps).
+#[derive(Debug, Clone, Copy)]
 pub struct RunbookMatch<'a> {
-    /// Title.
-    pub title: &'a str,
-    /// File, relative to the runbook folder.
-    pub file: &'a str,
-    /// Owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<&'a str>,
-    /// Platforms it is for (empty: all).
-    pub platforms: &'a [String],
+    /// The runbook.
+    pub entry: &'a Entry,
     /// Whether it answers the technique or its parent.
     pub matched: Matched,
-    /// Its steps.
-    pub steps: &'a [String],
+}
+
+impl RunbookMatch<'_> {
+    /// Its JSON.
+    pub fn json(&self) -> &RawValue {
+        match self.matched {
+            Matched::Technique => &self.entry.json[0],
+            Matched::Parent => &self.entry.json[1],
+        }
+    }
+}
+
+impl Serialize for RunbookMatch<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json().serialize(serializer)
+    }
 }
 
 /// One runbook in the listing.
@@ -194,15 +244,8 @@ impl RunbookLibrary {
                 continue;
             };
             for e in entries {
-                if on_platform(e) && !out.iter().any(|m| m.file == e.runbook.file) {
-                    out.push(RunbookMatch {
-                        title: &e.runbook.title,
-                        file: &e.runbook.file,
-                        owner: e.runbook.owner.as_deref(),
-                        platforms: &e.runbook.platforms,
-                        matched,
-                        steps: &e.runbook.steps,
-                    });
+                if on_platform(e) && !out.iter().any(|m| std::ptr::eq(m.entry, &**e)) {
+                    out.push(RunbookMatch { entry: e, matched });
                 }
             }
         }
@@ -276,22 +319,25 @@ impl RunbookLibrary {
     }
 
     /// Loads the folder `dir`, reusing from `previous` every file whose size and modification
-    /// time did not change. Returns the library and whether it differs from `previous`. Logs
-    /// each new problem with its file and line.
+    /// time did not change (unless `reread`: after an ATT&CK release swap every id must be
+    /// resolved again). A file that fails keeps its good version from `previous`. Returns the
+    /// library and whether it differs from `previous`. Logs each new problem with its file and
+    /// line.
     pub fn load(
         dir: &Path,
         catalog: &Catalog,
         previous: Option<&RunbookLibrary>,
+        reread: bool,
     ) -> Result<(RunbookLibrary, bool), FolderError> {
         let found = scan(dir).map_err(|source| FolderError {
             dir: dir.to_path_buf(),
             source,
         })?;
-        let mut changed = previous.is_none_or(|p| p.files.len() != found.len());
+        let mut changed = reread || previous.is_none_or(|p| p.files.len() != found.len());
         let mut files = BTreeMap::new();
         for (label, (path, stamp)) in found {
             let before = previous.and_then(|p| p.files.get(&label));
-            if let Some(b) = before.filter(|b| b.stamp == stamp) {
+            if let Some(b) = before.filter(|b| b.stamp == stamp && !reread) {
                 files.insert(label, b.clone());
                 continue;
             }
@@ -318,6 +364,7 @@ impl RunbookLibrary {
         Ok((
             RunbookLibrary {
                 dir: Some(dir.to_path_buf()),
+                release: std::sync::Weak::new(),
                 files,
                 by_technique,
             },
@@ -363,10 +410,7 @@ fn read_file(
             tracing::info!(file = %label, title = %runbook.title, "runbook loaded");
             FileState {
                 stamp,
-                good: Some(Arc::new(Entry {
-                    runbook,
-                    techniques,
-                })),
+                good: Some(Arc::new(Entry::new(runbook, techniques))),
                 warnings,
                 error: None,
             }
@@ -445,10 +489,13 @@ impl AppState {
     /// Bad files are left out with a warning; an unreadable folder is an error. Returns how
     /// many runbooks were loaded.
     pub async fn load_runbooks(&self, dir: PathBuf) -> Result<usize, FolderError> {
-        let app = self.clone();
+        let knowledge = self.knowledge();
         let load_dir = dir.clone();
         let library = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&load_dir, &app.knowledge().catalog, None).map(|(l, _)| l)
+            RunbookLibrary::load(&load_dir, &knowledge.catalog, None, false).map(|(mut l, _)| {
+                l.release = Arc::downgrade(&knowledge);
+                l
+            })
         })
         .await
         .map_err(|e| FolderError {
@@ -494,11 +541,20 @@ impl AppState {
         let Some(dir) = self.inner.runbooks.dir.get().cloned() else {
             return Ok(false);
         };
-        let app = self.clone();
         let current = self.runbooks();
+        let knowledge = self.knowledge();
         let err_dir = dir.clone();
         let (library, changed) = tokio::task::spawn_blocking(move || {
-            RunbookLibrary::load(&dir, &app.knowledge().catalog, Some(&current))
+            // Built on another release (a swap happened while it loaded): resolve all again.
+            let same_release =
+                std::sync::Weak::ptr_eq(&current.release, &Arc::downgrade(&knowledge));
+            let reread = !same_release;
+            RunbookLibrary::load(&dir, &knowledge.catalog, Some(&current), reread).map(
+                |(mut l, changed)| {
+                    l.release = Arc::downgrade(&knowledge);
+                    (l, changed)
+                },
+            )
         })
         .await
         .map_err(|e| FolderError {

@@ -542,9 +542,13 @@ async fn enrichment_on_the_real_enterprise_bundle() {
     // The pieces sent on the wire are byte for byte the answer serialized whole — also with a
     // revoked id, a rule match, unknown names, runbooks and a profile in it.
     let runbook_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/runbooks");
-    let (runbooks, _) =
-        attest_server::runbooks::RunbookLibrary::load(&runbook_dir, &app.knowledge().catalog, None)
-            .unwrap_or_else(|e| panic!("{e}"));
+    let (runbooks, _) = attest_server::runbooks::RunbookLibrary::load(
+        &runbook_dir,
+        &app.knowledge().catalog,
+        None,
+        false,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(!runbooks.is_empty());
     app.store()
         .append(vec![attest_store::NewEntry::new(

@@ -1040,6 +1040,20 @@ async fn intel_and_trend(s: &Running) {
         csv.lines().skip(1).all(|l| l.starts_with("finance,")),
         "{csv}"
     );
+    let (status, svg) = call(
+        s,
+        &s.base,
+        Method::GET,
+        "/api/v1/trend?every=day&format=svg",
+        Some(&s.viewer),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        svg.contains("<svg") && svg.contains("Validated share — all techniques"),
+        "{svg}"
+    );
     let (status, body) = get(s, "/api/v1/trend?every=fortnight", &s.viewer).await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -1136,12 +1150,202 @@ async fn exposure_imports(s: &Running) {
         (Some("ctid"), Some(2), Some(1))
     );
     assert_eq!(got["attack_version"], "9.0");
+    let (status, sets) = get(s, "/api/v1/exposure-mappings", &s.viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            sets[0]["name"].as_str(),
+            sets[0]["kind"].as_str(),
+            sets[0]["remapped"].as_u64(),
+            sets[0]["unresolved"].as_u64()
+        ),
+        (Some("ctid"), Some("cve"), Some(1), Some(0)),
+        "T1086 resolves through revoked-by: {sets}"
+    );
     let (_, shown) = get(s, "/api/v1/exposures/CVE-2024-1234@web-01", &s.viewer).await;
     let text = shown.to_string();
     assert!(
         text.contains("T1003.001"),
         "the mapping reached the answer: {shown}"
     );
+}
+
+async fn lookups_claims_and_jobs(s: &Running, dir: &std::path::Path) {
+    let (status, csv) = call(
+        s,
+        &s.base,
+        Method::GET,
+        "/api/v1/coverage/lookup",
+        Some(&s.viewer),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with(
+            "rule_id,rule_name,techniques,tactics,data_sources,validation_status,last_tested"
+        ),
+        "{csv}"
+    );
+    let lsass = csv
+        .lines()
+        .find(|l| l.starts_with("r-lsass,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    // Its latest pass (the JSON lines upload, dated 2026-02-01) is past the 90-day window.
+    assert!(
+        lsass.ends_with(",stale,2026-02-01T00:00:00Z"),
+        "the uploads reached the lookup: {lsass}"
+    );
+
+    let layer = json!({"name": "green", "domain": "enterprise-attack", "versions": {"layer": "4.5"},
+        "techniques": [{"techniqueID": "T1003.001", "score": 1}, {"techniqueID": "T1110", "score": 1},
+                       {"techniqueID": "T1003.001", "score": 1}, {"techniqueID": "T9999", "score": 1}]});
+    let (status, got) = send_json(
+        s,
+        Method::POST,
+        "/api/v1/coverage/claimed",
+        &s.viewer,
+        &layer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "a read, even for a viewer: {got}");
+    assert_eq!(got["claimed"], 3, "each claim once: {got}");
+    let states: Vec<(&str, &str)> = got["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["technique"].as_str().unwrap(),
+                t["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("T1003.001", "unvalidated"),
+            ("T1110", "gap"),
+            ("T9999", "unknown")
+        ]
+    );
+    assert_eq!(got["not_validated"], 3);
+    let (status, body) = send_text(
+        s,
+        Method::POST,
+        "/api/v1/coverage/claimed",
+        &s.viewer,
+        "application/json",
+        "[1, 2",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid-layer"))
+    );
+
+    let every_day = json!({"schedule": "0 4 * * *"});
+    let (status, _) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/jobs/replay/schedule",
+        &s.engineer,
+        &every_day,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, got) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/jobs/replay/schedule",
+        &s.admin,
+        &every_day,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (_, jobs) = get(s, "/api/v1/jobs", &s.viewer).await;
+    let replay = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "replay")
+        .unwrap();
+    assert_eq!(replay["schedule"], "0 4 * * *");
+    let (status, body) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/jobs/replay/schedule",
+        &s.admin,
+        &json!({"schedule": "every tuesday"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid-schedule"))
+    );
+    let (status, _) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/jobs/nope/schedule",
+        &s.admin,
+        &every_day,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, got) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/jobs/replay/schedule",
+        &s.admin,
+        &json!({"schedule": "default"}),
+    )
+    .await;
+    assert_eq!(got["schedule"], "0 3 * * 1");
+
+    let data = dir.join("dataset").display().to_string();
+    let (status, _) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/replay/datasets",
+        &s.engineer,
+        &json!({"datasets": [data]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, got) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/replay/datasets",
+        &s.admin,
+        &json!({"datasets": [data]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (_, listed) = get(s, "/api/v1/replay/datasets", &s.viewer).await;
+    assert_eq!(listed, got);
+    let (status, body) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/replay/datasets",
+        &s.admin,
+        &json!({"datasets": ["/nowhere/at/all"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("datasets[0]"))
+    );
+    let (_, cleared) = send_json(
+        s,
+        Method::PUT,
+        "/api/v1/replay/datasets",
+        &s.admin,
+        &json!({"datasets": []}),
+    )
+    .await;
+    assert_eq!(cleared["datasets"], json!([]));
 }
 
 async fn operations(s: &Running) {
@@ -1151,8 +1355,35 @@ async fn operations(s: &Running) {
     validation_imports(s).await;
     let dir = tempfile::tempdir().unwrap();
     replay(s, dir.path()).await;
+    lookups_claims_and_jobs(s, dir.path()).await;
     intel_and_trend(s).await;
     exposure_imports(s).await;
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_are_problem_documents() {
+    let (_dir, url) = sqlite_url();
+    let limits = Limits {
+        body_bytes: 1024,
+        ..Limits::default()
+    };
+    let s = start(&url, limits).await;
+    let big = INVENTORY.repeat(20);
+    for (method, path) in [
+        (Method::PUT, "/api/v1/inventory"),
+        (Method::POST, "/api/v1/tests/atomic"),
+        (Method::POST, "/api/v1/results/jsonl"),
+        (Method::POST, "/api/v1/rules?format=sigma"),
+    ] {
+        let (status, body) =
+            send_text(&s, method.clone(), path, &s.admin, "application/yaml", &big).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("body-too-large")),
+            "{method} {path}: {body}"
+        );
+    }
+    s.stop().await;
 }
 
 #[tokio::test]

@@ -843,6 +843,60 @@ async fn workspace_metadata() {
 }
 
 #[tokio::test]
+async fn an_entry_and_metadata_in_one_append() {
+    for db in backends("an_entry_and_metadata_in_one_append").await {
+        let store = create(&db).await;
+        let release = AttackRelease {
+            domain: "enterprise-attack".into(),
+            version: "18.1".into(),
+            location: "/cache/enterprise-attack-18.1.json".into(),
+        };
+        let out = store
+            .append_with_meta(
+                vec![NewEntry::new(
+                    "lead",
+                    ts("2026-01-01T00:00:00Z"),
+                    Event::AttackReleasesSet(vec![release.clone()]),
+                )],
+                &[(
+                    attest_store::META_ATTACK_BUNDLES,
+                    "/cache/enterprise-attack-18.1.json",
+                )],
+            )
+            .await
+            .expect("append with meta");
+        assert_eq!(
+            (out.first_seq, out.last_seq, out.count),
+            (1, 1, 1),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            store.projected_state().await.expect("state").releases,
+            vec![release]
+        );
+        assert_eq!(
+            store
+                .meta(attest_store::META_ATTACK_BUNDLES)
+                .await
+                .expect("meta")
+                .as_deref(),
+            Some("/cache/enterprise-attack-18.1.json")
+        );
+        // No entry: only the metadata, and the head stays.
+        let out = store
+            .append_with_meta(Vec::new(), &[("cache", "/tmp/x")])
+            .await
+            .expect("meta only");
+        assert_eq!((out.last_seq, out.count), (1, 0), "{}", db.label);
+        assert_eq!(
+            store.meta("cache").await.expect("meta").as_deref(),
+            Some("/tmp/x")
+        );
+    }
+}
+
+#[tokio::test]
 async fn open_requires_an_existing_sqlite_workspace() {
     let db = common::sqlite_db();
     let err = Store::open(&db.url).await.expect_err("missing");

@@ -222,15 +222,13 @@ async fn claimed(
     };
     let a = analysis::analyse(ctx, store, &ScopeArgs::default(), None).await?;
     let mut table = Table::new(&["technique", "name", "claimed", "state", "why"]);
-    let mut not_validated = 0;
-    let mut seen = std::collections::BTreeSet::new();
-    for c in &claims.techniques {
-        if !seen.insert(c.technique.clone()) {
-            continue;
-        }
-        let id = attest_attack::TechniqueId::parse(&c.technique).ok();
-        let tc = id.and_then(|id| a.coverage.technique(id));
-        let (state, why, name) = match tc {
+    let checks = attest_core::check::check_claims(
+        claims.techniques.iter().map(|c| c.technique.as_str()),
+        &a.coverage,
+    );
+    let not_validated = checks.iter().filter(|c| !c.is_validated()).count();
+    for c in &checks {
+        let (state, why, name) = match c.coverage {
             Some(t) => (
                 t.state.as_str().to_string(),
                 t.reasons
@@ -249,10 +247,7 @@ async fn claimed(
                 String::new(),
             ),
         };
-        if state != "validated" {
-            not_validated += 1;
-        }
-        table.push(vec![c.technique.clone(), name, "yes".into(), state, why]);
+        table.push(vec![c.claimed.clone(), name, "yes".into(), state, why]);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -260,7 +255,7 @@ async fn claimed(
         writeln!(
             out,
             "{} techniques claimed by {}: {} not validated by evidence",
-            seen.len(),
+            checks.len(),
             layer.display(),
             not_validated
         )?;
@@ -269,56 +264,10 @@ async fn claimed(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn lookup(_ctx: &Context, store: &attest_store::Store) -> Result<ExitCode> {
-    use attest_core::validation::ValidationKind;
-    use attest_formats::export::lookup::{LookupRow, LookupStatus, lookup_csv};
-    let a = analysis::analyse(_ctx, store, &ScopeArgs::default(), None).await?;
-    let validations = attest_core::coverage::rule_validations(&a.catalog, &a.state, a.at);
-    let mut rows = Vec::new();
-    for rec in a.state.rules.values() {
-        let r = &rec.rule;
-        if r.status == attest_core::rule::RuleStatus::Retired {
-            continue;
-        }
-        let mine: Vec<_> = validations
-            .iter()
-            .filter(|(id, _, _)| id == &r.id)
-            .collect();
-        let worst = mine
-            .iter()
-            .map(|(_, _, v)| v.status.kind())
-            .max_by_key(|k| match k {
-                ValidationKind::Failing => 4,
-                ValidationKind::Invalidated => 3,
-                ValidationKind::Stale => 2,
-                ValidationKind::Untested => 1,
-                ValidationKind::Passing => 0,
-            });
-        let status = match worst {
-            Some(ValidationKind::Passing) => LookupStatus::Passing,
-            Some(ValidationKind::Failing) => LookupStatus::Failing,
-            Some(ValidationKind::Stale) => LookupStatus::Stale,
-            Some(ValidationKind::Invalidated) => LookupStatus::Invalidated,
-            _ => LookupStatus::Untested,
-        };
-        let last_tested = mine
-            .iter()
-            .filter_map(|(_, _, v)| v.latest.as_ref().map(|l| l.at))
-            .max();
-        rows.push(LookupRow {
-            rule_id: r.id.0.clone(),
-            rule_name: r.title.clone(),
-            techniques: r.techniques.clone(),
-            tactics: r.tactics.clone(),
-            data_sources: r
-                .dependencies
-                .iter()
-                .map(|d| d.dependency.to_string())
-                .collect(),
-            status,
-            last_tested,
-        });
-    }
+async fn lookup(ctx: &Context, store: &attest_store::Store) -> Result<ExitCode> {
+    use attest_formats::export::lookup::{lookup_csv, lookup_rows};
+    let a = analysis::analyse(ctx, store, &ScopeArgs::default(), None).await?;
+    let rows = lookup_rows(&a.catalog, &a.state, a.at);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     out.write_all(lookup_csv(&rows).as_bytes())?;

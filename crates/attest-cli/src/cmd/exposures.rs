@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use attest_core::exposure::{
-    self, EffectiveOptions, EffectivePriority, ExposureKey, MappingIndex, MappingProblem,
-    normalise_finding,
+    self, EffectiveOptions, EffectivePriority, ExposureKey, MappingIndex, normalise_finding,
 };
 use attest_core::journal::Event;
 use attest_formats::Input;
@@ -327,12 +326,8 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
                 "unresolved",
             ]);
             for set in state.exposure_mappings.values() {
-                let index = MappingIndex::new([set], &catalog, &state.remap);
-                let remapped = index
-                    .problems
-                    .iter()
-                    .filter(|p| matches!(p, MappingProblem::Remapped { .. }))
-                    .count();
+                let (remapped, unresolved) =
+                    exposure::mapping_resolution(set, &catalog, &state.remap);
                 t.push(vec![
                     set.name.clone(),
                     set.kind.as_str().into(),
@@ -345,7 +340,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<ExitCode> {
                         .len()
                         .to_string(),
                     remapped.to_string(),
-                    (index.problems.len() - remapped).to_string(),
+                    unresolved.to_string(),
                 ]);
             }
             print(ctx, &t)?;

@@ -56,7 +56,27 @@ enum TokenVerb {
 /// Runs `attest serve`.
 pub async fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
     let store = workspace::open(ctx).await?;
-    let recorded = workspace::recorded_bundles(&store).await?;
+    let mut recorded = workspace::recorded_bundles(&store).await?;
+    if !recorded.iter().all(|p| p.is_file()) {
+        // Recorded on another host (an update through another instance): the journaled release
+        // found here, in the bundle cache, as every instance finds it when the release changes.
+        let releases = store.projected_state().await?.releases;
+        let cache = attest_attack::cache::default_dir();
+        let found: Option<Vec<_>> = releases
+            .iter()
+            .map(|r| {
+                attest_attack::cache::find_local(
+                    cache.as_deref(),
+                    &r.domain,
+                    &r.version,
+                    &r.location,
+                )
+            })
+            .collect();
+        if let Some(found) = found.filter(|f| !f.is_empty()) {
+            recorded = found;
+        }
+    }
     store.close().await;
     let attack = {
         let ctx = ctx.clone();

@@ -76,18 +76,9 @@ pub async fn run(ctx: &Context, args: TrendArgs) -> Result<std::process::ExitCod
     let lines = [TrendSeries { name, points: &got }];
 
     if let Some(path) = &args.svg {
-        let title = format!(
-            "Validated share — {}{}",
-            args.scope
-                .profile
-                .as_ref()
-                .map(|p| format!("profile {p}"))
-                .unwrap_or_else(|| "all techniques".into()),
-            args.scope
-                .platform
-                .as_ref()
-                .map(|p| format!(", {p}"))
-                .unwrap_or_default()
+        let title = attest_formats::export::trend::trend_title(
+            args.scope.profile.as_deref(),
+            args.scope.platform.as_deref(),
         );
         let svg = trend_svg(&title, &lines)?;
         std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;

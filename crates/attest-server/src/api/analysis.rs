@@ -905,7 +905,8 @@ pub(super) struct TrendQuery {
     from: Option<String>,
     /// Last point (default now).
     to: Option<String>,
-    /// `json` (default) or `csv` (the columns of `attest trend --format csv`).
+    /// `json` (default), `csv` (the columns of `attest trend --format csv`) or `svg` (the chart
+    /// of `attest trend --svg`).
     format: Option<String>,
 }
 
@@ -947,7 +948,7 @@ pub(super) struct TrendView {
 /// The validated share over time with the regressions between points (`attest trend`), from
 /// one fold of the journal (`attest_core::trend::series`, as the CLI and the dashboard).
 #[utoipa::path(get, path = "/api/v1/trend", tag = "coverage", params(TrendQuery),
-    responses((status = 200, description = "The points (JSON, or CSV with format=csv)", body = TrendView),
+    responses((status = 200, description = "The points (JSON; CSV with format=csv; the SVG chart with format=svg)", body = TrendView),
               (status = 400, description = "A bad interval or instant, or too many points", body = Problem),
               (status = 404, description = "No such profile", body = Problem)))]
 pub(super) async fn trend(
@@ -963,16 +964,13 @@ pub(super) async fn trend(
             format!("every: `{every_raw}` is not day, week, month or a positive span such as 12h"),
         )
     })?;
-    let csv = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "csv" => true,
-        other => {
-            return Err(Problem::bad_request(
-                "invalid-format",
-                format!("format: `{other}` is not json or csv"),
-            ));
-        }
-    };
+    let format = q.format.clone().unwrap_or_else(|| "json".to_string());
+    if !matches!(format.as_str(), "json" | "csv" | "svg") {
+        return Err(Problem::bad_request(
+            "invalid-format",
+            format!("format: `{format}` is not json, csv or svg"),
+        ));
+    }
     let to = match &q.to {
         Some(raw) => parse_instant("to", raw)?,
         None => Timestamp::now(),
@@ -1039,11 +1037,19 @@ pub(super) async fn trend(
         )
     })?;
     let name = q.profile.clone().unwrap_or_else(|| "all".to_string());
-    if csv {
-        let lines = [attest_formats::export::trend::TrendSeries {
-            name: &name,
-            points: &got,
-        }];
+    let lines = [attest_formats::export::trend::TrendSeries {
+        name: &name,
+        points: &got,
+    }];
+    if format == "svg" {
+        let title =
+            attest_formats::export::trend::trend_title(q.profile.as_deref(), q.platform.as_deref());
+        let svg = attest_formats::export::trend::trend_svg(&title, &lines).map_err(|e| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "no-chart", e.to_string())
+        })?;
+        return Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response());
+    }
+    if format == "csv" {
         let mut out = Vec::new();
         attest_formats::export::trend::trend_csv(&lines, &mut out).map_err(|e| {
             Problem::new(
@@ -1079,4 +1085,105 @@ pub(super) async fn trend(
         points,
     })
     .into_response())
+}
+
+/// The SIEM lookup table (`attest coverage lookup`): rule id → techniques, tactics, data
+/// sources, validation status, last tested, as CSV.
+#[utoipa::path(get, path = "/api/v1/coverage/lookup", tag = "coverage",
+    responses((status = 200, description = "The lookup table", body = String, content_type = "text/csv")))]
+pub(super) async fn lookup(State(app): State<AppState>) -> Response {
+    let snap = app.snapshot();
+    let rows =
+        attest_formats::export::lookup::lookup_rows(snap.catalog(), &snap.state, snap.coverage.at);
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"attest-lookup.csv\""),
+            ),
+        ],
+        attest_formats::export::lookup::lookup_csv(&rows),
+    )
+        .into_response()
+}
+
+/// A claimed technique against the evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ClaimView {
+    /// As the layer wrote it.
+    technique: String,
+    /// Its name (absent when not an active technique of the loaded release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// Its state now, or `unknown`.
+    state: &'static str,
+    /// Why.
+    reasons: Vec<ReasonView>,
+}
+
+/// Claims against evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ClaimsView {
+    /// The layer's name.
+    layer: String,
+    /// Techniques claimed (each once).
+    claimed: usize,
+    /// Of which the evidence does not back.
+    not_validated: usize,
+    /// Each claim.
+    techniques: Vec<ClaimView>,
+}
+
+/// The "green map problem" (`attest coverage claimed-vs-validated`): the techniques a Navigator
+/// layer (4.x) claims by score or colour, against what the evidence says. Reads only.
+#[utoipa::path(post, path = "/api/v1/coverage/claimed", tag = "coverage",
+    request_body(content = String, description = "A Navigator layer", content_type = "application/json"),
+    responses((status = 200, description = "Each claim with its state", body = ClaimsView),
+              (status = 422, description = "Not a readable layer", body = Problem)))]
+pub(super) async fn claimed(
+    State(app): State<AppState>,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<ClaimsView>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
+    let (claims, diags) =
+        attest_formats::import::navigator::read_layer_claims(attest_formats::Input {
+            path: "layer.json",
+            bytes: &bytes,
+        });
+    let Some(claims) = claims else {
+        let why: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-layer",
+            format!("not a readable Navigator layer: {}", why.join("; ")),
+        ));
+    };
+    let snap = app.snapshot();
+    let checks = attest_core::check::check_claims(
+        claims.techniques.iter().map(|c| c.technique.as_str()),
+        &snap.coverage,
+    );
+    let not_validated = checks.iter().filter(|c| !c.is_validated()).count();
+    let techniques = checks
+        .iter()
+        .map(|c| ClaimView {
+            technique: c.claimed.clone(),
+            name: c.coverage.map(|t| t.name.clone()),
+            state: c.coverage.map_or("unknown", |t| t.state.as_str()),
+            reasons: c
+                .coverage
+                .map(|t| t.reasons.iter().map(ReasonView::of).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(Json(ClaimsView {
+        layer: claims.name,
+        claimed: checks.len(),
+        not_validated,
+        techniques,
+    }))
 }

@@ -5,7 +5,6 @@
 
 use attest_core::exposure::{ExposureKey, ExposureStatus, normalise_finding};
 use attest_formats::{Input, Severity};
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -209,8 +208,9 @@ pub(super) async fn import(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ImportQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ExposureImport>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     use attest_formats::import::exposures::{ExposureFormat, read_exposures};
     let q = query(q)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -311,8 +311,9 @@ pub(super) async fn import_mappings(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<MappingsQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(axum::http::StatusCode, Json<MappingsImport>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     use attest_formats::import::exposure_mappings::{read_cve_mappings, read_misconfig_map};
     let q = query(q)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -378,4 +379,57 @@ pub(super) async fn import_mappings(
             warnings,
         }),
     ))
+}
+
+/// A loaded mapping set.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct MappingSetView {
+    name: String,
+    /// `cve` or `misconfig`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attack_version: Option<String>,
+    /// Mappings in the set.
+    mappings: usize,
+    /// Distinct findings mapped.
+    findings: usize,
+    /// Ids resolved through a remap or the revoked-by chain.
+    remapped: usize,
+    /// Ids that resolve to no current technique.
+    unresolved: usize,
+}
+
+/// The loaded mapping sets, with the ids that were remapped or did not resolve
+/// (`attest exposures mappings list`).
+#[utoipa::path(get, path = "/api/v1/exposure-mappings", tag = "exposures",
+    responses((status = 200, description = "The mapping sets", body = Vec<MappingSetView>)))]
+pub(super) async fn mappings(State(app): State<AppState>) -> Json<Vec<MappingSetView>> {
+    let snap = app.snapshot();
+    Json(
+        snap.state
+            .exposure_mappings
+            .values()
+            .map(|set| {
+                let (remapped, unresolved) = attest_core::exposure::mapping_resolution(
+                    set,
+                    snap.catalog(),
+                    &snap.state.remap,
+                );
+                MappingSetView {
+                    name: set.name.clone(),
+                    kind: set.kind.as_str(),
+                    attack_version: set.attack_version.clone(),
+                    mappings: set.mappings.len(),
+                    findings: set
+                        .mappings
+                        .iter()
+                        .map(|m| m.finding.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
+                    remapped,
+                    unresolved,
+                }
+            })
+            .collect(),
+    )
 }

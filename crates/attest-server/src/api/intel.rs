@@ -335,8 +335,9 @@ pub(super) async fn create_profile(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ProfileBodyQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ProfileChange>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let profile = read_body(&bytes, q.from.as_deref(), q.name.as_deref())?;
     if app.snapshot().state.profiles.contains_key(&profile.name) {
@@ -378,8 +379,9 @@ pub(super) async fn update_profile(
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     q: Result<Query<ProfileBodyQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ProfileChange>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let profile = read_body(&bytes, q.from.as_deref(), Some(&name))?;
     if profile.name != name {
@@ -546,8 +548,9 @@ pub(super) async fn import_actors(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ActorImportQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ActorImport>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::bad_request("empty-body", "the upload is empty"));

@@ -113,6 +113,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::create_token, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(analysis::coverage))
+        .routes(routes!(analysis::lookup))
+        .routes(routes!(analysis::claimed))
         .routes(routes!(analysis::diff))
         .routes(routes!(analysis::backlog))
         .routes(routes!(analysis::plan))
@@ -122,7 +124,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analysis::enrich_get, analysis::enrich_post))
         .routes(routes!(analysis::runbooks))
         .routes(routes!(exposures::list, exposures::import))
-        .routes(routes!(exposures::import_mappings))
+        .routes(routes!(exposures::mappings, exposures::import_mappings))
         .routes(routes!(exposures::show))
         .merge(crate::hooks_api::routes())
 }
@@ -197,7 +199,11 @@ async fn track(State(app): State<AppState>, req: Request, next: Next) -> Respons
 }
 
 /// POST routes that only read: they take a body but change nothing.
-const READ_ONLY_POSTS: [&str; 2] = ["/api/v1/enrich", "/api/v1/check"];
+const READ_ONLY_POSTS: [&str; 3] = [
+    "/api/v1/enrich",
+    "/api/v1/check",
+    "/api/v1/coverage/claimed",
+];
 /// Route prefixes whose writes need an admin: intel actors, profiles, tokens, webhooks and the
 /// ATT&CK release (update, remap table).
 const ADMIN_WRITES: [&str; 5] = [
@@ -407,6 +413,10 @@ mod tests {
             Role::Viewer
         );
         assert_eq!(required_role(&Method::POST, "/api/v1/enrich"), Role::Viewer);
+        assert_eq!(
+            required_role(&Method::POST, "/api/v1/coverage/claimed"),
+            Role::Viewer
+        );
         assert_eq!(
             required_role(&Method::POST, "/api/v1/results"),
             Role::Engineer

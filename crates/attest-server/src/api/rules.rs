@@ -11,7 +11,6 @@ use attest_core::state::RuleRecord;
 use attest_core::validation::ValidationKind;
 use attest_formats::{Input, Severity};
 use attest_store::RuleFilter;
-use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -511,8 +510,9 @@ pub(super) async fn import(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ImportQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ImportSummary>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let Some(format) = RuleFormat::parse(&q.format).filter(|f| *f != RuleFormat::Manual) else {
         return Err(Problem::bad_request(

@@ -363,8 +363,9 @@ pub(super) async fn heartbeat(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    bytes: axum::body::Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<HeartbeatAnswer>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let beat: Heartbeat = if bytes.iter().all(u8::is_ascii_whitespace) {
         Heartbeat::default()
     } else {
@@ -506,8 +507,9 @@ pub(super) async fn apply_inventory(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<ApplyQuery>, QueryRejection>,
-    bytes: axum::body::Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<InventoryChange>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let label = q.path.as_deref().unwrap_or("inventory.yaml");
     let parsed = parse_sources(
@@ -586,8 +588,9 @@ pub(super) async fn import_dettect(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<DettectQuery>, QueryRejection>,
-    bytes: axum::body::Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<InventoryChange>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let label = q.path.as_deref().unwrap_or("data-sources.yaml");
     let parsed = parse_sources(

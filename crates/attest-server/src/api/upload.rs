@@ -88,3 +88,19 @@ pub(crate) fn check(code: &'static str, diags: &[Diagnostic]) -> Result<Vec<Stri
     }
     Ok(diags.iter().map(ToString::to_string).collect())
 }
+
+/// The raw body, or a problem document when it cannot be read (too large: 413
+/// `body-too-large`), as JSON bodies get from [`crate::problem::from_json_rejection`].
+pub(crate) fn bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, Problem> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let code = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            "body-too-large"
+        } else {
+            "invalid-body"
+        };
+        Problem::new(status, code, rejection.body_text())
+    })
+}

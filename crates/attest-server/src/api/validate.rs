@@ -13,7 +13,6 @@ use attest_core::journal::Event;
 use attest_core::result::{Outcome, ValidationResult};
 use attest_core::test::{Test, TestKind};
 use attest_formats::Input;
-use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -70,8 +69,9 @@ pub(super) async fn import_atomic(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<UploadQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<AtomicImport>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let files = upload::files(&bytes, q.path.as_deref(), "atomic.yaml")?;
     let catalogue = attest_formats::import::atomic::read_catalogue(
@@ -404,8 +404,9 @@ pub(super) async fn import_vectr(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<UploadQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ResultsImport>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let files = upload::files(&bytes, q.path.as_deref(), "vectr.csv")?;
     let mut results = Vec::new();
@@ -452,8 +453,9 @@ pub(super) async fn import_jsonl(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
     q: Result<Query<UploadQuery>, QueryRejection>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<ResultsImport>), Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let q = query(q)?;
     let files = upload::files(&bytes, q.path.as_deref(), "results.jsonl")?;
     let options = attest_formats::import::results_jsonl::ResultsJsonlOptions {
@@ -537,8 +539,9 @@ pub(super) struct ReplayAnswer {
 pub(super) async fn replay(
     State(app): State<AppState>,
     Extension(who): Extension<Principal>,
-    bytes: Bytes,
+    body_in: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ReplayAnswer>, Problem> {
+    let bytes = super::upload::bytes(body_in)?;
     let req: ReplayRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
         ReplayRequest::default()
     } else {

@@ -26,3 +26,62 @@ mod write;
 
 pub use spec::{LOOKUP_COLUMNS, LookupRow, LookupStatus};
 pub use write::lookup_csv;
+
+/// The rows of the lookup table at `now`: every rule that is not retired, with the worst
+/// validation among its claimed techniques (failing, invalidated, stale, untested, passing)
+/// and its last conclusive test. `attest coverage lookup` and `GET /api/v1/coverage/lookup`
+/// both write these rows.
+pub fn lookup_rows(
+    catalog: &attest_core::coverage::Catalog,
+    state: &attest_core::state::State,
+    now: jiff::Timestamp,
+) -> Vec<LookupRow> {
+    use attest_core::validation::ValidationKind;
+    let validations = attest_core::coverage::rule_validations(catalog, state, now);
+    let mut rows = Vec::new();
+    for rec in state.rules.values() {
+        let r = &rec.rule;
+        if r.status == attest_core::rule::RuleStatus::Retired {
+            continue;
+        }
+        let mine: Vec<_> = validations
+            .iter()
+            .filter(|(id, _, _)| id == &r.id)
+            .collect();
+        let worst = mine
+            .iter()
+            .map(|(_, _, v)| v.status.kind())
+            .max_by_key(|k| match k {
+                ValidationKind::Failing => 4,
+                ValidationKind::Invalidated => 3,
+                ValidationKind::Stale => 2,
+                ValidationKind::Untested => 1,
+                ValidationKind::Passing => 0,
+            });
+        let status = match worst {
+            Some(ValidationKind::Passing) => LookupStatus::Passing,
+            Some(ValidationKind::Failing) => LookupStatus::Failing,
+            Some(ValidationKind::Stale) => LookupStatus::Stale,
+            Some(ValidationKind::Invalidated) => LookupStatus::Invalidated,
+            _ => LookupStatus::Untested,
+        };
+        let last_tested = mine
+            .iter()
+            .filter_map(|(_, _, v)| v.latest.as_ref().map(|l| l.at))
+            .max();
+        rows.push(LookupRow {
+            rule_id: r.id.0.clone(),
+            rule_name: r.title.clone(),
+            techniques: r.techniques.clone(),
+            tactics: r.tactics.clone(),
+            data_sources: r
+                .dependencies
+                .iter()
+                .map(|d| d.dependency.to_string())
+                .collect(),
+            status,
+            last_tested,
+        });
+    }
+    rows
+}

@@ -23,3 +23,13 @@ mod tests;
 mod write;
 
 pub use write::{TREND_COLUMNS, TrendChartError, TrendSeries, trend_csv, trend_svg};
+
+/// The chart's title for a scope: `Validated share — profile P, Windows` (the CLI's `--svg` and
+/// the API's `format=svg` say the same).
+pub fn trend_title(profile: Option<&str>, platform: Option<&str>) -> String {
+    format!(
+        "Validated share — {}{}",
+        profile.map_or_else(|| "all techniques".to_string(), |p| format!("profile {p}")),
+        platform.map(|p| format!(", {p}")).unwrap_or_default()
+    )
+}
