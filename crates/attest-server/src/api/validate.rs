@@ -609,7 +609,7 @@ pub(super) async fn replay(
                 .await
                 .map_err(|e| format!("journal the replay: {e}"))?;
             runner.inner.metrics.add_results(n);
-            super::refresh_after_write(&runner).await;
+            super::refresh_after_append(&runner, &out).await;
             seq = Some(out.last_seq);
         }
         Ok::<ReplayAnswer, String>(ReplayAnswer {
