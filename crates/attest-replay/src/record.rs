@@ -153,3 +153,31 @@ pub fn registered_sources<'a>(
     }
     (out, missing)
 }
+
+/// Reads the Sigma rule files at `path` (one file, or every `.yml`/`.yaml` below a folder, by
+/// name) for compilation: what `attest validate replay --rules PATH` and `POST /api/v1/replay`
+/// with `rules` replay instead of the registered rules.
+pub fn sources_at(path: &Path) -> std::io::Result<Vec<attest_sigma::SourceRule>> {
+    let files: Vec<std::path::PathBuf> = if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+            let entry = entry.map_err(std::io::Error::other)?;
+            let p = entry.path();
+            if entry.file_type().is_file()
+                && p.extension().is_some_and(|x| x == "yml" || x == "yaml")
+            {
+                files.push(p.to_path_buf());
+            }
+        }
+        files
+    };
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f)?;
+            Ok(attest_sigma::SourceRule::new(f.display().to_string(), text))
+        })
+        .collect()
+}

@@ -18,6 +18,7 @@ use attest_attack::{KnowledgeBase, ObjectRef, TechniqueId};
 use attest_core::coverage::{Catalog, CatalogGroup, UseVia};
 use attest_core::priority::{UnknownProfile, question_scope};
 use attest_core::rule::RuleId;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -130,7 +131,7 @@ pub struct TechniqueInfo {
 pub struct EnrichIndex {
     /// Each technique's facts, with their JSON serialized once (most of an answer's bytes are
     /// procedure texts that never change).
-    techniques: HashMap<TechniqueId, (TechniqueInfo, Box<RawValue>)>,
+    techniques: HashMap<TechniqueId, (TechniqueInfo, JsonChunk)>,
     /// Revoked id → current id.
     remap: HashMap<TechniqueId, TechniqueId>,
 }
@@ -151,7 +152,7 @@ impl EnrichIndex {
                 continue;
             }
             let info = technique_info(kb, t);
-            match serde_json::value::to_raw_value(&info) {
+            match JsonChunk::of(&info) {
                 Ok(json) => {
                     index.techniques.insert(t.id, (info, json));
                 }
@@ -166,9 +167,9 @@ impl EnrichIndex {
         self.entry(id).map(|(info, _)| info)
     }
 
-    fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &RawValue)> {
+    fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &JsonChunk)> {
         let id = self.remap.get(&id).copied().unwrap_or(id);
-        self.techniques.get(&id).map(|(i, j)| (i, &**j))
+        self.techniques.get(&id).map(|(i, j)| (i, j))
     }
 
     /// Number of techniques indexed.
@@ -316,7 +317,7 @@ pub struct EnrichedTechnique<'a> {
     pub info: &'a TechniqueInfo,
     /// The same facts as JSON, serialized once at start (with a profile: reordered and marked,
     /// once per snapshot).
-    pub technique: StoredJson<'a>,
+    pub technique: JsonChunk,
     /// The id as the alert named it, when it was revoked and remapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_as: Option<String>,
@@ -331,31 +332,48 @@ pub struct EnrichedTechnique<'a> {
     pub profile: Option<ProfileStanding>,
 }
 
-/// JSON made earlier: borrowed from the index, or shared from a per-snapshot cache.
+/// JSON serialized once and shared: an answer writes it out without copying it (the bytes go
+/// to the socket as they are, see [`EnrichResponse::segments`]).
 #[derive(Debug, Clone)]
-pub enum StoredJson<'a> {
-    /// The index's own JSON.
-    Borrowed(&'a RawValue),
-    /// A cached variant.
-    Shared(Arc<RawValue>),
-}
+pub struct JsonChunk(Bytes);
 
-impl StoredJson<'_> {
+impl JsonChunk {
+    /// The JSON of `value`.
+    pub fn of<T: Serialize>(value: &T) -> Result<JsonChunk, serde_json::Error> {
+        serde_json::to_vec(value).map(|v| JsonChunk(Bytes::from(v)))
+    }
+
+    /// `null`.
+    pub fn null() -> JsonChunk {
+        JsonChunk(Bytes::from_static(b"null"))
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
-        match self {
-            StoredJson::Borrowed(r) => r.get(),
-            StoredJson::Shared(r) => r.get(),
-        }
+        std::str::from_utf8(&self.0).unwrap_or("null")
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty (never, for JSON made by [`JsonChunk::of`]).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes, shared.
+    pub fn bytes(&self) -> Bytes {
+        self.0.clone()
     }
 }
 
-impl Serialize for StoredJson<'_> {
+impl Serialize for JsonChunk {
+    /// Embeds the stored JSON as it is (for answers serialized whole, off the hot path).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            StoredJson::Borrowed(r) => r.serialize(serializer),
-            StoredJson::Shared(r) => (**r).serialize(serializer),
-        }
+        let raw: &RawValue = serde_json::from_slice(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
@@ -389,7 +407,7 @@ pub struct ProfileMarks {
     software: HashSet<String>,
     campaigns: HashSet<String>,
     standing: HashMap<TechniqueId, ProfileStanding>,
-    json: RwLock<HashMap<TechniqueId, Arc<RawValue>>>,
+    json: RwLock<HashMap<TechniqueId, JsonChunk>>,
 }
 
 impl ProfileMarks {
@@ -499,7 +517,7 @@ impl ProfileMarks {
     }
 
     /// The technique's JSON with the profile's entries first and marked, made once.
-    fn technique_json(&self, id: TechniqueId, info: &TechniqueInfo) -> Arc<RawValue> {
+    fn technique_json(&self, id: TechniqueId, info: &TechniqueInfo) -> JsonChunk {
         if let Some(hit) = self.json.read().ok().and_then(|m| m.get(&id).cloned()) {
             return hit;
         }
@@ -520,15 +538,12 @@ impl ProfileMarks {
             mitigations: &info.mitigations,
             related: &info.related,
         };
-        let json: Arc<RawValue> = match serde_json::value::to_raw_value(&view) {
-            Ok(j) => Arc::from(j),
-            Err(error) => {
-                tracing::warn!(%id, %error, "technique not serializable for a profile");
-                Arc::from(Box::<RawValue>::default())
-            }
-        };
+        let json = JsonChunk::of(&view).unwrap_or_else(|error| {
+            tracing::warn!(%id, %error, "technique not serializable for a profile");
+            JsonChunk::null()
+        });
         if let Ok(mut m) = self.json.write() {
-            m.entry(id).or_insert_with(|| Arc::clone(&json));
+            m.entry(id).or_insert_with(|| json.clone());
         }
         json
     }
@@ -577,7 +592,7 @@ struct TechniqueInProfile<'a> {
 #[derive(Debug)]
 pub struct CachedCoverage {
     view: CoverageView,
-    json: Box<RawValue>,
+    json: JsonChunk,
 }
 
 /// A shared [`CachedCoverage`]: reads as a [`CoverageView`], serializes as its stored JSON.
@@ -594,7 +609,7 @@ impl std::ops::Deref for CoverageRef {
 impl CoverageRef {
     /// Length of its JSON, to size an answer's buffer once.
     pub fn json_len(&self) -> usize {
-        self.0.json.get().len()
+        self.0.json.len()
     }
 }
 
@@ -636,9 +651,9 @@ impl CoverageCache {
             return hit;
         }
         let view = make();
-        let json = serde_json::value::to_raw_value(&view).unwrap_or_else(|error| {
+        let json = JsonChunk::of(&view).unwrap_or_else(|error| {
             tracing::warn!(%id, %error, "coverage view not serializable");
-            Box::<RawValue>::default()
+            JsonChunk::null()
         });
         let made = CoverageRef(Arc::new(CachedCoverage { view, json }));
         if let Ok(mut m) = self.coverage.write() {
@@ -671,21 +686,97 @@ fn tag_technique(tag: &str) -> Option<TechniqueId> {
 }
 
 impl EnrichResponse<'_> {
-    /// The answer's size in JSON, nearly: the stored parts exactly, a little for the rest.
-    pub fn estimated_len(&self) -> usize {
-        self.techniques
-            .iter()
-            .map(|t| {
-                t.technique.get().len()
-                    + t.coverage.json_len()
-                    + t.runbooks
-                        .iter()
-                        .map(|r| r.json().get().len() + 1)
-                        .sum::<usize>()
-                    + 1024
-            })
-            .sum::<usize>()
-            + 256
+    /// The answer as JSON in pieces, byte for byte what serializing it whole gives: the
+    /// knowledge-base facts and coverage of each technique are the stored chunks themselves,
+    /// shared rather than copied, and only the small parts between them are written per
+    /// request. Most of an answer (procedure texts) is thus never copied in user space; the
+    /// pieces go to the socket in one vectored write.
+    pub fn segments(&self) -> Result<Vec<Bytes>, serde_json::Error> {
+        let mut parts = Vec::with_capacity(self.techniques.len() * 4 + 2);
+        let mut buf: Vec<u8> = Vec::with_capacity(1024);
+        let cut = |buf: &mut Vec<u8>, parts: &mut Vec<Bytes>| {
+            if !buf.is_empty() {
+                parts.push(Bytes::from(std::mem::take(buf)));
+            }
+        };
+        buf.extend_from_slice(b"{\"techniques\":[");
+        for (i, t) in self.techniques.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"{\"technique\":");
+            cut(&mut buf, &mut parts);
+            parts.push(t.technique.bytes());
+            if let Some(requested) = &t.requested_as {
+                buf.extend_from_slice(b",\"requested_as\":");
+                serde_json::to_writer(&mut buf, requested)?;
+            }
+            buf.extend_from_slice(b",\"detection_strategies\":");
+            serde_json::to_writer(&mut buf, &t.detection_strategies)?;
+            buf.extend_from_slice(b",\"coverage\":");
+            cut(&mut buf, &mut parts);
+            parts.push(t.coverage.0.json.bytes());
+            buf.extend_from_slice(b",\"runbooks\":");
+            serde_json::to_writer(&mut buf, &t.runbooks)?;
+            if let Some(profile) = &t.profile {
+                buf.extend_from_slice(b",\"profile\":");
+                serde_json::to_writer(&mut buf, profile)?;
+            }
+            buf.push(b'}');
+        }
+        buf.extend_from_slice(b"],\"matched_rules\":");
+        serde_json::to_writer(&mut buf, &self.matched_rules)?;
+        buf.extend_from_slice(b",\"unknown\":");
+        serde_json::to_writer(&mut buf, &self.unknown)?;
+        buf.extend_from_slice(b",\"coverage_seq\":");
+        serde_json::to_writer(&mut buf, &self.coverage_seq)?;
+        buf.push(b'}');
+        cut(&mut buf, &mut parts);
+        Ok(parts)
+    }
+}
+
+/// A response body made of shared pieces, sent without joining them (its length is known, so
+/// the answer carries a `Content-Length`).
+#[derive(Debug)]
+pub struct SegmentedBody {
+    parts: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl SegmentedBody {
+    /// The body of `parts`, in order.
+    pub fn new(parts: Vec<Bytes>) -> SegmentedBody {
+        let remaining = parts.iter().map(|p| p.len() as u64).sum();
+        SegmentedBody {
+            parts: parts.into(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for SegmentedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let next = this.parts.pop_front().map(|part| {
+            this.remaining = this.remaining.saturating_sub(part.len() as u64);
+            Ok(http_body::Frame::data(part))
+        });
+        std::task::Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -821,11 +912,8 @@ pub fn enrich<'a>(
             .collect();
         let current = TechniqueId::parse(&info.id).unwrap_or(id);
         let (technique, standing) = match &profile {
-            Some(p) => (
-                StoredJson::Shared(p.technique_json(current, info)),
-                Some(p.standing(current)),
-            ),
-            None => (StoredJson::Borrowed(technique), None),
+            Some(p) => (p.technique_json(current, info), Some(p.standing(current))),
+            None => (technique.clone(), None),
         };
         let coverage = snapshot.enrich_cache.get(current, || {
             snapshot

@@ -539,6 +539,7 @@ pub(crate) struct ReplayRun {
 pub(crate) async fn replay_datasets(
     app: &AppState,
     datasets: Vec<std::path::PathBuf>,
+    rules: Option<std::path::PathBuf>,
     now: Timestamp,
     by: String,
 ) -> Result<ReplayRun, String> {
@@ -556,12 +557,19 @@ pub(crate) async fn replay_datasets(
         .map(|r| (r.rule.id.0, r.rule.techniques))
         .collect();
     tokio::task::spawn_blocking(move || {
-        let (sources, missing) = attest_replay::record::registered_sources(
-            records
-                .iter()
-                .filter(|r| r.rule.status == RuleStatus::Enabled)
-                .map(|r| (r.rule.origin.root.as_str(), r.rule.origin.path.as_str())),
-        );
+        let (sources, missing) = match &rules {
+            Some(path) => (
+                attest_replay::record::sources_at(path)
+                    .map_err(|e| format!("reading Sigma rules at {}: {e}", path.display()))?,
+                0,
+            ),
+            None => attest_replay::record::registered_sources(
+                records
+                    .iter()
+                    .filter(|r| r.rule.status == RuleStatus::Enabled)
+                    .map(|r| (r.rule.origin.root.as_str(), r.rule.origin.path.as_str())),
+            ),
+        };
         if sources.is_empty() {
             return Err(format!(
                 "no Sigma rule files to replay ({missing} registered files missing)"
@@ -635,7 +643,7 @@ async fn replay(app: &AppState, now: Timestamp) -> Result<Work, String> {
             notices: Vec::new(),
         });
     }
-    let run = replay_datasets(app, datasets, now, "attest replay job".to_string()).await?;
+    let run = replay_datasets(app, datasets, None, now, "attest replay job".to_string()).await?;
     Ok(Work {
         summary: run.summary,
         entries: replay_entries(run.recorded, WHO, now, "scheduled replay"),

@@ -27,6 +27,10 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     results_ingested: AtomicU64,
+    /// Snapshot refreshes that folded new entries into the last snapshot, and those that
+    /// recomputed it whole.
+    snapshots_advanced: AtomicU64,
+    snapshots_recomputed: AtomicU64,
     /// Webhook attempts by result (delivered, retried, failed) and job runs by job and
     /// outcome, made by this server.
     background: Mutex<BTreeMap<(&'static str, String, &'static str), u64>>,
@@ -57,6 +61,24 @@ impl Metrics {
     pub fn add_results(&self, n: usize) {
         self.results_ingested
             .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Counts a snapshot refresh that folded new journal entries in incrementally.
+    pub fn snapshot_advanced(&self) {
+        self.snapshots_advanced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a snapshot refresh that recomputed coverage whole.
+    pub fn snapshot_recomputed(&self) {
+        self.snapshots_recomputed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Refreshes so far: (advanced incrementally, recomputed whole).
+    pub fn snapshot_refreshes(&self) -> (u64, u64) {
+        (
+            self.snapshots_advanced.load(Ordering::Relaxed),
+            self.snapshots_recomputed.load(Ordering::Relaxed),
+        )
     }
 
     /// Counts one webhook attempt of this server by its result.
@@ -127,6 +149,20 @@ impl Metrics {
             out,
             "attest_results_ingested_total {}",
             self.results_ingested.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP attest_snapshot_refreshes_total Coverage snapshot refreshes: new entries \
+             folded in (advanced) or recomputed whole.\n",
+        );
+        out.push_str("# TYPE attest_snapshot_refreshes_total counter\n");
+        let (advanced, recomputed) = self.snapshot_refreshes();
+        let _ = writeln!(
+            out,
+            "attest_snapshot_refreshes_total{{kind=\"advanced\"}} {advanced}"
+        );
+        let _ = writeln!(
+            out,
+            "attest_snapshot_refreshes_total{{kind=\"recomputed\"}} {recomputed}"
         );
         out.push_str("# HELP attest_webhook_attempts_total Webhook delivery attempts by result.\n");
         out.push_str("# TYPE attest_webhook_attempts_total counter\n");

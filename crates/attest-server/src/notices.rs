@@ -179,7 +179,9 @@ pub fn fan_out(hooks: &[Webhook], notices: &[Notice]) -> Vec<NewDelivery> {
     for hook in hooks {
         let shape = Shape::parse(&hook.shape).unwrap_or(Shape::Generic);
         for n in notices {
-            if hook.events.iter().any(|e| e == n.kind.as_str()) {
+            // A subscription hears of what happens after it is made: the detector may reach
+            // an older entry only now (it runs behind the journal), and that is not news to it.
+            if n.at >= hook.created && hook.events.iter().any(|e| e == n.kind.as_str()) {
                 out.push(NewDelivery {
                     webhook: hook.name.clone(),
                     event_key: n.key.clone(),
@@ -694,5 +696,11 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].webhook, "a");
         assert!(out[0].body.contains("\"blocks\""));
+        // Subscribed after the event happened: not told of it.
+        let late = Webhook {
+            created: "2026-03-02T00:00:00Z".parse().expect("time"),
+            ..hook("late", &["result_failed"], "generic")
+        };
+        assert!(fan_out(&[late], &[notice()]).is_empty());
     }
 }

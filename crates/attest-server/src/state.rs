@@ -17,9 +17,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use attest_attack::{KnowledgeBase, Warning};
-use attest_core::coverage::{self, Catalog, Coverage, Scope};
+use attest_core::coverage::{self, Catalog, Coverage, Index, Scope};
 use attest_core::exposure::{self, EffectiveOptions, EffectivePriority, MappingIndex};
-use attest_core::journal::AttackRelease;
+use attest_core::journal::{AttackRelease, Event, JournalEntry};
 use attest_core::rule::RuleId;
 use attest_core::state::State;
 use attest_store::Store;
@@ -35,6 +35,9 @@ use crate::metrics::Metrics;
 /// written (staleness and silence depend on the clock, not only on the journal).
 const POLL: Duration = Duration::from_secs(1);
 const MAX_AGE: Duration = Duration::from_secs(60);
+/// At most this many new journal entries are folded into a snapshot incrementally; a larger
+/// gap (an import, a catch-up after a long disconnection) is cheaper to recompute whole.
+const INCREMENTAL_MAX: u64 = 512;
 
 /// The ATT&CK release a server answers from: the knowledge base and everything indexed from
 /// it, built together and swapped together.
@@ -87,8 +90,14 @@ pub struct Snapshot {
     /// requests only filter).
     pub exposures: Vec<EffectivePriority>,
     /// Lower-cased rule title → rules with it.
-    names: HashMap<String, Vec<RuleId>>,
-    /// When it was computed (wall clock), to recompute old ones.
+    /// (Shared with the snapshots advanced from this one: results and rule status changes
+    /// leave titles alone.)
+    names: Arc<HashMap<String, Vec<RuleId>>>,
+    /// Which rules claim which techniques in scope, kept to advance the snapshot one rule at a
+    /// time (claims only change when rules are imported or the remap table changes).
+    index: Arc<Index>,
+    /// When its coverage was last computed whole (wall clock), to recompute old ones: an
+    /// advanced snapshot keeps its predecessor's instant, as its coverage does.
     computed: std::time::Instant,
     /// Enrichment's coverage part per technique, made on first use.
     pub(crate) enrich_cache: crate::enrich::CoverageCache,
@@ -98,7 +107,8 @@ impl Snapshot {
     /// Computes the snapshot of `state` at `now` on `knowledge`.
     pub fn new(knowledge: Arc<Knowledge>, state: State, now: Timestamp) -> Snapshot {
         let catalog = &knowledge.catalog;
-        let coverage = coverage::compute(catalog, &state, &Scope::all(), now);
+        let index = coverage::index(catalog, &state, &Scope::all());
+        let coverage = coverage::compute_indexed(&index, catalog, &state, &Scope::all(), now);
         let mut names: HashMap<String, Vec<RuleId>> = HashMap::new();
         for (id, r) in &state.rules {
             names
@@ -106,23 +116,86 @@ impl Snapshot {
                 .or_default()
                 .push(id.clone());
         }
-        let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
-        let exposures = exposure::effective_priorities(
-            state.exposures.values(),
-            &index,
-            catalog,
-            &exposure::states_of(&coverage),
-            &EffectiveOptions::default(),
-        );
+        let exposures = exposure_priorities(catalog, &state, &coverage);
         Snapshot {
             knowledge,
             state,
             coverage,
             exposures,
-            names,
+            names: Arc::new(names),
+            index: Arc::new(index),
             computed: std::time::Instant::now(),
             enrich_cache: Default::default(),
         }
+    }
+
+    /// The snapshot after `entries` (the journal entries right after this snapshot's position,
+    /// in order), computed by re-evaluating only the techniques of the rules they touch — or
+    /// `None` when one of them may change more than its rule's techniques (an import, a source
+    /// heartbeat, a profile, a release), and the caller must recompute whole.
+    ///
+    /// This is what keeps a result write cheap for the writer, who waits for its own write to
+    /// be visible: folding one result costs a clone of the state and a fraction of a
+    /// millisecond of evaluation, where a whole recomputation reads the journal and evaluates
+    /// every technique.
+    pub fn advanced(&self, entries: &[JournalEntry]) -> Option<Snapshot> {
+        let mut touched: Vec<&RuleId> = Vec::new();
+        let mut expected = self.state.last_seq;
+        for entry in entries {
+            expected += 1;
+            if entry.seq != expected {
+                return None;
+            }
+            match &entry.event {
+                Event::ResultRecorded(result) => touched.push(&result.rule),
+                Event::RuleStatusChanged { id, .. }
+                | Event::RuleOwnerAssigned { id, .. }
+                | Event::RuleTuned { id, .. } => touched.push(id),
+                // Job runs and token changes are journaled for the record; coverage reads
+                // nothing of them.
+                Event::JobRan(_) | Event::TokenIssued { .. } | Event::TokenRevoked { .. } => {}
+                _ => return None,
+            }
+        }
+        let catalog = &self.knowledge.catalog;
+        let mut state = self.state.clone();
+        for entry in entries {
+            state.apply(entry);
+        }
+        touched.sort();
+        touched.dedup();
+        let mut coverage = self.coverage.clone();
+        // Evaluated at the instant the rest of the coverage was, so techniques never mix two
+        // instants; time catches up at the next whole recomputation (at most MAX_AGE away).
+        let at = coverage.at;
+        let scope = Scope::all();
+        for rule in touched {
+            coverage::update_rule(
+                &mut coverage,
+                &self.index,
+                catalog,
+                &state,
+                &scope,
+                at,
+                rule,
+            );
+        }
+        coverage.seq = state.last_seq;
+        let exposures = if state.exposures.is_empty() {
+            Vec::new()
+        } else {
+            exposure_priorities(catalog, &state, &coverage)
+        };
+        Some(Snapshot {
+            knowledge: Arc::clone(&self.knowledge),
+            state,
+            coverage,
+            exposures,
+            names: Arc::clone(&self.names),
+            index: Arc::clone(&self.index),
+            computed: self.computed,
+            enrich_cache: Default::default(),
+        })
     }
 
     /// The knowledge base of this snapshot's release.
@@ -155,6 +228,22 @@ impl Snapshot {
             .get(&RuleId(id.to_string()))
             .map(|r| r.rule.title.as_str())
     }
+}
+
+/// Effective priorities of every exposure, highest first.
+fn exposure_priorities(
+    catalog: &Catalog,
+    state: &State,
+    coverage: &Coverage,
+) -> Vec<EffectivePriority> {
+    let index = MappingIndex::new(state.exposure_mappings.values(), catalog, &state.remap);
+    exposure::effective_priorities(
+        state.exposures.values(),
+        &index,
+        catalog,
+        &exposure::states_of(coverage),
+        &EffectiveOptions::default(),
+    )
 }
 
 /// Whether requests must carry a token.
@@ -281,6 +370,17 @@ impl AppState {
         self.refresh_locked(force, None).await
     }
 
+    /// Makes sure the snapshot includes journal position `seq` (a write just appended): returns
+    /// at once when a refresh made for another writer already folded it in, so writers arriving
+    /// together share one refresh.
+    pub async fn refresh_to(&self, seq: u64) -> Result<bool, Error> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        if self.snapshot().state.last_seq >= seq {
+            return Ok(false);
+        }
+        self.refresh_locked(false, None).await
+    }
+
     /// Swaps in `knowledge` (a release already loaded and indexed) with the current state,
     /// after running `write` (the journal append that names the release) under the refresh
     /// lock, so no refresh in between starts a second load of the same release. When `write`
@@ -306,6 +406,7 @@ impl AppState {
         force: bool,
         knowledge: Option<Arc<Knowledge>>,
     ) -> Result<bool, Error> {
+        let started = std::time::Instant::now();
         let current = self.snapshot();
         let head = self
             .inner
@@ -320,6 +421,35 @@ impl AppState {
         if head == current.state.last_seq && !force && !old && knowledge.is_none() {
             return Ok(false);
         }
+        if !force && !old && knowledge.is_none() && head > current.state.last_seq {
+            let gap = head - current.state.last_seq;
+            if gap <= INCREMENTAL_MAX {
+                let entries = self
+                    .inner
+                    .store
+                    .entries_after(current.state.last_seq, gap)
+                    .await
+                    .map_err(|source| Error::Store {
+                        operation: "read the new journal entries",
+                        source,
+                    })?;
+                if let Some(next) = current.advanced(&entries) {
+                    self.inner.metrics.snapshot_advanced();
+                    tracing::debug!(
+                        seq = next.state.last_seq,
+                        from = current.state.last_seq,
+                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "coverage snapshot advanced"
+                    );
+                    match self.inner.snapshot.write() {
+                        Ok(mut s) => *s = Arc::new(next),
+                        Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+                    }
+                    self.inner.journal_moved.notify_one();
+                    return Ok(true);
+                }
+            }
+        }
         let state = self
             .inner
             .store
@@ -329,6 +459,7 @@ impl AppState {
                 operation: "read the workspace state",
                 source,
             })?;
+        self.inner.metrics.snapshot_recomputed();
         let mut swapped = false;
         let knowledge = match knowledge {
             Some(k) if k.journaled == state.releases => {
@@ -344,7 +475,12 @@ impl AppState {
         let release_moved = knowledge.journaled != state.releases;
         let wanted = state.releases.clone();
         let next = Snapshot::new(knowledge, state, Timestamp::now());
-        tracing::debug!(seq = next.state.last_seq, "coverage snapshot refreshed");
+        tracing::debug!(
+            seq = next.state.last_seq,
+            from = current.state.last_seq,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "coverage snapshot recomputed"
+        );
         match self.inner.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),

@@ -946,6 +946,29 @@ async fn replay(s: &Running, dir: &std::path::Path) {
     let journal = s.store.journal(&Default::default()).await.unwrap();
     assert_eq!(journal.last().unwrap().who, "lead");
 
+    // Rules from a folder on the server instead of the registered ones (admins only).
+    let with_rules = json!({"datasets": [data.display().to_string()],
+                            "rules": dir.join("rules").display().to_string(), "record": false});
+    let (status, _) = send_json(
+        s,
+        Method::POST,
+        "/api/v1/replay",
+        &s.engineer,
+        &json!({"rules": "/"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, run) = send_json(s, Method::POST, "/api/v1/replay", &s.admin, &with_rules).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(
+        (
+            run["rules_compiled"].as_u64(),
+            run["expected_passed"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{run}"
+    );
+
     // The registered datasets, by an engineer.
     s.store
         .set_meta(&[("jobs.replay.datasets", &data.display().to_string())])

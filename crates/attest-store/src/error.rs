@@ -63,6 +63,9 @@ pub enum Error {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    /// The task committing appends stopped before answering (the runtime is shutting down).
+    #[error("append: the journal writer stopped before the batch was committed")]
+    WriterStopped,
     /// A journal entry could not be encoded for storage.
     #[error("append on {backend}: entry {index} of the batch ({kind}) cannot be stored")]
     Encode {

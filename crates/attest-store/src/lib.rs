@@ -51,6 +51,7 @@ pub mod stored;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use attest_core::journal::{Event, JournalEntry};
@@ -149,7 +150,35 @@ pub struct RuleFilter {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Appends waiting to be committed together (see [`Store::append`]).
+    group: Arc<GroupCommit>,
 }
+
+/// Group commit: appends that arrive while another is being committed wait, and are then
+/// committed together in one transaction. A durable commit costs an fsync (milliseconds on
+/// real disks); without grouping, concurrent writers — a validation pipeline posting results
+/// while the server answers — would queue one fsync each behind the database's write lock.
+#[derive(Debug, Default)]
+struct GroupCommit {
+    queue: std::sync::Mutex<GroupQueue>,
+}
+
+#[derive(Debug, Default)]
+struct GroupQueue {
+    pending: Vec<PendingAppend>,
+    /// Whether a committer task is running (it takes whatever is pending until none is).
+    running: bool,
+}
+
+#[derive(Debug)]
+struct PendingAppend {
+    batch: Vec<NewEntry>,
+    payloads: Vec<String>,
+    reply: tokio::sync::oneshot::Sender<Result<AppendOutcome>>,
+}
+
+/// At most this many batches share a commit, so one commit's work stays bounded.
+const GROUP_MAX: usize = 256;
 
 #[derive(Debug, Clone)]
 enum Backend {
@@ -248,7 +277,10 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        let store = Store { backend };
+        let store = Store {
+            backend,
+            group: Arc::default(),
+        };
         dispatch!(store, prepare())?;
         Ok(store)
     }
@@ -272,8 +304,85 @@ impl Store {
     /// Appends a batch in one transaction, updating the projections in the same transaction:
     /// all entries are written or none. Entries about unknown rules or sources are journaled and
     /// ignored by the projection, as [`State::apply`] does. An empty batch writes nothing.
+    ///
+    /// Batches appended concurrently are committed together (group commit): each keeps its own
+    /// contiguous sequence numbers and is written whole or not at all. When a shared commit
+    /// fails, each of its batches is retried alone, so one bad batch fails only its writer.
     pub async fn append(&self, batch: Vec<NewEntry>) -> Result<AppendOutcome> {
-        dispatch!(self, append(batch))
+        if batch.is_empty() {
+            return dispatch!(self, append(batch));
+        }
+        // Encoded before queueing: a bad entry fails its own batch at once.
+        let payloads = match &self.backend {
+            Backend::Sqlite(_) => backend::sqlite::ops::encode_batch(&batch)?,
+            Backend::Postgres(_) => backend::postgres::ops::encode_batch(&batch)?,
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut queue = self
+                .group
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            queue.pending.push(PendingAppend {
+                batch,
+                payloads,
+                reply,
+            });
+            !std::mem::replace(&mut queue.running, true)
+        };
+        if start {
+            // A task of its own, not this future: a writer that goes away (a client that
+            // disconnects) must not abandon the batches of the others mid-commit.
+            let store = self.clone();
+            tokio::spawn(async move { store.commit_pending().await });
+        }
+        answer.await.unwrap_or(Err(Error::WriterStopped))
+    }
+
+    /// Commits what is pending, group by group, until nothing is.
+    async fn commit_pending(&self) {
+        loop {
+            let group: Vec<PendingAppend> = {
+                let mut queue = self
+                    .group
+                    .queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if queue.pending.is_empty() {
+                    queue.running = false;
+                    return;
+                }
+                let n = queue.pending.len().min(GROUP_MAX);
+                queue.pending.drain(..n).collect()
+            };
+            let (work, replies): (Vec<_>, Vec<_>) = group
+                .into_iter()
+                .map(|p| ((p.batch, p.payloads), p.reply))
+                .unzip();
+            if work.len() == 1 {
+                let outcome = dispatch!(self, append_group(work)).map(|mut o| o.remove(0));
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(outcome);
+                }
+                continue;
+            }
+            let retry = work.clone();
+            match dispatch!(self, append_group(work)) {
+                Ok(outcomes) => {
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                }
+                Err(_) => {
+                    for (one, reply) in retry.into_iter().zip(replies) {
+                        let outcome =
+                            dispatch!(self, append_group(vec![one])).map(|mut o| o.remove(0));
+                        let _ = reply.send(outcome);
+                    }
+                }
+            }
+        }
     }
 
     /// Appends a batch and sets workspace metadata values in one transaction (both or neither),

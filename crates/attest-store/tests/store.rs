@@ -1000,3 +1000,124 @@ async fn exposures_merge_across_appends_and_survive_a_rebuild() {
         store.close().await;
     }
 }
+
+/// Appends made at once by many writers are committed in groups: every batch keeps its own
+/// contiguous sequence numbers, none is lost or interleaved with another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_keep_each_batch_whole_and_contiguous() {
+    for db in backends("concurrent_appends_keep_each_batch_whole_and_contiguous").await {
+        let store = create(&db).await;
+        let l = db.label;
+        store
+            .append(vec![entry(
+                "2026-01-01T00:00:00Z",
+                Event::RuleUpserted(rule("r", &["T1003.001"], &[])),
+            )])
+            .await
+            .expect("append");
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..120 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let batch: Vec<NewEntry> = (0..=w % 3)
+                    .map(|i| {
+                        NewEntry::new(
+                            format!("writer-{w}"),
+                            ts("2026-01-02T00:00:00Z"),
+                            Event::ResultRecorded(result(
+                                "r",
+                                "T1003.001",
+                                if i == 0 { Outcome::Pass } else { Outcome::Fail },
+                                "2026-01-02T00:00:00Z",
+                            )),
+                        )
+                    })
+                    .collect();
+                let n = batch.len();
+                (w, n, store.append(batch).await)
+            }));
+        }
+        let mut ranges = Vec::new();
+        for t in tasks {
+            let (w, n, outcome) = t.await.expect("task");
+            let o = outcome.unwrap_or_else(|e| panic!("{l}: writer {w}: {e}"));
+            assert_eq!(o.count, n, "{l}");
+            assert_eq!(o.last_seq + 1 - o.first_seq, n as u64, "{l}");
+            ranges.push((o.first_seq, o.last_seq, w));
+        }
+        eprintln!("{l}: 120 concurrent appends in {:?}", started.elapsed());
+        ranges.sort();
+        let mut next = 2;
+        for (first, last, _) in &ranges {
+            assert_eq!(*first, next, "{l}: ranges must tile the journal");
+            next = last + 1;
+        }
+        assert_eq!(store.head().await.expect("head"), next - 1, "{l}");
+        // Each range holds exactly its writer's entries.
+        let journal = store
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal");
+        for (first, last, w) in ranges {
+            for e in journal.iter().filter(|e| e.seq >= first && e.seq <= last) {
+                assert_eq!(e.who, format!("writer-{w}"), "{l}: seq {}", e.seq);
+            }
+        }
+        let state = store.state(None).await.expect("state");
+        let results: usize = state.results.values().map(Vec::len).sum();
+        assert_eq!(results, (0..120).map(|w| w % 3 + 1).sum::<usize>(), "{l}");
+    }
+}
+
+/// A batch that fails inside a shared commit fails alone: the others are written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_batch_among_concurrent_ones_fails_alone() {
+    for db in backends("a_failing_batch_among_concurrent_ones_fails_alone").await {
+        let store = create(&db).await;
+        let l = db.label;
+        store
+            .append(vec![entry(
+                "2026-01-01T00:00:00Z",
+                Event::RuleUpserted(rule("victim", &["T1003"], &[])),
+            )])
+            .await
+            .expect("append");
+        corrupt_rule_row(&db, "victim").await;
+        for round in 0..3 {
+            let mut tasks = Vec::new();
+            for w in 0..30 {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    let event = if w == 15 {
+                        Event::RuleStatusChanged {
+                            id: id("victim"),
+                            status: RuleStatus::Disabled,
+                        }
+                    } else {
+                        Event::RuleUpserted(rule(&format!("ok-{round}-{w}"), &["T1059"], &[]))
+                    };
+                    (
+                        w,
+                        store
+                            .append(vec![entry("2026-01-02T00:00:00Z", event)])
+                            .await,
+                    )
+                }));
+            }
+            for t in tasks {
+                let (w, outcome) = t.await.expect("task");
+                if w == 15 {
+                    assert!(
+                        matches!(outcome, Err(Error::Corrupt { .. })),
+                        "{l}: the bad batch must fail: {outcome:?}"
+                    );
+                } else {
+                    outcome
+                        .unwrap_or_else(|e| panic!("{l}: writer {w} failed with the bad one: {e}"));
+                }
+            }
+        }
+        assert_eq!(store.head().await.expect("head"), 1 + 3 * 29, "{l}");
+    }
+}

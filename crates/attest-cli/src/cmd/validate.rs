@@ -353,27 +353,9 @@ async fn sigma_sources(
     store: &Store,
     rules: Option<&Path>,
 ) -> Result<Vec<attest_sigma::SourceRule>> {
-    let mut out = Vec::new();
-    match rules {
-        Some(path) => {
-            let files: Vec<PathBuf> = if path.is_file() {
-                vec![path.to_path_buf()]
-            } else {
-                walkdir::WalkDir::new(path)
-                    .sort_by_file_name()
-                    .into_iter()
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.file_type().is_file())
-                    .map(|e| e.into_path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-                    .collect()
-            };
-            for f in files {
-                let text = std::fs::read_to_string(&f)
-                    .with_context(|| format!("reading {}", f.display()))?;
-                out.push(attest_sigma::SourceRule::new(f.display().to_string(), text));
-            }
-        }
+    let out = match rules {
+        Some(path) => attest_replay::record::sources_at(path)
+            .with_context(|| format!("reading Sigma rules at {}", path.display()))?,
         None => {
             let filter = RuleFilter {
                 format: Some(RuleFormat::Sigma),
@@ -386,19 +368,19 @@ async fn sigma_sources(
                     .filter(|r| r.rule.status == RuleStatus::Enabled)
                     .map(|r| (r.rule.origin.root.as_str(), r.rule.origin.path.as_str())),
             );
-            out = sources;
             if missing > 0 {
                 eprintln!(
                     "warning: {missing} registered Sigma rule files are no longer where they were imported from; give --rules"
                 );
             }
-            if out.is_empty() {
+            if sources.is_empty() {
                 bail!(
                     "no Sigma rules to replay: import some with `attest rules import sigma` or give --rules"
                 );
             }
+            sources
         }
-    }
+    };
     Ok(out)
 }
 

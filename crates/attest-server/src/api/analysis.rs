@@ -146,6 +146,25 @@ pub(super) struct TechniqueRow<'a> {
     priority: Option<f64>,
 }
 
+/// One tactic's headline.
+#[derive(Debug, Serialize)]
+struct TacticRow<'a> {
+    tactic: &'a str,
+    name: &'a str,
+    tally: TallyView,
+}
+
+/// The answer of `GET /api/v1/coverage`.
+#[derive(Debug, Serialize)]
+struct CoverageAnswer<'a> {
+    at: Timestamp,
+    seq: u64,
+    profile: Option<&'a str>,
+    headline: TallyView,
+    tactics: Vec<TacticRow<'a>>,
+    techniques: Vec<TechniqueRow<'a>>,
+}
+
 /// Coverage: headline, per tactic and per technique with reasons and rules.
 #[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage", params(CoverageQuery, ScopeQuery),
     responses((status = 200, description = "Coverage", body = serde_json::Value),
@@ -155,7 +174,7 @@ pub(super) async fn coverage(
     State(app): State<AppState>,
     q: Result<Query<CoverageQuery>, QueryRejection>,
     s: Result<Query<ScopeQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Response, Problem> {
     let q = query(q)?;
     let scope = query(s)?;
     let wanted_state = match q.state.as_deref() {
@@ -193,25 +212,26 @@ pub(super) async fn coverage(
             priority: priority(t.technique),
         })
         .collect();
-    let tactics: Vec<serde_json::Value> = cov
+    let tactics = cov
         .tactics
         .iter()
-        .map(|t| {
-            serde_json::json!({
-                "tactic": t.tactic.shortname,
-                "name": t.tactic.name,
-                "tally": TallyView::of(&t.tally),
-            })
+        .map(|t| TacticRow {
+            tactic: &t.tactic.shortname,
+            name: &t.tactic.name,
+            tally: TallyView::of(&t.tally),
         })
         .collect();
-    Ok(Json(serde_json::json!({
-        "at": cov.at,
-        "seq": cov.seq,
-        "profile": scope.profile,
-        "headline": TallyView::of(&cov.overall),
-        "tactics": tactics,
-        "techniques": rows,
-    })))
+    // Serialized straight from the rows: a `serde_json::Value` tree of every technique would
+    // cost more than computing the answer.
+    Ok(Json(CoverageAnswer {
+        at: cov.at,
+        seq: cov.seq,
+        profile: scope.profile.as_deref(),
+        headline: TallyView::of(&cov.overall),
+        tactics,
+        techniques: rows,
+    })
+    .into_response())
 }
 
 /// The two instants of a diff.
@@ -778,16 +798,15 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
     let runbooks = app.runbooks();
     let answer = enrich(app.enrich_sources(&snap, &runbooks), req)
         .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
-    // Sized once: most of an answer is stored JSON copied in, and growing the buffer by
-    // doubling would copy it again several times.
-    let mut body = Vec::with_capacity(answer.estimated_len());
-    serde_json::to_writer(&mut body, &answer).map_err(|e| {
+    // The stored parts of the answer are sent as they are, not copied into one buffer.
+    let parts = answer.segments().map_err(|e| {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "serialization",
             e.to_string(),
         )
     })?;
+    let body = axum::body::Body::new(crate::enrich::SegmentedBody::new(parts));
     let millis = start.elapsed().as_secs_f64() * 1000.0;
     let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("enrich;dur={millis:.3}")) {

@@ -377,12 +377,21 @@ pub(crate) async fn journal(
         .append(batch)
         .await
         .map_err(|e| Problem::store("journal the change", &e))?;
-    refresh_after_write(app).await;
+    refresh_after_append(app, &outcome).await;
     Ok(outcome)
 }
 
-/// Makes a write visible to the next read through this server: the caller waits for the
-/// recomputation rather than reading stale coverage.
+/// Makes a write visible to the next read through this server: the caller waits until the
+/// snapshot includes its entries (usually folded in incrementally, often by a refresh made for
+/// another writer) rather than reading stale coverage.
+pub(crate) async fn refresh_after_append(app: &AppState, written: &AppendOutcome) {
+    if let Err(error) = app.refresh_to(written.last_seq).await {
+        tracing::warn!(%error, "snapshot refresh after a write failed");
+    }
+}
+
+/// Makes a write whose journal position the caller does not know visible to the next read
+/// through this server.
 pub(crate) async fn refresh_after_write(app: &AppState) {
     if let Err(error) = app.refresh(false).await {
         tracing::warn!(%error, "snapshot refresh after a write failed");

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{body, parse_instant, parse_technique, query, refresh_after_write};
+use super::{body, parse_instant, parse_technique, query, refresh_after_append};
 use crate::auth::Principal;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -160,7 +160,7 @@ pub(super) async fn record(
         .await
         .map_err(|e| Problem::store("journal results", &e))?;
     app.inner.metrics.add_results(count);
-    refresh_after_write(&app).await;
+    refresh_after_append(&app, &outcome).await;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({

@@ -493,6 +493,9 @@ pub(super) struct ReplayRequest {
     /// Dataset folders, manifests or `info.yml` files on the server (admins only); default:
     /// the registered datasets (`attest jobs datasets`).
     datasets: Option<Vec<String>>,
+    /// Sigma rules (a file or folder on the server; admins only) to replay instead of the
+    /// workspace's enabled Sigma rules.
+    rules: Option<String>,
     /// Record the results (default yes); `false` only reports.
     record: Option<bool>,
 }
@@ -548,21 +551,21 @@ pub(super) async fn replay(
         serde_json::from_slice(&bytes)
             .map_err(|e| Problem::bad_request("invalid-json", format!("replay body: {e}")))?
     };
+    let names_paths = req.datasets.is_some() || req.rules.is_some();
+    if names_paths && who.role < Role::Admin {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "token `{}` has role {}; naming paths on the server needs admin",
+                who.name,
+                who.role.as_str()
+            ),
+        ));
+    }
+    let rules = req.rules.map(PathBuf::from);
     let datasets: Vec<PathBuf> = match req.datasets {
-        Some(paths) => {
-            if who.role < Role::Admin {
-                return Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!(
-                        "token `{}` has role {}; naming dataset paths on the server needs admin",
-                        who.name,
-                        who.role.as_str()
-                    ),
-                ));
-            }
-            paths.into_iter().map(PathBuf::from).collect()
-        }
+        Some(paths) => paths.into_iter().map(PathBuf::from).collect(),
         None => crate::jobs::registered_datasets(&app)
             .await
             .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", e))?,
@@ -580,7 +583,8 @@ pub(super) async fn replay(
     let who_name = who.name.clone();
     let task = tokio::spawn(async move {
         let now = Timestamp::now();
-        let run = crate::jobs::replay_datasets(&runner, datasets, now, who_name.clone()).await?;
+        let run =
+            crate::jobs::replay_datasets(&runner, datasets, rules, now, who_name.clone()).await?;
         let rows: Vec<ReplayRowView> = run
             .recorded
             .rows
@@ -605,7 +609,7 @@ pub(super) async fn replay(
                 .await
                 .map_err(|e| format!("journal the replay: {e}"))?;
             runner.inner.metrics.add_results(n);
-            super::refresh_after_write(&runner).await;
+            super::refresh_after_append(&runner, &out).await;
             seq = Some(out.last_seq);
         }
         Ok::<ReplayAnswer, String>(ReplayAnswer {

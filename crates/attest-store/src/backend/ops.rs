@@ -209,6 +209,23 @@ pub(crate) async fn append(pool: &Pool, batch: Vec<NewEntry>) -> Result<AppendOu
     Ok(outcome)
 }
 
+/// Appends several encoded, non-empty batches one after the other in one transaction (one
+/// commit, so one fsync, for all): each batch gets its own contiguous sequence numbers and
+/// outcome. If any step fails, none is written.
+pub(crate) async fn append_group(
+    pool: &Pool,
+    group: Vec<(Vec<NewEntry>, Vec<String>)>,
+) -> Result<Vec<AppendOutcome>> {
+    const OP: &str = "append";
+    let mut tx = super::begin_write(pool).await.map_err(db(OP, KIND))?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for (batch, payloads) in group {
+        outcomes.push(append_in(&mut tx, batch, &payloads).await?);
+    }
+    tx.commit().await.map_err(db(OP, KIND))?;
+    Ok(outcomes)
+}
+
 /// [`append`] and metadata values in one transaction: an ATT&CK update journals the new release
 /// and records where its bundles are together, or neither.
 pub(crate) async fn append_with_meta(
