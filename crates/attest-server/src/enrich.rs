@@ -134,6 +134,9 @@ pub struct EnrichIndex {
     techniques: HashMap<TechniqueId, (TechniqueInfo, JsonChunk)>,
     /// Revoked id → current id.
     remap: HashMap<TechniqueId, TechniqueId>,
+    /// Detection strategies JSON per (technique, platform as its analytics spell it, or none
+    /// for every platform), made on first use: alerts keep naming the same few platforms.
+    detections: RwLock<HashMap<(TechniqueId, Option<String>), JsonChunk>>,
 }
 
 fn attack_id(o: &attest_attack::Meta) -> String {
@@ -170,6 +173,49 @@ impl EnrichIndex {
     fn entry(&self, id: TechniqueId) -> Option<(&TechniqueInfo, &JsonChunk)> {
         let id = self.remap.get(&id).copied().unwrap_or(id);
         self.techniques.get(&id).map(|(i, j)| (i, j))
+    }
+
+    /// The detection strategies of `info` with the analytics for `platform` (every strategy
+    /// with all its analytics when none is given), as JSON made once per platform.
+    fn detections(
+        &self,
+        info: &TechniqueInfo,
+        id: TechniqueId,
+        platform: Option<&str>,
+    ) -> JsonChunk {
+        // The platform as the analytics spell it: the cache holds only platforms that exist.
+        let key = match platform {
+            None => None,
+            Some(p) => match info
+                .strategies
+                .iter()
+                .flat_map(|s| &s.analytics)
+                .flat_map(|a| &a.platforms)
+                .find(|x| x.eq_ignore_ascii_case(p))
+            {
+                Some(known) => Some(known.clone()),
+                // No analytic for it: no strategy either.
+                None => return JsonChunk(Bytes::from_static(b"[]")),
+            },
+        };
+        let key = (id, key);
+        if let Some(hit) = self
+            .detections
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return hit;
+        }
+        let views = strategy_views(info, key.1.as_deref());
+        let json = JsonChunk::of(&views).unwrap_or_else(|error| {
+            tracing::warn!(%id, %error, "detection strategies not serializable");
+            JsonChunk(Bytes::from_static(b"[]"))
+        });
+        if let Ok(mut m) = self.detections.write() {
+            m.entry(key).or_insert_with(|| json.clone());
+        }
+        json
     }
 
     /// Number of techniques indexed.
@@ -298,6 +344,28 @@ pub struct EnrichRequest {
     pub profile: Option<String>,
 }
 
+/// The detection strategies of a technique with the analytics for `platform` (all when none is
+/// given); with a platform, strategies without an analytic for it are left out.
+fn strategy_views<'a>(info: &'a TechniqueInfo, platform: Option<&str>) -> Vec<StrategyView<'a>> {
+    info.strategies
+        .iter()
+        .filter_map(|s| {
+            let analytics: Vec<&AnalyticInfo> = s
+                .analytics
+                .iter()
+                .filter(|a| {
+                    platform.is_none_or(|p| a.platforms.iter().any(|x| x.eq_ignore_ascii_case(p)))
+                })
+                .collect();
+            (platform.is_none() || !analytics.is_empty()).then_some(StrategyView {
+                id: &s.id,
+                name: &s.name,
+                analytics,
+            })
+        })
+        .collect()
+}
+
 /// A detection strategy with the analytics for the requested platform.
 #[derive(Debug, Serialize)]
 pub struct StrategyView<'a> {
@@ -321,8 +389,8 @@ pub struct EnrichedTechnique<'a> {
     /// The id as the alert named it, when it was revoked and remapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_as: Option<String>,
-    /// Detection strategies and analytics for the platform.
-    pub detection_strategies: Vec<StrategyView<'a>>,
+    /// Detection strategies and analytics for the platform, as JSON made once per platform.
+    pub detection_strategies: JsonChunk,
     /// Our coverage (shared by every answer from the same snapshot).
     pub coverage: CoverageRef,
     /// Runbooks for it (or its parent), for the alert's platform.
@@ -712,7 +780,8 @@ impl EnrichResponse<'_> {
                 serde_json::to_writer(&mut buf, requested)?;
             }
             buf.extend_from_slice(b",\"detection_strategies\":");
-            serde_json::to_writer(&mut buf, &t.detection_strategies)?;
+            cut(&mut buf, &mut parts);
+            parts.push(t.detection_strategies.bytes());
             buf.extend_from_slice(b",\"coverage\":");
             cut(&mut buf, &mut parts);
             parts.push(t.coverage.0.json.bytes());
@@ -891,26 +960,8 @@ pub fn enrich<'a>(
             continue;
         };
         let requested_as = (info.id != id.to_string()).then(|| id.to_string());
-        let detection_strategies = info
-            .strategies
-            .iter()
-            .filter_map(|s| {
-                let analytics: Vec<&AnalyticInfo> = s
-                    .analytics
-                    .iter()
-                    .filter(|a| {
-                        platform
-                            .is_none_or(|p| a.platforms.iter().any(|x| x.eq_ignore_ascii_case(p)))
-                    })
-                    .collect();
-                (platform.is_none() || !analytics.is_empty()).then_some(StrategyView {
-                    id: &s.id,
-                    name: &s.name,
-                    analytics,
-                })
-            })
-            .collect();
         let current = TechniqueId::parse(&info.id).unwrap_or(id);
+        let detection_strategies = index.detections(info, current, platform);
         let (technique, standing) = match &profile {
             Some(p) => (p.technique_json(current, info), Some(p.standing(current))),
             None => (technique.clone(), None),
