@@ -162,7 +162,12 @@ fn store_error(operation: &'static str) -> impl FnOnce(attest_store::Error) -> E
 /// once: it cannot be recovered from the store). No journal record: this is for set-up code and
 /// tests; the CLI and the API issue tokens through [`create_token_by`], which names who did.
 pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<String, Error> {
-    Ok(store_token(store, name, role).await?.0)
+    let issued = new_token(name, role)?;
+    store
+        .set_meta(&[(issued.key.as_str(), issued.record.as_str())])
+        .await
+        .map_err(store_error("store an API token"))?;
+    Ok(issued.secret)
 }
 
 /// Creates a token as [`create_token`] does and journals that `by` issued it (never the
@@ -173,26 +178,37 @@ pub async fn create_token_by(
     role: Role,
     by: &str,
 ) -> Result<String, Error> {
-    let (token, id) = store_token(store, name, role).await?;
-    // The record follows the token: were it written first and the token not, the journal would
-    // name a token nobody holds.
+    let issued = new_token(name, role)?;
+    // The token and its journal record in one transaction: never a token the journal does not
+    // name, nor a record of a token nobody holds.
     store
-        .append(vec![NewEntry::new(
-            by,
-            Timestamp::now(),
-            Event::TokenIssued {
-                name: name.trim().to_string(),
-                role: role.as_str().to_string(),
-                id,
-            },
-        )])
+        .append_with_meta(
+            vec![NewEntry::new(
+                by,
+                Timestamp::now(),
+                Event::TokenIssued {
+                    name: name.trim().to_string(),
+                    role: role.as_str().to_string(),
+                    id: issued.id,
+                },
+            )],
+            &[(issued.key.as_str(), issued.record.as_str())],
+        )
         .await
-        .map_err(store_error("journal an API token"))?;
-    Ok(token)
+        .map_err(store_error("store and journal an API token"))?;
+    Ok(issued.secret)
 }
 
-/// Stores a new token's record; returns the secret and the public id.
-async fn store_token(store: &Store, name: &str, role: Role) -> Result<(String, String), Error> {
+/// A new token: the secret (shown once), its metadata key and record, and its public id.
+struct NewToken {
+    secret: String,
+    key: String,
+    record: String,
+    id: String,
+}
+
+/// Makes a new token's secret and record (nothing stored yet).
+fn new_token(name: &str, role: Role) -> Result<NewToken, Error> {
     let name = name.trim();
     if name.is_empty() || name.contains(':') {
         return Err(Error::InvalidTokenName {
@@ -211,11 +227,12 @@ async fn store_token(store: &Store, name: &str, role: Role) -> Result<(String, S
         revoked_by: None,
     };
     let value = serde_json::to_string(&record).unwrap_or_default();
-    store
-        .set_meta(&[(key.as_str(), value.as_str())])
-        .await
-        .map_err(store_error("store an API token"))?;
-    Ok((token, public_id(&stored_hash)))
+    Ok(NewToken {
+        secret: token,
+        key,
+        record: value,
+        id: public_id(&stored_hash),
+    })
 }
 
 /// Every token stored, revoked ones included, by name then creation.
@@ -234,7 +251,7 @@ pub async fn list_tokens(store: &Store) -> Result<Vec<TokenInfo>, Error> {
 }
 
 /// Revokes every live token named `which` or whose id is `which`, recording when and by whom
-/// (in one metadata write, then in the journal), and returns them. [`Error::TokenNotFound`] when no live token has
+/// (the records and their journal entries in one transaction), and returns them. [`Error::TokenNotFound`] when no live token has
 /// that name or id.
 pub async fn revoke_token(
     store: &Store,
@@ -277,10 +294,6 @@ pub async fn revoke_token(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    store
-        .set_meta(&pairs)
-        .await
-        .map_err(store_error("revoke API tokens"))?;
     let entries = revoked
         .iter()
         .map(|t| {
@@ -295,9 +308,9 @@ pub async fn revoke_token(
         })
         .collect();
     store
-        .append(entries)
+        .append_with_meta(entries, &pairs)
         .await
-        .map_err(store_error("journal a token revocation"))?;
+        .map_err(store_error("revoke API tokens"))?;
     Ok(revoked)
 }
 
