@@ -134,9 +134,38 @@ pub struct EnrichIndex {
     techniques: HashMap<TechniqueId, (TechniqueInfo, JsonChunk)>,
     /// Revoked id → current id.
     remap: HashMap<TechniqueId, TechniqueId>,
-    /// Detection strategies JSON per (technique, platform as its analytics spell it, or none
-    /// for every platform), made on first use: alerts keep naming the same few platforms.
-    detections: RwLock<HashMap<(TechniqueId, Option<String>), JsonChunk>>,
+    /// Each technique's detection strategies as JSON: for every platform (no platform asked)
+    /// and for each platform its analytics name, made at start — a few per technique.
+    detections: HashMap<TechniqueId, Detections>,
+}
+
+/// A technique's detection strategies JSON, whole and per platform.
+#[derive(Debug)]
+struct Detections {
+    all: JsonChunk,
+    /// Platform as the analytics spell it → the strategies with their analytics for it.
+    by_platform: Vec<(String, JsonChunk)>,
+}
+
+impl Detections {
+    fn of(info: &TechniqueInfo) -> Result<Detections, serde_json::Error> {
+        let mut platforms: Vec<&String> = info
+            .strategies
+            .iter()
+            .flat_map(|s| &s.analytics)
+            .flat_map(|a| &a.platforms)
+            .collect();
+        platforms.sort();
+        platforms.dedup();
+        let mut by_platform = Vec::with_capacity(platforms.len());
+        for p in platforms {
+            by_platform.push((p.clone(), JsonChunk::of(&strategy_views(info, Some(p)))?));
+        }
+        Ok(Detections {
+            all: JsonChunk::of(&strategy_views(info, None))?,
+            by_platform,
+        })
+    }
 }
 
 fn attack_id(o: &attest_attack::Meta) -> String {
@@ -155,8 +184,9 @@ impl EnrichIndex {
                 continue;
             }
             let info = technique_info(kb, t);
-            match JsonChunk::of(&info) {
-                Ok(json) => {
+            match JsonChunk::of(&info).and_then(|json| Ok((json, Detections::of(&info)?))) {
+                Ok((json, detections)) => {
+                    index.detections.insert(t.id, detections);
                     index.techniques.insert(t.id, (info, json));
                 }
                 Err(error) => tracing::warn!(id = %t.id, %error, "technique not indexed"),
@@ -175,47 +205,22 @@ impl EnrichIndex {
         self.techniques.get(&id).map(|(i, j)| (i, j))
     }
 
-    /// The detection strategies of `info` with the analytics for `platform` (every strategy
-    /// with all its analytics when none is given), as JSON made once per platform.
-    fn detections(
-        &self,
-        info: &TechniqueInfo,
-        id: TechniqueId,
-        platform: Option<&str>,
-    ) -> JsonChunk {
-        // The platform as the analytics spell it: the cache holds only platforms that exist.
-        let key = match platform {
-            None => None,
-            Some(p) => match info
-                .strategies
-                .iter()
-                .flat_map(|s| &s.analytics)
-                .flat_map(|a| &a.platforms)
-                .find(|x| x.eq_ignore_ascii_case(p))
-            {
-                Some(known) => Some(known.clone()),
-                // No analytic for it: no strategy either.
-                None => return JsonChunk(Bytes::from_static(b"[]")),
-            },
+    /// The detection strategies of technique `id` with the analytics for `platform` (every
+    /// strategy with all its analytics when none is given); `[]` for a platform none of its
+    /// analytics names.
+    fn detections(&self, id: TechniqueId, platform: Option<&str>) -> JsonChunk {
+        let empty = || JsonChunk(Bytes::from_static(b"[]"));
+        let Some(d) = self.detections.get(&id) else {
+            return empty();
         };
-        let key = (id, key);
-        if let Some(hit) = self
-            .detections
-            .read()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return hit;
+        match platform {
+            None => d.all.clone(),
+            Some(p) => d
+                .by_platform
+                .iter()
+                .find(|(known, _)| known.eq_ignore_ascii_case(p))
+                .map_or_else(empty, |(_, json)| json.clone()),
         }
-        let views = strategy_views(info, key.1.as_deref());
-        let json = JsonChunk::of(&views).unwrap_or_else(|error| {
-            tracing::warn!(%id, %error, "detection strategies not serializable");
-            JsonChunk(Bytes::from_static(b"[]"))
-        });
-        if let Ok(mut m) = self.detections.write() {
-            m.entry(key).or_insert_with(|| json.clone());
-        }
-        json
     }
 
     /// Number of techniques indexed.
@@ -392,7 +397,7 @@ pub struct EnrichedTechnique<'a> {
     /// Detection strategies and analytics for the platform, as JSON made once per platform.
     pub detection_strategies: JsonChunk,
     /// Our coverage (shared by every answer from the same snapshot).
-    pub coverage: CoverageRef,
+    pub coverage: CoverageRef<'a>,
     /// Runbooks for it (or its parent), for the alert's platform.
     pub runbooks: Vec<RunbookMatch<'a>>,
     /// How it stands in the requested profile.
@@ -663,25 +668,26 @@ pub struct CachedCoverage {
     json: JsonChunk,
 }
 
-/// A shared [`CachedCoverage`]: reads as a [`CoverageView`], serializes as its stored JSON.
-#[derive(Debug, Clone)]
-pub struct CoverageRef(Arc<CachedCoverage>);
+/// A [`CachedCoverage`] of the snapshot answering: reads as a [`CoverageView`], serializes as
+/// its stored JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverageRef<'a>(&'a CachedCoverage);
 
-impl std::ops::Deref for CoverageRef {
+impl std::ops::Deref for CoverageRef<'_> {
     type Target = CoverageView;
     fn deref(&self) -> &CoverageView {
         &self.0.view
     }
 }
 
-impl CoverageRef {
+impl CoverageRef<'_> {
     /// Length of its JSON, to size an answer's buffer once.
     pub fn json_len(&self) -> usize {
         self.0.json.len()
     }
 }
 
-impl Serialize for CoverageRef {
+impl Serialize for CoverageRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.json.serialize(serializer)
     }
@@ -692,7 +698,12 @@ impl Serialize for CoverageRef {
 /// nothing is ever stale.
 #[derive(Debug, Default)]
 pub struct CoverageCache {
-    coverage: RwLock<HashMap<TechniqueId, CoverageRef>>,
+    /// One slot per technique of the catalog (by position), set once: reading a filled slot
+    /// takes no lock and touches no reference count, which alerts arriving on every core at
+    /// once would otherwise contend on.
+    coverage: std::sync::OnceLock<Box<[std::sync::OnceLock<CachedCoverage>]>>,
+    /// For a technique the catalog does not list (none in practice): its gap view.
+    outside: std::sync::OnceLock<CachedCoverage>,
     profiles: RwLock<HashMap<String, Arc<ProfileMarks>>>,
 }
 
@@ -714,20 +725,28 @@ impl CoverageCache {
         Ok(made)
     }
 
-    fn get(&self, id: TechniqueId, make: impl FnOnce() -> CoverageView) -> CoverageRef {
-        if let Some(hit) = self.coverage.read().ok().and_then(|m| m.get(&id).cloned()) {
-            return hit;
-        }
-        let view = make();
-        let json = JsonChunk::of(&view).unwrap_or_else(|error| {
-            tracing::warn!(%id, %error, "coverage view not serializable");
-            JsonChunk::null()
+    fn get(
+        &self,
+        catalog: &Catalog,
+        id: TechniqueId,
+        make: impl FnOnce() -> CoverageView,
+    ) -> CoverageRef<'_> {
+        let cached = |view: CoverageView| {
+            let json = JsonChunk::of(&view).unwrap_or_else(|error| {
+                tracing::warn!(%id, %error, "coverage view not serializable");
+                JsonChunk::null()
+            });
+            CachedCoverage { view, json }
+        };
+        let slots = self.coverage.get_or_init(|| {
+            (0..catalog.techniques().len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect()
         });
-        let made = CoverageRef(Arc::new(CachedCoverage { view, json }));
-        if let Ok(mut m) = self.coverage.write() {
-            m.entry(id).or_insert_with(|| made.clone());
+        match catalog.position(id).and_then(|i| slots.get(i)) {
+            Some(slot) => CoverageRef(slot.get_or_init(|| cached(make()))),
+            None => CoverageRef(self.outside.get_or_init(|| cached(CoverageView::gap()))),
         }
-        made
     }
 }
 
@@ -760,31 +779,44 @@ impl EnrichResponse<'_> {
     /// request. Most of an answer (procedure texts) is thus never copied in user space; the
     /// pieces go to the socket in one vectored write.
     pub fn segments(&self) -> Result<Vec<Bytes>, serde_json::Error> {
-        let mut parts = Vec::with_capacity(self.techniques.len() * 4 + 2);
-        let mut buf: Vec<u8> = Vec::with_capacity(1024);
-        let cut = |buf: &mut Vec<u8>, parts: &mut Vec<Bytes>| {
-            if !buf.is_empty() {
-                parts.push(Bytes::from(std::mem::take(buf)));
+        /// A piece of the answer: a range of the per-request text, or a stored chunk.
+        enum Piece<'c> {
+            Written(std::ops::Range<usize>),
+            Stored(&'c JsonChunk),
+        }
+        // Every per-request piece goes into one small buffer, cut into ranges at the end: one
+        // allocation for all of them. Small, because a request of 1 KiB or more makes glibc
+        // consolidate its fast bins on every answer.
+        let mut buf: Vec<u8> = Vec::with_capacity(256);
+        let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(self.techniques.len() * 6 + 1);
+        let mut from = 0;
+        fn stored<'c>(
+            buf: &[u8],
+            from: &mut usize,
+            pieces: &mut Vec<Piece<'c>>,
+            chunk: &'c JsonChunk,
+        ) {
+            if buf.len() > *from {
+                pieces.push(Piece::Written(*from..buf.len()));
             }
-        };
+            *from = buf.len();
+            pieces.push(Piece::Stored(chunk));
+        }
         buf.extend_from_slice(b"{\"techniques\":[");
         for (i, t) in self.techniques.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
             }
             buf.extend_from_slice(b"{\"technique\":");
-            cut(&mut buf, &mut parts);
-            parts.push(t.technique.bytes());
+            stored(&buf, &mut from, &mut pieces, &t.technique);
             if let Some(requested) = &t.requested_as {
                 buf.extend_from_slice(b",\"requested_as\":");
                 serde_json::to_writer(&mut buf, requested)?;
             }
             buf.extend_from_slice(b",\"detection_strategies\":");
-            cut(&mut buf, &mut parts);
-            parts.push(t.detection_strategies.bytes());
+            stored(&buf, &mut from, &mut pieces, &t.detection_strategies);
             buf.extend_from_slice(b",\"coverage\":");
-            cut(&mut buf, &mut parts);
-            parts.push(t.coverage.0.json.bytes());
+            stored(&buf, &mut from, &mut pieces, &t.coverage.0.json);
             buf.extend_from_slice(b",\"runbooks\":");
             serde_json::to_writer(&mut buf, &t.runbooks)?;
             if let Some(profile) = &t.profile {
@@ -800,7 +832,18 @@ impl EnrichResponse<'_> {
         buf.extend_from_slice(b",\"coverage_seq\":");
         serde_json::to_writer(&mut buf, &self.coverage_seq)?;
         buf.push(b'}');
-        cut(&mut buf, &mut parts);
+        let end = buf.len();
+        let written = Bytes::from(buf);
+        let mut parts = Vec::with_capacity(pieces.len() + 1);
+        for piece in pieces {
+            parts.push(match piece {
+                Piece::Written(range) => written.slice(range),
+                Piece::Stored(chunk) => chunk.bytes(),
+            });
+        }
+        if end > from {
+            parts.push(written.slice(from..end));
+        }
         Ok(parts)
     }
 }
@@ -959,14 +1002,14 @@ pub fn enrich<'a>(
             unknown.push(format!("technique:{raw}"));
             continue;
         };
-        let requested_as = (info.id != id.to_string()).then(|| id.to_string());
         let current = TechniqueId::parse(&info.id).unwrap_or(id);
-        let detection_strategies = index.detections(info, current, platform);
+        let requested_as = (current != id).then(|| id.to_string());
+        let detection_strategies = index.detections(current, platform);
         let (technique, standing) = match &profile {
             Some(p) => (p.technique_json(current, info), Some(p.standing(current))),
             None => (technique.clone(), None),
         };
-        let coverage = snapshot.enrich_cache.get(current, || {
+        let coverage = snapshot.enrich_cache.get(catalog, current, || {
             snapshot
                 .coverage
                 .technique(current)

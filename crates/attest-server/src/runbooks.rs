@@ -4,7 +4,7 @@
 //!
 //! The library is loaded when the server starts and reloaded when the folder changes: a watcher
 //! compares the files' names, sizes and modification times every [`POLL`] and re-reads only the
-//! files that changed. The new library is built aside and swapped in whole (`RwLock<Arc<…>>`,
+//! files that changed. The new library is built aside and swapped in whole (`arc_swap::ArcSwap`,
 //! held only to clone or replace the `Arc`), so requests never wait for a reload.
 //!
 //! A file that fails to parse is left out at start with a warning naming the file and line (the
@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use attest_attack::TechniqueId;
@@ -202,7 +202,7 @@ pub struct RunbookListing {
 /// The library's shared slot in the server state.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    library: RwLock<Arc<RunbookLibrary>>,
+    library: arc_swap::ArcSwap<RunbookLibrary>,
     dir: OnceLock<PathBuf>,
 }
 
@@ -479,10 +479,13 @@ fn scan(dir: &Path) -> std::io::Result<BTreeMap<String, (PathBuf, Stamp)>> {
 impl AppState {
     /// The current runbook library (empty when the server runs without a runbook folder).
     pub fn runbooks(&self) -> Arc<RunbookLibrary> {
-        match self.inner.runbooks.library.read() {
-            Ok(l) => Arc::clone(&l),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.inner.runbooks.library.load_full()
+    }
+
+    /// The current runbook library for the length of one request, without touching its
+    /// reference count.
+    pub fn runbooks_now(&self) -> arc_swap::Guard<Arc<RunbookLibrary>> {
+        self.inner.runbooks.library.load()
     }
 
     /// Loads the runbook folder `dir` and remembers it, so that serving watches it for changes.
@@ -529,10 +532,7 @@ impl AppState {
     }
 
     fn swap_runbooks(&self, library: RunbookLibrary) {
-        match self.inner.runbooks.library.write() {
-            Ok(mut l) => *l = Arc::new(library),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(library),
-        }
+        self.inner.runbooks.library.store(Arc::new(library));
     }
 
     /// Re-reads the runbook folder now (what the watcher does every [`POLL`]); returns whether

@@ -13,7 +13,7 @@
 //! `GET /api/v1/attack`, retried a minute later), the old release keeps answering.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use attest_attack::{KnowledgeBase, Warning};
@@ -260,7 +260,9 @@ pub(crate) struct Inner {
     pub store: Store,
     /// The runbook library and its folder (`runbooks.rs`).
     pub runbooks: crate::runbooks::Shared,
-    pub snapshot: RwLock<Arc<Snapshot>>,
+    /// Swapped whole; read without a lock or a reference count touched on the hot path
+    /// (`arc_swap`: every core reads it for every request).
+    pub snapshot: arc_swap::ArcSwap<Snapshot>,
     pub metrics: Metrics,
     pub tokens: TokenCache,
     pub auth: AuthMode,
@@ -312,7 +314,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 runbooks: Default::default(),
-                snapshot: RwLock::new(Arc::new(snapshot)),
+                snapshot: arc_swap::ArcSwap::from_pointee(snapshot),
                 metrics: Metrics::default(),
                 tokens: TokenCache::default(),
                 auth,
@@ -355,11 +357,13 @@ impl AppState {
 
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        match self.inner.snapshot.read() {
-            Ok(s) => Arc::clone(&s),
-            // A panic while swapping cannot leave a torn Arc: the old one is still whole.
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.inner.snapshot.load_full()
+    }
+
+    /// The current snapshot for the length of one request, without touching its reference
+    /// count (see [`arc_swap::Guard`]); hold it briefly.
+    pub fn snapshot_now(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.inner.snapshot.load()
     }
 
     /// Recomputes the snapshot when the journal head moved past it (or `force`, or it is old).
@@ -441,10 +445,7 @@ impl AppState {
                         ms = started.elapsed().as_secs_f64() * 1000.0,
                         "coverage snapshot advanced"
                     );
-                    match self.inner.snapshot.write() {
-                        Ok(mut s) => *s = Arc::new(next),
-                        Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
-                    }
+                    self.inner.snapshot.store(Arc::new(next));
                     self.inner.journal_moved.notify_one();
                     return Ok(true);
                 }
@@ -481,10 +482,7 @@ impl AppState {
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "coverage snapshot recomputed"
         );
-        match self.inner.snapshot.write() {
-            Ok(mut s) => *s = Arc::new(next),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
-        }
+        self.inner.snapshot.store(Arc::new(next));
         self.inner.journal_moved.notify_one();
         if swapped {
             self.rebuild_runbooks();

@@ -794,8 +794,10 @@ fn answer_enrich(app: &AppState, req: &EnrichRequest) -> Result<Response, Proble
             "give at least one of rule_id, rule_name, techniques, tags",
         ));
     }
-    let snap = app.snapshot();
-    let runbooks = app.runbooks();
+    // Guards, not clones: every core answers alerts at once, and a shared reference count
+    // would bounce between them on every request.
+    let snap = app.snapshot_now();
+    let runbooks = app.runbooks_now();
     let answer = enrich(app.enrich_sources(&snap, &runbooks), req)
         .map_err(|e| Problem::not_found("profile-not-found", e.to_string()))?;
     // The stored parts of the answer are sent as they are, not copied into one buffer.
