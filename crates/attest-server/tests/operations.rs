@@ -1236,6 +1236,36 @@ async fn exposure_imports(s: &Running) {
         text.contains("T1003.001"),
         "the mapping reached the answer: {shown}"
     );
+
+    // The CLI's --remap: ids remapped before resolution, as pairs; a bad pair changes nothing.
+    let (status, problem) = send_text(
+        s,
+        Method::POST,
+        "/api/v1/exposure-mappings?path=ctid.json&remap=T1086=T1110.001,nonsense",
+        &s.engineer,
+        "application/json",
+        CTID,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["code"], "invalid-remap", "{problem}");
+    let (_, before) = get(s, "/api/v1/exposures/CVE-2024-1234@web-01", &s.viewer).await;
+    assert!(!before.to_string().contains("T1110.001"), "{before}");
+    let (status, got) = send_text(
+        s,
+        Method::POST,
+        "/api/v1/exposure-mappings?path=ctid.json&remap=T1086=T1110.001",
+        &s.engineer,
+        "application/json",
+        CTID,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{got}");
+    let (_, shown) = get(s, "/api/v1/exposures/CVE-2024-1234@web-01", &s.viewer).await;
+    assert!(
+        shown.to_string().contains("\"technique\":\"T1110.001\""),
+        "T1086 now leads where the pair says, not where revoked-by does: {shown}"
+    );
 }
 
 async fn lookups_claims_and_jobs(s: &Running, dir: &std::path::Path) {

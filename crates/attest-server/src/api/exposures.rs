@@ -281,6 +281,28 @@ pub(super) struct MappingsQuery {
     path: Option<String>,
     /// `auto` (default: YAML file names are misconfiguration maps), `cve` or `misconfig`.
     kind: Option<String>,
+    /// Technique ids to remap before resolution, as `OLD=NEW` pairs separated by commas (for a
+    /// set made for an older ATT&CK release; the CLI's `--remap FILE`).
+    remap: Option<String>,
+}
+
+/// The `remap` pairs of a mapping import, checked as a remap table is (pair N is line N).
+fn remap_pairs(raw: &str) -> Result<Vec<(String, String)>, Problem> {
+    let csv: String = raw
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("{}\n", p.replacen('=', ",", 1)))
+        .collect();
+    let table = attest_attack::RemapTable::from_csv(csv.as_bytes()).map_err(|e| {
+        Problem::bad_request(
+            "invalid-remap",
+            format!("remap (pair numbers as lines): {e}"),
+        )
+    })?;
+    Ok(table
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect())
 }
 
 /// What a mapping import did.
@@ -346,12 +368,15 @@ pub(super) async fn import_mappings(
         read_cve_mappings(input, &name)
     };
     let warnings = super::upload::check("invalid-mappings", &diags)?;
-    let Some(set) = set else {
+    let Some(mut set) = set else {
         return Err(super::unprocessable(
             "no-mappings",
             format!("{label} holds no usable mapping; nothing was changed"),
         ));
     };
+    if let Some(raw) = q.remap.as_deref() {
+        set.remap = remap_pairs(raw)?;
+    }
     let mappings = set.mappings.len();
     let findings = set
         .mappings
