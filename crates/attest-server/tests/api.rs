@@ -355,6 +355,42 @@ async fn results_flow(s: &Running) {
         .unwrap_or_default();
     assert_eq!(ids, vec!["T1059.001"]);
 
+    // The same table as the CLI's `coverage --format csv` / `--xlsx`, with the same filters.
+    let res = s
+        .client
+        .get(s.url("/api/v1/coverage?format=csv&state=validated"))
+        .bearer_auth(&s.viewer)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap_or_default();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("technique,name,tactics,state"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 2, "the header and T1003.001 only: {csv}");
+    assert!(lines[1].starts_with("T1003.001,LSASS Memory,"), "{csv}");
+    assert!(lines[1].contains(",validated,"), "{csv}");
+    let res = s
+        .client
+        .get(s.url("/api/v1/coverage?format=xlsx"))
+        .bearer_auth(&s.viewer)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.contains("spreadsheetml"))
+    );
+    let book = res.bytes().await.unwrap_or_default();
+    assert!(book.starts_with(b"PK"), "a zip container");
+    let (status, problem) = get(s, "/api/v1/coverage?format=pdf", &s.viewer).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+
     // As of the seed, before any result: unvalidated again.
     let seeded = s
         .store

@@ -124,6 +124,9 @@ pub(super) struct CoverageQuery {
     state: Option<String>,
     /// Only techniques of this tactic.
     tactic: Option<String>,
+    /// `json` (default), `csv` or `xlsx`: the table the CLI's `coverage --format csv` and
+    /// `--xlsx` write (the workbook with its summary sheet).
+    format: Option<String>,
 }
 
 /// One technique's coverage.
@@ -186,7 +189,64 @@ pub(super) async fn coverage(
         })?),
         None => None,
     };
+    let download = match q.format.as_deref().unwrap_or("json") {
+        "json" => None,
+        f @ ("csv" | "xlsx") => Some(f),
+        other => {
+            return Err(Problem::bad_request(
+                "invalid-format",
+                format!("format: `{other}` is not json, csv or xlsx"),
+            ));
+        }
+    };
     let (target, cov) = answer(&app, &scope, q.as_of.as_deref()).await?;
+    if let Some(format) = download {
+        use attest_formats::export::coverage_table::{
+            coverage_csv, coverage_workbook, technique_row,
+        };
+        let rows: Vec<Vec<String>> = cov
+            .techniques
+            .iter()
+            .filter(|t| wanted_state.is_none_or(|s| t.state == s))
+            .filter(|t| {
+                q.tactic
+                    .as_deref()
+                    .is_none_or(|tac| t.tactics.iter().any(|x| x.eq_ignore_ascii_case(tac)))
+            })
+            .map(technique_row)
+            .collect();
+        let (content_type, name, bytes) = if format == "csv" {
+            (
+                "text/csv; charset=utf-8",
+                "attest-coverage.csv",
+                coverage_csv(&rows).into_bytes(),
+            )
+        } else {
+            let bytes = coverage_workbook(&cov, &rows).map_err(|e| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "xlsx",
+                    format!("writing the workbook: {e}"),
+                )
+            })?;
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "attest-coverage.xlsx",
+                bytes,
+            )
+        };
+        return Ok((
+            [
+                (CONTENT_TYPE, content_type.to_string()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
     let priority = |id| {
         target
             .as_ref()
