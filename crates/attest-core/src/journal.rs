@@ -136,6 +136,15 @@ pub enum Event {
         /// Its public id (as `attest tokens list` shows it).
         id: String,
     },
+    /// A workspace setting changed: a scheduled job's cron expression, the registered replay
+    /// datasets. Kept in the workspace metadata; journaled so every write names who made it. It
+    /// changes no state.
+    SettingChanged {
+        /// The setting's key (`jobs.<name>.schedule`, `jobs.replay.datasets`).
+        key: String,
+        /// Its new value (`None`: back to the default).
+        value: Option<String>,
+    },
     /// An API token was revoked. It changes no state.
     TokenRevoked {
         /// The token's name.
@@ -170,6 +179,7 @@ impl Event {
             Event::JobRan(_) => "job_ran",
             Event::RemapTableSet(_) => "remap_table_set",
             Event::TokenIssued { .. } => "token_issued",
+            Event::SettingChanged { .. } => "setting_changed",
             Event::TokenRevoked { .. } => "token_revoked",
         }
     }

@@ -290,7 +290,9 @@ impl State {
             Event::JobRan(_) => {}
             Event::RemapTableSet(table) => self.remap = table.clone(),
             // Who may use the API is the server's business; the journal keeps the record.
-            Event::TokenIssued { .. } | Event::TokenRevoked { .. } => {}
+            Event::TokenIssued { .. }
+            | Event::TokenRevoked { .. }
+            | Event::SettingChanged { .. } => {}
         }
     }
 

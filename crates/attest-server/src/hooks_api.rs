@@ -535,8 +535,7 @@ pub(crate) async fn schedule_job(
             format!("schedule: {e}"),
         )
     })?;
-    app.store()
-        .set_meta(&[(jobs::schedule_key(job.name).as_str(), expr.as_str())])
+    jobs::set_setting(app.store(), &who.name, &jobs::schedule_key(job.name), &expr)
         .await
         .map_err(|e| Problem::store("set a job schedule", &e))?;
     tracing::info!(by = %who.name, job = job.name, schedule = %expr, "job scheduled");
@@ -589,10 +588,14 @@ pub(crate) async fn set_replay_datasets(
         })?;
         lines.push(abs.display().to_string());
     }
-    app.store()
-        .set_meta(&[(jobs::META_REPLAY_DATASETS, lines.join("\n").as_str())])
-        .await
-        .map_err(|e| Problem::store("register replay datasets", &e))?;
+    jobs::set_setting(
+        app.store(),
+        &who.name,
+        jobs::META_REPLAY_DATASETS,
+        &lines.join("\n"),
+    )
+    .await
+    .map_err(|e| Problem::store("register replay datasets", &e))?;
     tracing::info!(by = %who.name, count = lines.len(), "replay datasets registered");
     Ok(Json(Datasets { datasets: lines }))
 }

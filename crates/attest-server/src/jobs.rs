@@ -666,6 +666,25 @@ pub(crate) fn spawn(app: &AppState, options: BackgroundOptions) -> tokio::task::
     })
 }
 
+/// Sets a workspace setting (a job's schedule, the replay datasets) and journals who changed it,
+/// in one transaction.
+pub async fn set_setting(
+    store: &attest_store::Store,
+    who: &str,
+    key: &str,
+    value: &str,
+) -> Result<attest_store::AppendOutcome, attest_store::Error> {
+    let entry = attest_store::NewEntry::new(
+        who,
+        jiff::Timestamp::now(),
+        attest_core::journal::Event::SettingChanged {
+            key: key.to_string(),
+            value: Some(value.to_string()),
+        },
+    );
+    store.append_with_meta(vec![entry], &[(key, value)]).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

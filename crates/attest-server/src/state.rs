@@ -153,7 +153,10 @@ impl Snapshot {
                 | Event::RuleTuned { id, .. } => touched.push(id),
                 // Job runs and token changes are journaled for the record; coverage reads
                 // nothing of them.
-                Event::JobRan(_) | Event::TokenIssued { .. } | Event::TokenRevoked { .. } => {}
+                Event::JobRan(_)
+                | Event::TokenIssued { .. }
+                | Event::TokenRevoked { .. }
+                | Event::SettingChanged { .. } => {}
                 _ => return None,
             }
         }

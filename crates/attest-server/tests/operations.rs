@@ -1361,6 +1361,17 @@ async fn lookups_claims_and_jobs(s: &Running, dir: &std::path::Path) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{got}");
+    // Journaled under the admin token's name, with the setting and its new value.
+    let journal = s.store.journal(&Default::default()).await.unwrap();
+    let last = journal.last().unwrap();
+    assert_eq!(last.who, "lead");
+    assert_eq!(
+        last.event,
+        attest_core::journal::Event::SettingChanged {
+            key: "jobs.replay.schedule".into(),
+            value: Some("0 4 * * *".into()),
+        }
+    );
     let (_, jobs) = get(s, "/api/v1/jobs", &s.viewer).await;
     let replay = jobs["jobs"]
         .as_array()

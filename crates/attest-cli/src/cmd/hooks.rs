@@ -233,9 +233,13 @@ pub async fn run_jobs(ctx: &Context, args: JobsArgs) -> Result<ExitCode> {
                 expression.trim().to_string()
             };
             Schedule::parse(&expr).map_err(anyhow::Error::msg)?;
-            store
-                .set_meta(&[(schedule_key(j.name).as_str(), expr.as_str())])
-                .await?;
+            attest_server::jobs::set_setting(
+                &store,
+                &super::workspace::who(),
+                &schedule_key(j.name),
+                &expr,
+            )
+            .await?;
             eprintln!(
                 "job {} scheduled: {expr} (UTC); running servers pick it up at their next pass",
                 j.name
@@ -251,9 +255,13 @@ pub async fn run_jobs(ctx: &Context, args: JobsArgs) -> Result<ExitCode> {
                     std::fs::canonicalize(p).with_context(|| format!("dataset {}", p.display()))?;
                 lines.push(abs.display().to_string());
             }
-            store
-                .set_meta(&[(META_REPLAY_DATASETS, lines.join("\n").as_str())])
-                .await?;
+            attest_server::jobs::set_setting(
+                &store,
+                &super::workspace::who(),
+                META_REPLAY_DATASETS,
+                &lines.join("\n"),
+            )
+            .await?;
             eprintln!(
                 "{} replay dataset(s) registered for the replay job",
                 lines.len()

@@ -58,6 +58,10 @@ pub fn event_to_v1(event: &core::journal::Event) -> Option<v1::Event> {
             role: role.clone(),
             id: id.clone(),
         },
+        E::SettingChanged { key, value } => v1::Event::SettingChanged {
+            key: key.clone(),
+            value: value.clone(),
+        },
         E::TokenRevoked { name, id } => v1::Event::TokenRevoked {
             name: name.clone(),
             id: id.clone(),
@@ -119,6 +123,7 @@ pub fn event_from_v1(event: v1::Event) -> core::journal::Event {
         v1::Event::RemapTableSet(entries) => E::RemapTableSet(remap_from_v1(entries)),
         v1::Event::TokenIssued { name, role, id } => E::TokenIssued { name, role, id },
         v1::Event::TokenRevoked { name, id } => E::TokenRevoked { name, id },
+        v1::Event::SettingChanged { key, value } => E::SettingChanged { key, value },
     }
 }
 

@@ -270,6 +270,16 @@ mod tests {
         let text = encode_event(&issued).expect("encodes");
         assert!(!text.contains("attest_"), "never a secret: {text}");
         assert_eq!(decode_event(&text).expect("decodes"), issued);
+        let setting = Event::SettingChanged {
+            key: "job.schedule.replay".into(),
+            value: Some("0 4 * * 1".into()),
+        };
+        let text = encode_event(&setting).expect("encodes");
+        assert_eq!(
+            text,
+            r#"{"version":1,"event":{"setting_changed":{"key":"job.schedule.replay","value":"0 4 * * 1"}}}"#
+        );
+        assert_eq!(decode_event(&text).expect("decodes"), setting);
     }
 
     #[test]

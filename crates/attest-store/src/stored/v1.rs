@@ -97,6 +97,14 @@ pub enum Event {
         /// Public id.
         id: String,
     },
+    /// See `attest_core::journal::Event::SettingChanged`.
+    SettingChanged {
+        /// Setting key.
+        key: String,
+        /// New value; absent: back to the default.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+    },
     /// See `attest_core::journal::Event::TokenRevoked`.
     TokenRevoked {
         /// Token name.
